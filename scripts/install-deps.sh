@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every package netpol needs to build, test and run its local test cluster on a
+# fresh Debian 12 (bookworm) machine. Idempotent: installed packages are skipped quickly.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libcurl4-openssl-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libboost-program-options-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev clang-14 libclang-rt-14-dev
+)
+cluster_pkgs=(
+  # the local test cluster: etcd plus a kube-apiserver built from Debian's source package
+  etcd-server golang-go rsync golang-github-modern-go-reflect2-dev dpkg-dev openssl curl
+  # real clients used to cross-check, and the CI template runner
+  kubectl nodejs python3 jq
+)
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+missing=()
+for p in "${build_pkgs[@]}" "${cluster_pkgs[@]}"; do
+  [ "$p" = "#" ] && continue
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: all build and test packages present" >&2

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: installs missing packages, builds with the `ci` preset, runs the unit
+# tests and the end-to-end tests (ctest starts and stops the local test cluster, building
+# the kube-apiserver once into ~/.cache/netpol), then the unit tests under ASan+UBSan.
+# Usage: scripts/test.sh [--no-asan] [ctest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+asan=1
+if [ "${1:-}" = "--no-asan" ]; then asan=0; shift; fi
+
+scripts/install-deps.sh
+# Build the cluster binary first so its one-time build shows up as its own step.
+scripts/test-cluster/build-apiserver.sh >/dev/null
+
+cmake --preset ci >/dev/null
+cmake --build --preset ci
+ctest --preset ci "$@"
+
+if [ "$asan" = 1 ]; then
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  ctest --preset asan -L unit "$@"
+fi

@@ -1,0 +1,64 @@
+// What every subcommand receives: the parsed global options, the three output channels,
+// the environment, and the report directory.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <spdlog/common.h>
+
+#include "report/output_dir.hpp"
+#include "report/reporter.hpp"
+#include "util/duration.hpp"
+#include "util/env.hpp"
+
+namespace netpol::cli {
+
+enum class OutputFormat { text, json };
+
+// SPEC §3 global options, after command line and environment fallbacks are applied.
+struct GlobalOptions {
+  std::vector<std::string> kubeconfig_paths; // --kubeconfig / KUBECONFIG, split on ':'
+  std::string context;                       // --context / KUBE_CONTEXT; "" = current-context
+  std::string namespace_name;                // -n / KUBE_NAMESPACE; "" = context's, else default
+  std::string output_dir = "netpol-report";  // --output-dir / NETPOL_OUTPUT_DIR
+  OutputFormat format = OutputFormat::text;  // --format
+  spdlog::level::level_enum log_level = spdlog::level::warn; // --log-level / NETPOL_LOG_LEVEL
+  std::optional<Duration> request_timeout;                   // --request-timeout
+  bool color = true;                                         // false with --no-color / NO_COLOR
+  bool quiet = false;                                        // --quiet
+};
+
+// The process's streams and environment; tests pass string streams and a MapEnvironment.
+struct Io {
+  std::ostream& out; // results (text or JSON)
+  std::ostream& err; // progress, warnings, errors
+  const Environment& env;
+  bool err_is_tty = false;
+};
+
+class Context {
+public:
+  Context(GlobalOptions global, Io io);
+
+  const GlobalOptions& global() const { return m_global; }
+  std::ostream& out() { return m_io.out; }
+  const Environment& env() const { return m_io.env; }
+  report::Reporter& reporter() { return m_reporter; }
+  const report::OutputDir& output() const { return m_output; }
+
+  // Convenience: the environment variable's value, or nullopt when unset.
+  std::optional<std::string> getenv(const std::string& name) const { return m_io.env.get(name); }
+
+private:
+  GlobalOptions m_global;
+  Io m_io;
+  report::Reporter m_reporter;
+  report::OutputDir m_output;
+};
+
+} // namespace netpol::cli

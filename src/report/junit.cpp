@@ -1,0 +1,90 @@
+#include "report/junit.hpp"
+
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace netpol::report {
+
+void JUnitReport::add(TestCase test_case) {
+  auto key = [](const TestCase& c) { return c.classname + '\x1f' + c.name; };
+  std::set<std::string> seen;
+  for (const auto& existing : m_cases) {
+    seen.insert(key(existing));
+  }
+  const std::string base_name = test_case.name;
+  for (int n = 2; seen.count(key(test_case)) != 0; ++n) {
+    test_case.name = fmt::format("{} ({})", base_name, n);
+  }
+  m_cases.push_back(std::move(test_case));
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    case '\'': out += "&apos;"; break;
+    default:
+      if (c < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
+        break; // not representable in XML 1.0
+      }
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string JUnitReport::to_xml() const {
+  int failures = 0;
+  int errors = 0;
+  int skipped = 0;
+  double total = 0;
+  for (const auto& c : m_cases) {
+    failures += c.status == CaseStatus::failed;
+    errors += c.status == CaseStatus::error;
+    skipped += c.status == CaseStatus::skipped;
+    total += c.seconds;
+  }
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += fmt::format(
+      "<testsuites>\n  <testsuite name=\"netpol {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" "
+      "skipped=\"{}\" time=\"{:.3f}\">\n",
+      xml_escape(m_subcommand), m_cases.size(), failures, errors, skipped, total);
+  for (const auto& c : m_cases) {
+    xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
+                       xml_escape(c.classname), xml_escape(c.name), c.seconds);
+    if (c.status == CaseStatus::passed && c.detail.empty()) {
+      xml += "/>\n";
+      continue;
+    }
+    xml += ">\n";
+    switch (c.status) {
+    case CaseStatus::failed:
+      xml += fmt::format("      <failure message=\"{}\">{}</failure>\n", xml_escape(c.message),
+                         xml_escape(c.detail.empty() ? c.message : c.detail));
+      break;
+    case CaseStatus::error:
+      xml += fmt::format("      <error message=\"{}\">{}</error>\n", xml_escape(c.message),
+                         xml_escape(c.detail.empty() ? c.message : c.detail));
+      break;
+    case CaseStatus::skipped:
+      xml += fmt::format("      <skipped message=\"{}\"/>\n", xml_escape(c.message));
+      break;
+    case CaseStatus::passed:
+      xml += fmt::format("      <system-out>{}</system-out>\n", xml_escape(c.detail));
+      break;
+    }
+    xml += "    </testcase>\n";
+  }
+  xml += "  </testsuite>\n</testsuites>\n";
+  return xml;
+}
+
+} // namespace netpol::report

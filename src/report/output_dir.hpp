@@ -1,0 +1,30 @@
+// The report directory (--output-dir). Files are written whole through a temporary file
+// (mode 0600) renamed into place, so a reader never sees half a report and a crash never
+// leaves one.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/error.hpp"
+
+namespace netpol::report {
+
+class OutputDir {
+public:
+  explicit OutputDir(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+
+  const std::filesystem::path& path() const { return m_dir; }
+
+  // Writes `name` (a plain file name) with `content`; creates the directory if needed.
+  Result<std::filesystem::path> write(std::string_view name, std::string_view content) const;
+
+private:
+  std::filesystem::path m_dir;
+};
+
+// Writes `content` to `path` atomically (temp file 0600 in the same directory, then rename).
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+} // namespace netpol::report

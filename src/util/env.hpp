@@ -1,0 +1,38 @@
+// The process environment behind an interface, so every command can run in-process in
+// tests with an environment of the test's choosing.
+#pragma once
+
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace netpol {
+
+class Environment {
+public:
+  virtual ~Environment() = default;
+  // The variable's value; nullopt when unset. An empty value is returned as "".
+  virtual std::optional<std::string> get(const std::string& name) const = 0;
+};
+
+// Reads the real process environment.
+class ProcessEnvironment final : public Environment {
+public:
+  std::optional<std::string> get(const std::string& name) const override;
+};
+
+// A fixed map, for tests.
+class MapEnvironment final : public Environment {
+public:
+  MapEnvironment() = default;
+  MapEnvironment(std::initializer_list<std::pair<const std::string, std::string>> vars)
+      : m_vars(vars) {}
+  std::optional<std::string> get(const std::string& name) const override;
+  void set(const std::string& name, std::string value) { m_vars[name] = std::move(value); }
+
+private:
+  std::map<std::string, std::string> m_vars;
+};
+
+} // namespace netpol

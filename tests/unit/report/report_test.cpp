@@ -1,0 +1,98 @@
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "report/junit.hpp"
+#include "report/output_dir.hpp"
+#include "report/reporter.hpp"
+
+namespace netpol::report {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(JUnit, CountsEscapesAndKeepsNamesUnique) {
+  JUnitReport r("detect");
+  r.add({"netpol.detect", "provider", CaseStatus::passed, "", "", 0.5});
+  r.add({"netpol.detect", "enforces <policy>", CaseStatus::failed, "flannel & \"none\"", "", 0});
+  r.add({"netpol.detect", "provider", CaseStatus::skipped, "no rights", "", 0});
+  const auto xml = r.to_xml();
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"netpol detect\" tests=\"3\" failures=\"1\" "
+                             "errors=\"0\" skipped=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("name=\"enforces &lt;policy&gt;\""));
+  EXPECT_THAT(xml, HasSubstr("message=\"flannel &amp; &quot;none&quot;\""));
+  EXPECT_THAT(xml, HasSubstr("name=\"provider (2)\""));
+  EXPECT_THAT(xml, HasSubstr("<skipped message=\"no rights\"/>"));
+}
+
+TEST(OutputDir, WritesAtomicallyAndCreatesDirectory) {
+  auto dir = std::filesystem::temp_directory_path() / ("netpol-out-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  OutputDir out(dir / "nested");
+  auto path = out.write("a.txt", "hello\n");
+  ASSERT_TRUE(path.has_value()) << path.error().message;
+  std::ifstream in(*path);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "hello\n");
+  int leftovers = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir / "nested")) {
+    leftovers += e.path().filename() != "a.txt";
+  }
+  EXPECT_EQ(leftovers, 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OutputDir, UnwritableDirectoryIsIoError) {
+  OutputDir out("/proc/netpol-cannot-write-here");
+  auto path = out.write("a.txt", "x");
+  ASSERT_FALSE(path.has_value());
+  EXPECT_EQ(path.error().code, ErrorCode::io);
+  EXPECT_THAT(path.error().message, HasSubstr("/proc/netpol-cannot-write-here"));
+}
+
+TEST(Reporter, PlainPhasesEndWithMarks) {
+  std::ostringstream err;
+  Reporter rep(err, ReporterStyle::plain, false, true);
+  {
+    auto p = rep.phase("Detecting provider");
+    p.progress("reading kube-system");
+    p.done("cilium 1.18.2");
+  }
+  { auto p = rep.phase("Applying"); } // abandoned: reported as failed
+  { rep.phase("Drop log").skipped("no Hubble export"); }
+  const auto text = err.str();
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "▸ Detecting provider…\n  reading kube-system\n✓ Detecting provider: cilium 1.18.2"));
+  EXPECT_THAT(text, HasSubstr("✗ Applying: did not finish"));
+  EXPECT_THAT(text, HasSubstr("– Drop log: no Hubble export"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("\x1b["))); // no colour off a TTY
+}
+
+TEST(Reporter, GitLabSectionsAreCollapsible) {
+  std::ostringstream err;
+  Reporter rep(err, ReporterStyle::gitlab, false, false);
+  rep.phase("Detecting provider").done();
+  const auto text = err.str();
+  EXPECT_THAT(text, HasSubstr("section_start:"));
+  EXPECT_THAT(text,
+              HasSubstr(":netpol_1_detecting_provider[collapsed=true]\r\x1b[0KDetecting provider"));
+  EXPECT_THAT(text, HasSubstr("section_end:"));
+}
+
+TEST(Reporter, QuietKeepsWarnings) {
+  std::ostringstream err;
+  Reporter rep(err, ReporterStyle::plain, true, false);
+  rep.phase("x").done();
+  rep.warn("provider does not enforce");
+  EXPECT_EQ(err.str(), "warning: provider does not enforce\n");
+}
+
+} // namespace
+} // namespace netpol::report
