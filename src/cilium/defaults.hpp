@@ -1,0 +1,40 @@
+// Every default of the Cilium install in one place: release, namespace, object names,
+// the pinned chart, the Hubble export filter, and the wait timings.
+#pragma once
+
+#include <chrono>
+
+namespace netpol::cilium::defaults {
+
+inline constexpr const char* k_release = "cilium";
+inline constexpr const char* k_namespace = "kube-system";
+
+// The chart bundled in the image (SPEC §10); NETPOL_CILIUM_CHART overrides it at run time.
+inline constexpr const char* k_bundled_chart = "/usr/share/netpol/charts/cilium";
+// Chart version used for a chart fetched from a repository or registry when none is asked
+// for: the latest patch of the newest stable minor at the time of pinning (no "v" prefix).
+inline constexpr const char* k_chart_version = "1.19.5";
+// The first chart with `hubble.export.static.filePath: stdout` (cilium/cilium#31422).
+inline constexpr int k_min_minor_for_stdout_export = 16;
+
+// Objects the chart creates.
+inline constexpr const char* k_agent_daemonset = "cilium";
+inline constexpr const char* k_agent_container = "cilium-agent";
+inline constexpr const char* k_agent_selector = "k8s-app=cilium";
+inline constexpr const char* k_operator_deployment = "cilium-operator";
+inline constexpr const char* k_operator_selector = "io.cilium/app=operator";
+inline constexpr const char* k_relay_deployment = "hubble-relay";
+inline constexpr const char* k_config_map = "cilium-config";
+
+// Only dropped and audited flows leave the agent: the drop log needs nothing else, and the
+// filter runs in the agent, so the log volume stays small.
+inline constexpr const char* k_export_allowlist = R"({"verdict":["DROPPED","AUDIT"]})";
+
+// `cilium status --wait` polls every 2 s for at most 5 min (cilium-cli defaults).
+inline constexpr std::chrono::seconds k_wait_timeout{300};
+inline constexpr std::chrono::seconds k_poll_interval{2};
+inline constexpr std::chrono::seconds k_progress_interval{10};
+// A helm run that has not finished in this long is killed.
+inline constexpr std::chrono::seconds k_helm_timeout{600};
+
+} // namespace netpol::cilium::defaults

@@ -1,0 +1,89 @@
+// Helm as a child process: the only way netpol installs, upgrades or removes Cilium, so the
+// release stays an ordinary Helm release that `helm` itself can inspect, roll back or remove.
+// helm runs without a shell (util/process); its stderr is redacted before it is shown.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cilium/defaults.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+namespace netpol::cilium {
+
+struct HelmOptions {
+  std::string helm = "helm";                 // path of the helm binary (see find_helm)
+  std::vector<std::string> kubeconfig_paths; // one: --kubeconfig; several: KUBECONFIG
+  std::string kube_context;                  // --kube-context when not empty
+  std::string namespace_name = defaults::k_namespace;
+  std::string release = defaults::k_release;
+  Duration timeout = defaults::k_helm_timeout; // helm is killed after this long
+};
+
+enum class ChartKind {
+  local,     // a chart directory or .tgz on disk (the bundled chart)
+  oci,       // oci://registry/repo/chart
+  url,       // https://.../chart.tgz
+  repository // repo/chart from `helm repo add`
+};
+
+struct Chart {
+  std::string ref; // what helm is given
+  ChartKind kind = ChartKind::local;
+  // --version for helm; never set for a local chart (helm ignores it there).
+  std::optional<std::string> version;
+  // The chart's own version: Chart.yaml of a local chart directory, else `version`.
+  std::optional<std::string> chart_version;
+};
+
+// Finds helm: `configured` (--helm / NETPOL_HELM) as a path or name, else "helm" on
+// `path_variable` (PATH). Missing is ErrorCode::config saying how to point netpol at helm.
+Result<std::string> find_helm(const std::optional<std::string>& configured,
+                              const std::string& path_variable);
+
+// Classifies a chart reference and checks what can be checked without the network: a local
+// chart must exist (its Chart.yaml version is read), and a requested version must match a
+// local chart's. Remote charts without `version` get defaults::k_chart_version. Errors are
+// ErrorCode::config naming the reference.
+Result<Chart> resolve_chart(const std::string& ref, const std::optional<std::string>& version);
+
+// argv of `helm upgrade --install <release> <chart> --namespace <ns> [--version v]
+// -f <values> [--kubeconfig p] [--kube-context c]`.
+std::vector<std::string> upgrade_command(const HelmOptions& options, const Chart& chart,
+                                         const std::string& values_path);
+
+// Environment the helm child gets on top of ours (KUBECONFIG for several kubeconfig files).
+std::map<std::string, std::string> helm_environment(const HelmOptions& options);
+
+// The command for humans (dry run, logs): each argument shell-quoted where needed.
+std::string display_command(const std::vector<std::string>& argv);
+
+struct ReleaseInfo {
+  bool exists = false;
+  std::string status; // "deployed", "failed", "pending-upgrade", ...
+  int revision = 0;
+  // The values the release was last installed with (what was given, not the chart's
+  // defaults): an upgrade reads the audit mode the operator chose from here.
+  nlohmann::json values = nlohmann::json::object();
+};
+
+// `helm status <release> -o json`. A release that does not exist is {exists=false}, not an
+// error; any other helm failure is ErrorCode::io with helm's own message.
+Result<ReleaseInfo> release_status(const HelmOptions& options);
+
+// Writes `values` to a private temporary file (mode 0600, removed afterwards) and runs
+// `helm upgrade --install`. Returns helm's stdout. A failing helm is ErrorCode::io with
+// helm's message (redacted); an unknown chart repository adds how to add it.
+Result<std::string> upgrade_install(const HelmOptions& options, const Chart& chart,
+                                    const nlohmann::json& values);
+
+// `helm uninstall <release>`: for `netpol remove --cilium`. Returns false when there was no
+// release to remove (not an error), true when it was removed.
+Result<bool> uninstall(const HelmOptions& options);
+
+} // namespace netpol::cilium

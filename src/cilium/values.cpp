@@ -1,0 +1,414 @@
+#include "cilium/values.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "cilium/defaults.hpp"
+#include "util/yaml.hpp"
+
+namespace netpol::cilium {
+namespace {
+
+using nlohmann::json;
+
+// Providers that enforce NetworkPolicy whenever they run (the `enforces` flag of detection
+// covers the primary provider; for the others the name is all we have).
+bool always_enforces(const std::string& name) {
+  static const std::vector<std::string> k_enforcers = {
+      "cilium",      "gke-dataplane-v2", "calico",    "canal",          "weave",
+      "kube-router", "antrea",           "azure-npm", "ovn-kubernetes",
+  };
+  return std::find(k_enforcers.begin(), k_enforcers.end(), name) != k_enforcers.end();
+}
+
+// A refusal: one line saying why, and what to do about it.
+struct Refusal {
+  std::string reason;
+  std::vector<std::string> guidance;
+  bool forceable = true;
+};
+
+class Decider {
+public:
+  Decider(const Platform& platform, const Request& request) : m_p(platform), m_r(request) {}
+
+  Result<Decision> run();
+
+private:
+  bool has_provider(const std::string& name) const {
+    if (m_p.provider.name == name) return true;
+    return std::any_of(m_p.other_providers.begin(), m_p.other_providers.end(),
+                       [&](const ProviderInfo& p) { return p.name == name; });
+  }
+  const ProviderInfo* find_provider(const std::string& name) const {
+    if (m_p.provider.name == name) return &m_p.provider;
+    for (const auto& p : m_p.other_providers) {
+      if (p.name == name) return &p;
+    }
+    return nullptr;
+  }
+  void refuse(std::string reason, std::vector<std::string> guidance, bool forceable = true) {
+    m_refusals.push_back(Refusal{std::move(reason), std::move(guidance), forceable});
+  }
+
+  void check_dataplane_v2();
+  void check_other_enforcers();
+  void tunnel();
+  void gke();
+  void eks();
+  void aks();
+  void kind_like();
+  void k3s();
+  void openshift();
+  void generic();
+  void audit_mode_and_hubble();
+
+  const Platform& m_p;
+  const Request& m_r;
+  Decision m_d;
+  std::vector<Refusal> m_refusals;
+};
+
+void Decider::check_dataplane_v2() {
+  if (has_provider("gke-dataplane-v2")) {
+    refuse("GKE Dataplane V2 runs Google's own Cilium (DaemonSet kube-system/anetd) and "
+           "always enforces NetworkPolicy; a second Cilium cannot run beside it",
+           {"NetworkPolicy is enforced already: skip install-cilium and apply policies.",
+            "For flow logs use GKE network policy logging or Dataplane V2 observability."});
+  }
+}
+
+// Enforcers other than Cilium, after the flavour rules (whose messages are more precise).
+void Decider::check_other_enforcers() {
+  std::vector<ProviderInfo> all = {m_p.provider};
+  all.insert(all.end(), m_p.other_providers.begin(), m_p.other_providers.end());
+  const auto& f = m_p.flavor;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto& p = all[i];
+    if (p.name == "cilium" || p.name == "none" || p.name.empty() || p.name == "gke-dataplane-v2") {
+      continue;
+    }
+    // The flavour rules handle their platform's own provider: they know what to ask for.
+    if ((f == "eks" && p.name == "aws-vpc-cni") || (f == "k3s" && p.name == "k3s") ||
+        ((f == "kind" || f == "minikube") && p.name == "kindnet") ||
+        (f == "aks" && m_p.provider.name == p.name)) {
+      continue;
+    }
+    // Detection says whether the primary provider enforces; for the others the name is all
+    // there is.
+    const bool enforces = i == 0 ? p.enforces : (p.enforces || always_enforces(p.name));
+    if (enforces) {
+      refuse(fmt::format("{} already enforces NetworkPolicy here; with Cilium beside it two "
+                         "providers would enforce (and fight over the CNI configuration)",
+                         p.name),
+             {fmt::format("Keep {}: NetworkPolicy works with it, apply policies without "
+                          "install-cilium.",
+                          p.name),
+              fmt::format("Or remove {} first, then run install-cilium again.", p.name)});
+    }
+  }
+}
+
+void Decider::tunnel() {
+  m_d.values["routingMode"] = "tunnel";
+  m_d.values["tunnelProtocol"] = "vxlan";
+  m_d.datapath = "tunnel (vxlan)";
+}
+
+void Decider::gke() {
+  std::optional<std::string> cidr = m_r.native_routing_cidr;
+  if (!cidr && m_r.user_values.contains("ipv4NativeRoutingCIDR") &&
+      m_r.user_values["ipv4NativeRoutingCIDR"].is_string()) {
+    cidr = m_r.user_values["ipv4NativeRoutingCIDR"].get<std::string>();
+  }
+  if (!cidr || cidr->empty()) {
+    refuse("GKE needs the cluster's pod CIDR for native routing, and the Kubernetes API does "
+           "not tell it",
+           {"Pass --native-routing-cidr (CILIUM_NATIVE_ROUTING_CIDR) with the value of:",
+            "  gcloud container clusters describe CLUSTER --location LOCATION "
+            "--format 'value(clusterIpv4Cidr)'"},
+           /*forceable=*/false);
+    return;
+  }
+  json& v = m_d.values;
+  v["routingMode"] = "native";
+  v["ipv4NativeRoutingCIDR"] = *cidr;
+  v["ipam"]["mode"] = "kubernetes";
+  v["gke"]["enabled"] = true;
+  v["gke"]["disableDefaultSnat"] = true;
+  v["cni"]["binPath"] = "/home/kubernetes/bin";
+  v["nodeinit"]["enabled"] = true;
+  v["nodeinit"]["reconfigureKubelet"] = true;
+  v["nodeinit"]["removeCbrBridge"] = true;
+  m_d.datapath = fmt::format("GKE native routing ({})", *cidr);
+}
+
+void Decider::eks() {
+  json& v = m_d.values;
+  const ProviderInfo* aws = find_provider("aws-vpc-cni");
+  if (m_r.eks_mode == EksMode::eni) {
+    if (aws != nullptr) {
+      refuse("ENI mode replaces the AWS VPC CNI, which still runs here (DaemonSet "
+             "kube-system/aws-node)",
+             {"Keep aws-node off the nodes first:",
+              "  kubectl -n kube-system patch daemonset aws-node --type strategic -p "
+              "'{\"spec\":{\"template\":{\"spec\":{\"nodeSelector\":{\"io.cilium/"
+              "aws-node-enabled\":\"true\"}}}}}'",
+              "Or use the default --eks-mode chaining, which keeps the VPC CNI."});
+    }
+    v["eni"]["enabled"] = true;
+    v["ipam"]["mode"] = "eni";
+    v["routingMode"] = "native";
+    m_d.datapath = "AWS ENI (Cilium IPAM, native routing)";
+    return;
+  }
+  if (aws == nullptr) {
+    refuse("chaining on aws-cni needs the AWS VPC CNI (DaemonSet kube-system/aws-node), which "
+           "is not running here",
+           {"Use --eks-mode eni to run Cilium as the only CNI."});
+  } else if (aws->enforces) {
+    refuse("the AWS VPC CNI enforces NetworkPolicy itself here (network policy agent on); "
+           "chained Cilium would enforce a second time",
+           {"Turn the VPC CNI's network policy off first (add-on setting "
+            "enableNetworkPolicy: \"false\"),",
+            "or keep it and apply policies without install-cilium."});
+  }
+  v["cni"]["chainingMode"] = "aws-cni";
+  v["cni"]["exclusive"] = false;
+  v["enableIPv4Masquerade"] = false;
+  v["routingMode"] = "native";
+  v["endpointRoutes"]["enabled"] = true;
+  m_d.datapath = "chained on aws-cni (VPC CNI keeps IPAM and routing)";
+}
+
+void Decider::aks() {
+  const auto& name = m_p.provider.name;
+  if (name == "cilium" && !m_p.cilium_release) {
+    return; // "Cilium not installed by Helm" is refused in run(), with AKS wording.
+  }
+  if (name != "none" && name != "cilium") {
+    refuse(fmt::format("on AKS Cilium can be installed with Helm only in BYOCNI clusters "
+                       "(network plugin none); this one runs {}",
+                       name),
+           {"Create the cluster with --network-plugin none, or use AKS's own "
+            "'Azure CNI powered by Cilium' (--network-dataplane cilium)."});
+  }
+  m_d.values["aksbyocni"]["enabled"] = true;
+  tunnel();
+  m_d.datapath = "AKS BYOCNI, tunnel (vxlan)";
+  if (name == "none") {
+    m_d.notes.push_back("AKS: no network provider runs, so this is taken to be a BYOCNI "
+                        "cluster (the Kubernetes API cannot tell)");
+  }
+}
+
+void Decider::kind_like() {
+  if (has_provider("kindnet")) {
+    refuse(fmt::format("this {} cluster runs kindnet; Cilium needs a cluster without the "
+                       "default CNI",
+                       m_p.flavor),
+           {m_p.flavor == "kind"
+                ? "Create the cluster with 'networking: {disableDefaultCNI: true}' in its kind "
+                  "config."
+                : "Start minikube with --cni=cilium or --network-plugin=cni and no CNI."});
+  }
+  m_d.values["ipam"]["mode"] = "kubernetes";
+  tunnel();
+}
+
+void Decider::k3s() {
+  if (has_provider("k3s") || has_provider("flannel")) {
+    refuse("k3s runs flannel and its NetworkPolicy controller inside the k3s process; Cilium "
+           "needs both off",
+           {"Start k3s with --flannel-backend=none --disable-network-policy (usually also "
+            "--disable-kube-proxy),",
+            "then run install-cilium again."});
+  }
+  m_d.values["ipam"]["mode"] = "kubernetes";
+  tunnel();
+}
+
+void Decider::openshift() {
+  refuse("OpenShift's network is owned by its Cluster Network Operator; Cilium goes in through "
+         "the certified Cilium OLM operator when the cluster is installed, not with Helm",
+         {"Install Cilium with the cluster (networkType: Cilium) using the Cilium OLM operator."});
+  tunnel();
+}
+
+void Decider::generic() {
+  tunnel();
+  if (has_provider("flannel") && m_p.provider.name != "cilium") {
+    m_d.notes.push_back(
+        "flannel keeps running: Cilium takes over the CNI configuration on each node "
+        "(cni.exclusive); remove flannel once every pod has been restarted");
+  }
+}
+
+// Minor version from "1.19.5", "v1.18.0-rc.1"; -1 when unknown.
+int chart_minor(const std::optional<std::string>& version) {
+  if (!version) return -1;
+  std::string_view v = *version;
+  if (!v.empty() && v.front() == 'v') v.remove_prefix(1);
+  const auto dot = v.find('.');
+  if (dot == std::string_view::npos || v.substr(0, dot) != "1") return -1;
+  int minor = -1;
+  auto rest = v.substr(dot + 1);
+  std::from_chars(rest.data(), rest.data() + rest.size(), minor);
+  return minor;
+}
+
+void Decider::audit_mode_and_hubble() {
+  json& v = m_d.values;
+  if (m_r.audit_mode) {
+    m_d.audit_mode = *m_r.audit_mode;
+    m_d.audit_mode_source = "requested";
+  } else if (m_d.upgrade && m_p.existing_audit_mode) {
+    m_d.audit_mode = *m_p.existing_audit_mode;
+    m_d.audit_mode_source = "kept from the running Cilium";
+  } else {
+    m_d.audit_mode = true;
+    m_d.audit_mode_source = "default";
+  }
+  v["policyAuditMode"] = m_d.audit_mode;
+  // One operator replica: the chart's two replicas repel each other, so on a one-node
+  // cluster the second never schedules and the install never becomes ready.
+  v["operator"]["replicas"] = 1;
+  // Audit mode and the flow export are read by the agent at start only: roll the agents
+  // whenever cilium-config changes, so an upgrade takes effect without a manual restart.
+  v["rollOutCiliumPods"] = true;
+  v["hubble"]["enabled"] = true;
+  v["hubble"]["relay"]["enabled"] = true;
+  json& exported = v["hubble"]["export"]["static"];
+  exported["enabled"] = true;
+  exported["filePath"] = "stdout";
+  exported["allowList"] = json::array({defaults::k_export_allowlist});
+
+  const int minor = chart_minor(m_p.chart_version);
+  if (minor >= 0 && minor < defaults::k_min_minor_for_stdout_export) {
+    m_d.notes.push_back(fmt::format(
+        "chart {} predates Cilium 1.{}: its agents cannot export flows to stdout, so the drop "
+        "log will stay empty",
+        *m_p.chart_version, defaults::k_min_minor_for_stdout_export));
+  }
+}
+
+Result<Decision> Decider::run() {
+  m_d.values = json::object();
+  m_d.upgrade = m_p.cilium_release;
+
+  check_dataplane_v2();
+  if (m_p.provider.name == "cilium" && !m_p.cilium_release) {
+    refuse(m_p.flavor == "aks"
+               ? "Cilium runs here but not as Helm release kube-system/cilium: on AKS that is "
+                 "'Azure CNI powered by Cilium', which AKS manages"
+               : "Cilium runs here but not as Helm release kube-system/cilium; upgrading it "
+                 "from here would fight whatever installed it",
+           {"Let its owner set policy-audit-mode and the Hubble export "
+            "(hubble-export-file-path: stdout) in ConfigMap cilium-config."});
+  }
+
+  const auto& f = m_p.flavor;
+  if (f == "gke") {
+    gke();
+  } else if (f == "eks") {
+    eks();
+  } else if (f == "aks") {
+    aks();
+  } else if (f == "kind" || f == "minikube") {
+    kind_like();
+  } else if (f == "k3s") {
+    k3s();
+  } else if (f == "openshift") {
+    openshift();
+  } else {
+    generic();
+  }
+  check_other_enforcers();
+  audit_mode_and_hubble();
+
+  for (const auto& r : m_refusals) {
+    if (!r.forceable || !m_r.force) {
+      Error e(ErrorCode::config, "refusing to install Cilium: " + r.reason);
+      e.details = r.guidance;
+      if (r.forceable) {
+        e.details.push_back("--force installs anyway.");
+      }
+      return fail(std::move(e));
+    }
+    m_d.notes.push_back("--force: installing although " + r.reason);
+  }
+
+  if (!m_d.upgrade && m_p.provider.name != "cilium") {
+    m_d.notes.push_back("pods started before Cilium are not managed by it until they are "
+                        "restarted (see the unmanaged pods listed after the install)");
+  }
+
+  if (!m_r.user_values.empty()) {
+    m_d.values = merge_values(std::move(m_d.values), m_r.user_values);
+    if (m_r.user_values.contains("policyAuditMode")) {
+      const auto& a = m_d.values["policyAuditMode"];
+      m_d.audit_mode = a.is_boolean() ? a.get<bool>() : (a.is_string() && a == "true");
+      m_d.audit_mode_source = "values file";
+    }
+  }
+  return m_d;
+}
+
+} // namespace
+
+const char* to_string(EksMode mode) {
+  switch (mode) {
+  case EksMode::chaining: return "chaining";
+  case EksMode::eni: return "eni";
+  }
+  return "chaining";
+}
+
+Result<Decision> decide_values(const Platform& platform, const Request& request) {
+  return Decider(platform, request).run();
+}
+
+nlohmann::json merge_values(nlohmann::json base, const nlohmann::json& overlay) {
+  if (!base.is_object() || !overlay.is_object()) {
+    return overlay;
+  }
+  for (auto it = overlay.begin(); it != overlay.end(); ++it) {
+    if (it.value().is_null()) {
+      base.erase(it.key());
+    } else if (base.contains(it.key()) && base[it.key()].is_object() && it.value().is_object()) {
+      base[it.key()] = merge_values(std::move(base[it.key()]), it.value());
+    } else {
+      base[it.key()] = it.value();
+    }
+  }
+  return base;
+}
+
+Result<nlohmann::json> load_values_file(const std::string& path) {
+  auto docs = load_yaml_file(path, ErrorCode::config);
+  if (!docs) {
+    return fail(docs.error());
+  }
+  std::vector<const YamlDocument*> present;
+  for (const auto& d : *docs) {
+    if (!d.value.is_null()) present.push_back(&d);
+  }
+  if (present.empty()) {
+    return nlohmann::json::object();
+  }
+  if (present.size() > 1) {
+    return fail(ErrorCode::config,
+                fmt::format("{}: a values file holds one YAML document, this one has {}",
+                            present[1]->where(), present.size()));
+  }
+  if (!present.front()->value.is_object()) {
+    return fail(ErrorCode::config,
+                fmt::format("{}: Helm values must be a mapping, not {}", present.front()->where(),
+                            present.front()->value.type_name()));
+  }
+  return present.front()->value;
+}
+
+} // namespace netpol::cilium

@@ -1,0 +1,41 @@
+// Child processes (helm, and any other tool netpol drives) started without a shell, so no
+// argument is ever re-parsed: argv goes to posix_spawn as given.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+namespace netpol {
+
+struct ProcessOptions {
+  // Variables set (or replaced) in the child's environment; the rest is inherited.
+  std::map<std::string, std::string> env;
+  // Kill the child (SIGTERM, then SIGKILL after 5 s) when it runs longer; nullopt = no limit.
+  std::optional<Duration> timeout;
+};
+
+struct ProcessResult {
+  int exit_code = -1;     // the child's exit status; 128+N when killed by signal N
+  bool timed_out = false; // true when ProcessOptions::timeout killed it
+  std::string out;        // everything the child wrote to stdout
+  std::string err;        // everything the child wrote to stderr
+};
+
+// Runs argv[0] (a path; see find_executable) with argv and waits for it, capturing stdout and
+// stderr whole. stdin is /dev/null. A child that starts and fails is a ProcessResult with its
+// exit code, not an Error; Error (ErrorCode::io) means it could not be started at all.
+Result<ProcessResult> run_process(const std::vector<std::string>& argv,
+                                  const ProcessOptions& options = {});
+
+// Resolves a program name the way a shell would: a name containing '/' is taken as a path;
+// otherwise each directory of `path_variable` (":"-separated, the value of PATH) is tried.
+// Returns the path of an executable regular file, or nullopt.
+std::optional<std::string> find_executable(const std::string& name,
+                                           const std::string& path_variable);
+
+} // namespace netpol

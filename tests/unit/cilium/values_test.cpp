@@ -1,0 +1,353 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cilium/defaults.hpp"
+#include "cilium/values.hpp"
+
+namespace netpol::cilium {
+namespace {
+
+using nlohmann::json;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+Platform platform(std::string flavor, std::string provider = "none", bool enforces = false) {
+  Platform p;
+  p.flavor = std::move(flavor);
+  p.provider = ProviderInfo{std::move(provider), enforces};
+  return p;
+}
+
+json at(const json& values, const std::string& pointer) {
+  const json::json_pointer ptr(pointer);
+  return values.contains(ptr) ? values.at(ptr) : json();
+}
+
+// What every install gets, whatever the platform.
+void expect_common(const json& v, bool audit_mode) {
+  EXPECT_EQ(at(v, "/policyAuditMode"), audit_mode);
+  EXPECT_EQ(at(v, "/hubble/enabled"), true);
+  EXPECT_EQ(at(v, "/hubble/relay/enabled"), true);
+  EXPECT_EQ(at(v, "/hubble/export/static/enabled"), true);
+  EXPECT_EQ(at(v, "/hubble/export/static/filePath"), "stdout");
+  EXPECT_EQ(at(v, "/hubble/export/static/allowList"),
+            json::array({R"({"verdict":["DROPPED","AUDIT"]})"}));
+  EXPECT_EQ(at(v, "/operator/replicas"), 1);
+  EXPECT_EQ(at(v, "/rollOutCiliumPods"), true);
+}
+
+TEST(CiliumValues, GenericIsTunnelWithAuditModeAndHubbleExport) {
+  auto d = decide_values(platform("generic"), {});
+  ASSERT_TRUE(d) << d.error().message;
+  expect_common(d->values, true);
+  EXPECT_EQ(at(d->values, "/routingMode"), "tunnel");
+  EXPECT_EQ(at(d->values, "/tunnelProtocol"), "vxlan");
+  EXPECT_FALSE(d->upgrade);
+  EXPECT_EQ(d->audit_mode_source, "default");
+  EXPECT_THAT(d->notes, Contains(HasSubstr("not managed by it until they are restarted")));
+}
+
+TEST(CiliumValues, GkeNativeRoutingWithTheGivenCidr) {
+  Request r;
+  r.native_routing_cidr = "10.4.0.0/14";
+  auto d = decide_values(platform("gke"), r);
+  ASSERT_TRUE(d) << d.error().message;
+  expect_common(d->values, true);
+  const json& v = d->values;
+  EXPECT_EQ(at(v, "/routingMode"), "native");
+  EXPECT_EQ(at(v, "/ipv4NativeRoutingCIDR"), "10.4.0.0/14");
+  EXPECT_EQ(at(v, "/ipam/mode"), "kubernetes");
+  EXPECT_EQ(at(v, "/gke/enabled"), true);
+  EXPECT_EQ(at(v, "/cni/binPath"), "/home/kubernetes/bin");
+  EXPECT_EQ(at(v, "/nodeinit/enabled"), true);
+  EXPECT_EQ(at(v, "/nodeinit/reconfigureKubelet"), true);
+  EXPECT_EQ(at(v, "/nodeinit/removeCbrBridge"), true);
+  EXPECT_FALSE(v.contains("tunnelProtocol"));
+}
+
+TEST(CiliumValues, GkeTakesTheCidrFromTheValuesFile) {
+  Request r;
+  r.user_values = {{"ipv4NativeRoutingCIDR", "10.8.0.0/14"}};
+  auto d = decide_values(platform("gke"), r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(at(d->values, "/ipv4NativeRoutingCIDR"), "10.8.0.0/14");
+}
+
+TEST(CiliumValues, GkeWithoutCidrIsRefusedEvenWithForce) {
+  Request r;
+  r.force = true;
+  auto d = decide_values(platform("gke"), r);
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, ErrorCode::config);
+  EXPECT_THAT(d.error().message, HasSubstr("pod CIDR"));
+  EXPECT_THAT(d.error().details, Contains(HasSubstr("--native-routing-cidr")));
+  EXPECT_THAT(d.error().details, Contains(HasSubstr("clusterIpv4Cidr")));
+}
+
+TEST(CiliumValues, GkeDataplaneV2IsRefusedUnlessForced) {
+  Request r;
+  r.native_routing_cidr = "10.4.0.0/14";
+  auto d = decide_values(platform("gke", "gke-dataplane-v2", true), r);
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, ErrorCode::config);
+  EXPECT_THAT(d.error().message, HasSubstr("GKE Dataplane V2"));
+  EXPECT_THAT(d.error().details, Contains(HasSubstr("--force")));
+
+  r.force = true;
+  auto forced = decide_values(platform("gke", "gke-dataplane-v2", true), r);
+  ASSERT_TRUE(forced) << forced.error().message;
+  EXPECT_THAT(forced->notes, Contains(HasSubstr("--force: installing although GKE Dataplane V2")));
+}
+
+TEST(CiliumValues, EksChainsOnAwsCniByDefault) {
+  auto d = decide_values(platform("eks", "aws-vpc-cni", false), {});
+  ASSERT_TRUE(d) << d.error().message;
+  expect_common(d->values, true);
+  const json& v = d->values;
+  EXPECT_EQ(at(v, "/cni/chainingMode"), "aws-cni");
+  EXPECT_EQ(at(v, "/cni/exclusive"), false);
+  EXPECT_EQ(at(v, "/enableIPv4Masquerade"), false);
+  EXPECT_EQ(at(v, "/routingMode"), "native");
+  EXPECT_EQ(at(v, "/endpointRoutes/enabled"), true);
+  EXPECT_FALSE(v.contains("eni"));
+  EXPECT_THAT(d->datapath, HasSubstr("aws-cni"));
+}
+
+TEST(CiliumValues, EksChainingRefusesWhenTheVpcCniEnforcesPolicies) {
+  auto d = decide_values(platform("eks", "aws-vpc-cni", true), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("AWS VPC CNI enforces NetworkPolicy"));
+}
+
+TEST(CiliumValues, EksChainingNeedsTheVpcCni) {
+  auto d = decide_values(platform("eks", "none"), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("aws-node"));
+  EXPECT_THAT(d.error().details, Contains(HasSubstr("--eks-mode eni")));
+}
+
+TEST(CiliumValues, EksEniModeOnRequest) {
+  Request r;
+  r.eks_mode = EksMode::eni;
+  auto d = decide_values(platform("eks", "none"), r);
+  ASSERT_TRUE(d) << d.error().message;
+  const json& v = d->values;
+  EXPECT_EQ(at(v, "/eni/enabled"), true);
+  EXPECT_EQ(at(v, "/ipam/mode"), "eni");
+  EXPECT_EQ(at(v, "/routingMode"), "native");
+  EXPECT_FALSE(v.contains("cni"));
+}
+
+TEST(CiliumValues, EksEniModeRefusedWhileAwsNodeRuns) {
+  Request r;
+  r.eks_mode = EksMode::eni;
+  auto d = decide_values(platform("eks", "aws-vpc-cni"), r);
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().details, Contains(HasSubstr("io.cilium/aws-node-enabled")));
+}
+
+TEST(CiliumValues, AksByocniWhenNoProviderRuns) {
+  auto d = decide_values(platform("aks", "none"), {});
+  ASSERT_TRUE(d) << d.error().message;
+  expect_common(d->values, true);
+  EXPECT_EQ(at(d->values, "/aksbyocni/enabled"), true);
+  EXPECT_THAT(d->notes, Contains(HasSubstr("BYOCNI")));
+}
+
+TEST(CiliumValues, AksWithAnotherProviderIsRefused) {
+  auto d = decide_values(platform("aks", "azure-npm", true), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("BYOCNI"));
+}
+
+TEST(CiliumValues, AksManagedCiliumIsRefused) {
+  auto d = decide_values(platform("aks", "cilium", true), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("Azure CNI powered by Cilium"));
+}
+
+TEST(CiliumValues, KindUsesKubernetesIpamAndRefusesKindnet) {
+  auto d = decide_values(platform("kind", "none"), {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(at(d->values, "/ipam/mode"), "kubernetes");
+  EXPECT_EQ(at(d->values, "/routingMode"), "tunnel");
+
+  auto with_kindnet = decide_values(platform("kind", "kindnet", true), {});
+  ASSERT_FALSE(with_kindnet);
+  EXPECT_THAT(with_kindnet.error().details, Contains(HasSubstr("disableDefaultCNI")));
+}
+
+TEST(CiliumValues, K3sNeedsFlannelOff) {
+  auto d = decide_values(platform("k3s", "k3s", true), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("flannel"));
+  EXPECT_THAT(d.error().details, Contains(HasSubstr("--flannel-backend=none")));
+
+  auto off = decide_values(platform("k3s", "none"), {});
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_EQ(at(off->values, "/ipam/mode"), "kubernetes");
+
+  Request forced;
+  forced.force = true;
+  EXPECT_TRUE(decide_values(platform("k3s", "k3s", true), forced));
+}
+
+TEST(CiliumValues, OpenShiftIsRefusedUnlessForced) {
+  auto d = decide_values(platform("openshift", "ovn-kubernetes", true), {});
+  ASSERT_FALSE(d);
+  Request r;
+  r.force = true;
+  auto forced = decide_values(platform("openshift", "ovn-kubernetes", true), r);
+  ASSERT_TRUE(forced) << forced.error().message;
+  // Both refusals (OpenShift, and OVN-Kubernetes enforcing) are named in the notes.
+  EXPECT_THAT(forced->notes, Contains(HasSubstr("OpenShift")));
+  EXPECT_THAT(forced->notes, Contains(HasSubstr("ovn-kubernetes")));
+}
+
+TEST(CiliumValues, AnotherEnforcingProviderIsRefused) {
+  auto d = decide_values(platform("generic", "calico", true), {});
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().message,
+            "refusing to install Cilium: calico already enforces NetworkPolicy here; with "
+            "Cilium beside it two providers would enforce (and fight over the CNI "
+            "configuration)");
+}
+
+TEST(CiliumValues, EnforcersAmongOtherProvidersAreRefusedToo) {
+  auto p = platform("generic", "flannel", false);
+  p.other_providers.push_back({"weave", false});
+  auto d = decide_values(p, {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("weave"));
+}
+
+TEST(CiliumValues, FlannelAloneIsReplacedWithANote) {
+  auto d = decide_values(platform("generic", "flannel", false), {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_THAT(d->notes, Contains(HasSubstr("flannel keeps running")));
+}
+
+TEST(CiliumValues, CiliumNotInstalledByHelmIsRefused) {
+  auto d = decide_values(platform("generic", "cilium", true), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr("not as Helm release"));
+}
+
+TEST(CiliumValues, UpgradeKeepsTheRunningAuditMode) {
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.existing_audit_mode = false;
+  auto d = decide_values(p, {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_TRUE(d->upgrade);
+  EXPECT_EQ(at(d->values, "/policyAuditMode"), false);
+  EXPECT_FALSE(d->audit_mode);
+  EXPECT_EQ(d->audit_mode_source, "kept from the running Cilium");
+  EXPECT_THAT(d->notes, Not(Contains(HasSubstr("restarted"))));
+
+  Request r;
+  r.audit_mode = true;
+  auto asked = decide_values(p, r);
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(at(asked->values, "/policyAuditMode"), true);
+  EXPECT_EQ(asked->audit_mode_source, "requested");
+}
+
+TEST(CiliumValues, FreshInstallHonoursRequestedAuditMode) {
+  Request r;
+  r.audit_mode = false;
+  auto d = decide_values(platform("generic"), r);
+  ASSERT_TRUE(d);
+  expect_common(d->values, false);
+}
+
+TEST(CiliumValues, UserValuesAreMergedLast) {
+  Request r;
+  r.user_values = json::parse(R"({
+    "policyAuditMode": false,
+    "hubble": {"relay": {"enabled": false}, "ui": {"enabled": true}},
+    "operator": {"replicas": 2},
+    "tunnelProtocol": null
+  })");
+  auto d = decide_values(platform("generic"), r);
+  ASSERT_TRUE(d);
+  const json& v = d->values;
+  EXPECT_EQ(at(v, "/policyAuditMode"), false);
+  EXPECT_FALSE(d->audit_mode);
+  EXPECT_EQ(d->audit_mode_source, "values file");
+  EXPECT_EQ(at(v, "/hubble/relay/enabled"), false);
+  EXPECT_EQ(at(v, "/hubble/ui/enabled"), true);
+  EXPECT_EQ(at(v, "/hubble/export/static/filePath"), "stdout"); // siblings survive the merge
+  EXPECT_EQ(at(v, "/operator/replicas"), 2);
+  EXPECT_FALSE(v.contains("tunnelProtocol"));
+}
+
+TEST(CiliumValues, OldChartGetsANoteAboutTheExport) {
+  auto p = platform("generic");
+  p.chart_version = "1.15.6";
+  auto d = decide_values(p, {});
+  ASSERT_TRUE(d);
+  EXPECT_THAT(d->notes, Contains(HasSubstr("cannot export flows to stdout")));
+  p.chart_version = "1.16.0";
+  auto recent = decide_values(p, {});
+  EXPECT_THAT(recent->notes, Not(Contains(HasSubstr("cannot export"))));
+}
+
+TEST(CiliumValues, MergeReplacesListsAndScalars) {
+  json base = {{"a", {{"b", 1}, {"c", {1, 2}}}}, {"d", "x"}};
+  json overlay = {{"a", {{"c", {3}}}}, {"d", {{"e", true}}}};
+  EXPECT_EQ(merge_values(base, overlay), json::parse(R"({"a":{"b":1,"c":[3]},"d":{"e":true}})"));
+}
+
+class ValuesFile : public ::testing::Test {
+protected:
+  std::string write(const std::string& text) {
+    const auto path =
+        std::filesystem::path(::testing::TempDir()) /
+        (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".yaml");
+    std::ofstream(path) << text;
+    return path.string();
+  }
+};
+
+TEST_F(ValuesFile, LoadsAMapping) {
+  auto v = load_values_file(write("hubble:\n  ui:\n    enabled: true\n"));
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(at(*v, "/hubble/ui/enabled"), true);
+}
+
+TEST_F(ValuesFile, EmptyFileIsNoValues) {
+  auto v = load_values_file(write("# nothing\n"));
+  ASSERT_TRUE(v);
+  EXPECT_THAT(*v, IsEmpty());
+}
+
+TEST_F(ValuesFile, ListIsAConfigErrorWithFileAndLine) {
+  const auto path = write("# values\n- a\n- b\n");
+  auto v = load_values_file(path);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::config);
+  EXPECT_THAT(v.error().message, AllOf(HasSubstr(path + ":2"), HasSubstr("must be a mapping")));
+}
+
+TEST_F(ValuesFile, SyntaxErrorIsAConfigError) {
+  auto v = load_values_file(write("a: [b\n"));
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::config);
+}
+
+TEST_F(ValuesFile, MissingFileIsAConfigError) {
+  auto v = load_values_file("/nonexistent/values.yaml");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::config);
+  EXPECT_THAT(v.error().message, HasSubstr("/nonexistent/values.yaml"));
+}
+
+} // namespace
+} // namespace netpol::cilium
