@@ -1,0 +1,88 @@
+// What analyze evaluates policies against: namespaces with their labels and pods with their
+// labels, IPs and named container ports. Built from Namespace and Pod objects (a file for
+// offline use; the same objects come from the API server for --live).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analyze/ip.hpp"
+#include "analyze/issue.hpp"
+#include "analyze/selector.hpp"
+
+namespace netpol::analyze {
+
+enum class Protocol { tcp, udp, sctp };
+
+const char* to_string(Protocol protocol); // "TCP", "UDP", "SCTP"
+// Accepts the Kubernetes spellings TCP, UDP, SCTP (and lower case, for the command line).
+std::optional<Protocol> parse_protocol(std::string_view text);
+
+struct ContainerPort {
+  std::string name; // "" when unnamed
+  int port = 0;
+  Protocol protocol = Protocol::tcp;
+};
+
+struct Namespace {
+  std::string name;
+  Labels labels; // always carries kubernetes.io/metadata.name, as the API server sets it
+};
+
+struct Pod {
+  std::string namespace_name;
+  std::string name;
+  Labels labels;
+  std::vector<IpAddress> ips;
+  std::vector<ContainerPort> ports; // of containers and init (sidecar) containers
+  std::string service_account = "default";
+  std::string workload; // "frontend" for frontend-7d9f8c-abcde; see workload_name()
+
+  std::string id() const { return namespace_name + "/" + name; }
+  // The container port named `name` for `protocol`, if the pod has one.
+  std::optional<int> named_port(std::string_view name, Protocol protocol) const;
+};
+
+// The workload a pod belongs to, for grouping: the owning ReplicaSet's name less its pod
+// template hash (the Deployment), the StatefulSet/DaemonSet/Job owner, else the pod name less
+// a pod-template-hash suffix, else the pod name.
+std::string workload_name(const nlohmann::json& pod_object);
+
+class Cluster {
+public:
+  // Adds a Namespace or Pod object, or every such item of a List (kind List, PodList,
+  // NamespaceList). Other kinds are ignored and reported false. A pod without
+  // metadata.namespace goes to `default_namespace`. Pods in phase Succeeded or Failed are
+  // skipped: they take no traffic. A duplicate pod or a malformed object is an Issue.
+  Parsed<bool> add_object(const nlohmann::json& object, const std::string& default_namespace);
+
+  void add_namespace(Namespace ns);
+  // Adds a pod (and its namespace, with default labels, if unknown). Fails on a duplicate.
+  Parsed<void> add_pod(Pod pod);
+
+  // Pods in "namespace/name" order; indices into this vector identify pods everywhere.
+  const std::vector<Pod>& pods() const;
+  const std::map<std::string, Namespace, std::less<>>& namespaces() const { return m_namespaces; }
+  const Namespace* find_namespace(std::string_view name) const;
+  // Index of the pod "ns/name", or nullopt.
+  std::optional<size_t> find_pod(std::string_view id) const;
+
+private:
+  std::map<std::string, Namespace, std::less<>> m_namespaces;
+  std::unordered_set<std::string> m_pod_ids;
+  mutable std::vector<Pod> m_pods;
+  mutable bool m_sorted = true;
+};
+
+// Parses one Pod object (no List handling).
+Parsed<Pod> parse_pod(const nlohmann::json& object, const std::string& default_namespace);
+// Parses one Namespace object.
+Parsed<Namespace> parse_namespace(const nlohmann::json& object);
+
+} // namespace netpol::analyze
