@@ -1,8 +1,10 @@
 #include "support/run_cli.hpp"
 
+#include <iostream>
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "util/log.hpp"
 
 namespace netpol::test {
 
@@ -11,6 +13,9 @@ CliResult run_cli(const std::vector<std::string>& args, const MapEnvironment& en
   std::ostringstream err;
   CliResult result;
   result.exit_code = cli::run(args, cli::Io{out, err, env, false});
+  // cli::run points the default logger at `err`, which dies here: later tests that log
+  // (at the level this run chose) would write through a dangling stream.
+  log::configure(std::cerr, spdlog::level::warn);
   result.out = out.str();
   result.err = err.str();
   return result;
