@@ -198,6 +198,15 @@ Parsed<Namespace> parse_namespace(const nlohmann::json& object) {
 
 Parsed<bool> Cluster::add_object(const nlohmann::json& object,
                                  const std::string& default_namespace) {
+  try {
+    return add_object_unchecked(object, default_namespace);
+  } catch (const nlohmann::json::exception& e) {
+    return problem("", std::string("unexpected field type: ") + e.what());
+  }
+}
+
+Parsed<bool> Cluster::add_object_unchecked(const nlohmann::json& object,
+                                           const std::string& default_namespace) {
   if (!object.is_object()) {
     return false;
   }
@@ -206,7 +215,7 @@ Parsed<bool> Cluster::add_object(const nlohmann::json& object,
     const auto& items = object.value("items", nlohmann::json::array());
     bool any = false;
     for (size_t i = 0; i < items.size(); ++i) {
-      auto added = add_object(items[i], default_namespace);
+      auto added = add_object_unchecked(items[i], default_namespace);
       if (!added) {
         auto issue = added.error();
         issue.pointer = "/items/" + std::to_string(i) + issue.pointer;

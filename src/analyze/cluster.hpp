@@ -74,6 +74,9 @@ public:
   std::optional<size_t> find_pod(std::string_view id) const;
 
 private:
+  Parsed<bool> add_object_unchecked(const nlohmann::json& object,
+                                    const std::string& default_namespace);
+
   std::map<std::string, Namespace, std::less<>> m_namespaces;
   std::unordered_set<std::string> m_pod_ids;
   mutable std::vector<Pod> m_pods;

@@ -9,16 +9,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The string at `key`, or `fallback` when it is absent or not a string (input is untrusted).
+std::string text_field(const nlohmann::json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 std::string object_id(const nlohmann::json& object, const std::string& default_namespace) {
-  const std::string kind = object.value("kind", std::string("object"));
-  const auto& metadata = object.value("metadata", nlohmann::json::object());
-  const std::string name = metadata.is_object() ? metadata.value("name", std::string("?")) : "?";
+  const std::string kind = text_field(object, "kind", "object");
+  const auto it = object.find("metadata");
+  const nlohmann::json metadata = it != object.end() ? *it : nlohmann::json();
+  const std::string name = text_field(metadata, "name", "?");
   if (kind == "CiliumClusterwideNetworkPolicy" || kind == "Namespace") {
     return kind + "/" + name;
   }
-  const std::string ns =
-      metadata.is_object() ? metadata.value("namespace", default_namespace) : default_namespace;
-  return kind + "/" + ns + "/" + name;
+  return kind + "/" + text_field(metadata, "namespace", default_namespace) + "/" + name;
 }
 
 std::string located(const Locator& where, const std::string& pointer, const std::string& rest) {
@@ -31,7 +37,7 @@ Locator document_locator(const YamlDocument& doc, const std::string& prefix) {
 }
 
 bool is_list(const nlohmann::json& object) {
-  const std::string kind = object.value("kind", std::string());
+  const std::string kind = text_field(object, "kind", "");
   return kind == "List" || (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0);
 }
 
@@ -71,7 +77,11 @@ Result<void> add_policy_object(PolicySet& set, const nlohmann::json& object,
     return {};
   }
   if (is_list(object)) {
-    const auto& items = object.value("items", nlohmann::json::array());
+    const auto it = object.find("items");
+    if (it == object.end() || !it->is_array()) {
+      return {};
+    }
+    const auto& items = *it;
     for (size_t i = 0; i < items.size(); ++i) {
       const std::string prefix = "/items/" + std::to_string(i);
       Locator item_where = [&where, prefix](const std::string& p) {
@@ -82,7 +92,7 @@ Result<void> add_policy_object(PolicySet& set, const nlohmann::json& object,
     }
     return {};
   }
-  if (!is_policy_kind(object.value("kind", std::string()))) {
+  if (!is_policy_kind(text_field(object, "kind", ""))) {
     ++set.ignored_objects;
     return {};
   }

@@ -656,7 +656,10 @@ std::string Policy::id() const {
          (namespace_name.empty() ? name : namespace_name + "/" + name);
 }
 
-Parsed<std::vector<Policy>> parse_policy(const json& object, const std::string& default_namespace) {
+namespace {
+
+Parsed<std::vector<Policy>> parse_policy_object(const json& object,
+                                                const std::string& default_namespace) {
   if (!object.is_object()) {
     return problem("", "policy must be an object");
   }
@@ -685,6 +688,17 @@ Parsed<std::vector<Policy>> parse_policy(const json& object, const std::string& 
     return std::vector<Policy>{std::move(*policy)};
   }
   return parse_cilium_policy(object, base);
+}
+
+} // namespace
+
+Parsed<std::vector<Policy>> parse_policy(const json& object, const std::string& default_namespace) {
+  try {
+    return parse_policy_object(object, default_namespace);
+  } catch (const json::exception& e) {
+    // A field of an unexpected type (value() on a string that is a list, ...).
+    return problem("", std::string("unexpected field type: ") + e.what());
+  }
 }
 
 } // namespace netpol::analyze
