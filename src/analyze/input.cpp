@@ -62,7 +62,7 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& paths) {
     } else if (fs::exists(path, ec)) {
       files.push_back(path);
     } else {
-      return fail(ErrorCode::io, path + ": no such file or directory");
+      return fail(ErrorCode::config, path + ": no such file or directory");
     }
   }
   return files;

@@ -33,7 +33,7 @@ Result<void> add_policy_object(PolicySet& set, const nlohmann::json& object,
                                const std::string& default_namespace, const Locator& where);
 
 // Reads policy files and directories (recursively: *.yaml, *.yml, *.json, in name order).
-// A missing path is ErrorCode::io; a YAML error or an invalid policy is invalid_policy.
+// A missing path is ErrorCode::config; a YAML error or an invalid policy is invalid_policy.
 Result<PolicySet> load_policies(const std::vector<std::string>& paths,
                                 const std::string& default_namespace);
 

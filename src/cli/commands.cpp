@@ -1,4 +1,5 @@
 // The subcommand table. Add a subcommand here only when it works: --help lists this table.
+#include "cli/analyze_cmd.hpp"
 #include "cli/command.hpp"
 #include "cli/version_cmd.hpp"
 
@@ -7,6 +8,7 @@ namespace netpol::cli {
 std::span<const Command> commands() {
   static const std::vector<Command> table = {
       version_command(),
+      analyze_command(),
   };
   return table;
 }

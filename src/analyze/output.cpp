@@ -1,0 +1,225 @@
+#include "analyze/output.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+namespace netpol::analyze {
+namespace {
+
+// Quoted JSON strings of every pod id, computed once.
+std::vector<std::string> quoted_ids(const Cluster& cluster) {
+  std::vector<std::string> out;
+  out.reserve(cluster.pods().size());
+  for (const auto& pod : cluster.pods()) {
+    out.push_back(nlohmann::json(pod.id()).dump());
+  }
+  return out;
+}
+
+// Pairs allowed in `a` and not in `b` (b absent: all of a).
+template <class F>
+void for_each_pair(const ConnectivityMatrix& a, const ConnectivityMatrix* b, F&& f) {
+  for (size_t from = 0; from < a.size(); ++from) {
+    const PodSet row =
+        b ? a.reachable_from(from) - b->reachable_from(from) : a.reachable_from(from);
+    for (auto to = row.find_first(); to != PodSet::npos; to = row.find_next(to)) {
+      f(from, to);
+    }
+  }
+}
+
+void append_pairs(std::string& out, const std::vector<std::string>& ids,
+                  const ConnectivityMatrix& a, const ConnectivityMatrix* b) {
+  out += '[';
+  bool first = true;
+  for_each_pair(a, b, [&](size_t from, size_t to) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"from\":";
+    out += ids[from];
+    out += ",\"to\":";
+    out += ids[to];
+    out += '}';
+  });
+  out += ']';
+}
+
+struct Workload {
+  std::string name; // "ns/workload"
+  std::vector<size_t> pods;
+};
+
+std::vector<Workload> workloads(const Cluster& cluster) {
+  std::map<std::string, std::vector<size_t>> groups;
+  const auto& pods = cluster.pods();
+  for (size_t i = 0; i < pods.size(); ++i) {
+    groups[pods[i].namespace_name + "/" + pods[i].workload].push_back(i);
+  }
+  std::vector<Workload> out;
+  for (auto& [name, members] : groups)
+    out.push_back({name, std::move(members)});
+  return out;
+}
+
+std::string pods_word(size_t n) {
+  return n == 1 ? "1 pod" : fmt::format("{} pods", n);
+}
+
+// Per source workload, the destination workloads with the number of pairs in `a` (less `b`).
+std::string grouped_pairs(const std::vector<Workload>& groups, const ConnectivityMatrix& a,
+                          const ConnectivityMatrix* b, bool list_empty_sources) {
+  std::string out;
+  for (const auto& src : groups) {
+    std::vector<std::string> reached;
+    for (const auto& dst : groups) {
+      size_t count = 0;
+      for (size_t from : src.pods) {
+        for (size_t to : dst.pods) {
+          if (a.allowed(from, to) && !(b && b->allowed(from, to))) ++count;
+        }
+      }
+      if (count == 0) continue;
+      const size_t total = src.pods.size() * dst.pods.size();
+      reached.push_back(count == total && total == 1 ? dst.name
+                        : count == total
+                            ? fmt::format("{} (all {} pairs)", dst.name, total)
+                            : fmt::format("{} ({} of {} pairs)", dst.name, count, total));
+    }
+    if (reached.empty() && !list_empty_sources) continue;
+    out += fmt::format("  {} ({}) -> {}\n", src.name, pods_word(src.pods.size()),
+                       reached.empty() ? std::string("nothing")
+                                       : fmt::format("{}", fmt::join(reached, ", ")));
+  }
+  return out;
+}
+
+size_t diff_count(const ConnectivityMatrix& a, const ConnectivityMatrix& b) {
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    n += (a.reachable_from(i) - b.reachable_from(i)).count();
+  return n;
+}
+
+} // namespace
+
+std::vector<PortResult> analyze_ports(const Cluster& cluster, const std::vector<Policy>& planned,
+                                      const std::vector<Policy>* base,
+                                      std::optional<PortProtocol> port, EngineOptions options) {
+  std::vector<AnalysedPort> ports;
+  if (port) {
+    ports.push_back({*port, false});
+  } else {
+    std::vector<Policy> all = planned;
+    if (base != nullptr) all.insert(all.end(), base->begin(), base->end());
+    ports = ports_of_interest(cluster, all);
+  }
+  const Engine planned_engine(cluster, planned, options);
+  std::optional<Engine> base_engine;
+  if (base != nullptr) base_engine.emplace(cluster, *base, options);
+  std::vector<PortResult> results;
+  for (const auto& p : ports) {
+    PortResult r{p, planned_engine.matrix(p.port), std::nullopt};
+    if (base_engine) r.base = base_engine->matrix(p.port);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+std::string port_label(const AnalysedPort& port) {
+  std::string label = fmt::format("{}/{}", to_string(port.port.protocol), port.port.port);
+  if (port.other) label += " (any port no policy names)";
+  return label;
+}
+
+void append_json(std::string& out, const Cluster& cluster, const PortResult& result,
+                 JsonContent content) {
+  const auto ids = quoted_ids(cluster);
+  out += fmt::format("{{\"port\":{},\"protocol\":\"{}\"", result.port.port.port,
+                     to_string(result.port.port.protocol));
+  if (content.connectivity) {
+    out += ",\"pods\":[";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i != 0) out += ',';
+      out += ids[i];
+    }
+    out += "],\"allowed\":";
+    append_pairs(out, ids, result.planned, nullptr);
+  }
+  if (content.diff && result.base) {
+    out += ",\"newly_denied\":";
+    append_pairs(out, ids, *result.base, &result.planned);
+    out += ",\"newly_allowed\":";
+    append_pairs(out, ids, result.planned, &*result.base);
+  }
+  out += '}';
+}
+
+std::string to_text(const Cluster& cluster, const std::vector<PortResult>& results,
+                    size_t policy_count) {
+  const auto groups = workloads(cluster);
+  const size_t n = cluster.pods().size();
+  std::string out = fmt::format("{} pods in {} workloads, {} {}\n", n, groups.size(), policy_count,
+                                policy_count == 1 ? "policy" : "policies");
+  for (const auto& r : results) {
+    out += fmt::format("\n{}: {} of {} pod pairs allowed\n", port_label(r.port), r.planned.count(),
+                       n * n);
+    out += grouped_pairs(groups, r.planned, nullptr, true);
+    if (r.base) {
+      const size_t denied = diff_count(*r.base, r.planned);
+      const size_t allowed = diff_count(r.planned, *r.base);
+      out += fmt::format("{}: {} pod pairs newly denied, {} newly allowed\n", port_label(r.port),
+                         denied, allowed);
+      if (denied != 0) {
+        out += " newly denied:\n" + grouped_pairs(groups, *r.base, &r.planned, false);
+      }
+      if (allowed != 0) {
+        out += " newly allowed:\n" + grouped_pairs(groups, r.planned, &*r.base, false);
+      }
+    }
+  }
+  return out;
+}
+
+void add_junit_cases(report::JUnitReport& junit, const Cluster& cluster,
+                     const std::vector<PortResult>& results,
+                     const std::vector<std::string>& warnings) {
+  for (const auto& r : results) {
+    const size_t n = r.planned.size();
+    report::TestCase c;
+    c.classname = "netpol.analyze.connectivity";
+    c.name = port_label(r.port);
+    c.detail = fmt::format("{} of {} pod pairs allowed", r.planned.count(), n * n);
+    junit.add(std::move(c));
+    if (r.base) {
+      report::TestCase d;
+      d.classname = "netpol.analyze.diff";
+      d.name = port_label(r.port) + ": no connection becomes denied";
+      const size_t denied = diff_count(*r.base, r.planned);
+      if (denied != 0) {
+        d.status = report::CaseStatus::failed;
+        d.message = fmt::format("{} pod pairs would be newly denied", denied);
+        constexpr size_t k_listed = 200;
+        size_t listed = 0;
+        const auto& pods = cluster.pods();
+        for_each_pair(*r.base, &r.planned, [&](size_t from, size_t to) {
+          if (listed++ < k_listed) d.detail += pods[from].id() + " -> " + pods[to].id() + "\n";
+        });
+        if (listed > k_listed) d.detail += fmt::format("... and {} more\n", listed - k_listed);
+      }
+      junit.add(std::move(d));
+    }
+  }
+  for (const auto& w : warnings) {
+    report::TestCase c;
+    c.classname = "netpol.analyze.policies";
+    c.name = w;
+    c.status = report::CaseStatus::skipped;
+    c.message = "not analysed: " + w;
+    junit.add(std::move(c));
+  }
+}
+
+} // namespace netpol::analyze

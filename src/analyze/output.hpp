@@ -1,0 +1,56 @@
+// analyze's results in the forms SPEC §11 and §5 name: JSON (stdout and connectivity.json),
+// text grouped by workload (stdout and connectivity.txt) and the JUnit cases of
+// junit-analyze.xml. Pure formatting: no I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyze/cluster.hpp"
+#include "analyze/engine.hpp"
+#include "report/junit.hpp"
+
+namespace netpol::analyze {
+
+// The analysis of one port: allowed pairs under the planned policies and, for a diff, under
+// the base policies.
+struct PortResult {
+  AnalysedPort port;
+  ConnectivityMatrix planned;
+  std::optional<ConnectivityMatrix> base;
+};
+
+// Analyses `port`, or when it is absent every port of ports_of_interest() over the planned and
+// base policies together. `base` (may be null) adds the matrix to diff against.
+std::vector<PortResult> analyze_ports(const Cluster& cluster, const std::vector<Policy>& planned,
+                                      const std::vector<Policy>* base,
+                                      std::optional<PortProtocol> port, EngineOptions options);
+
+struct JsonContent {
+  bool connectivity = true; // "pods" and "allowed"
+  bool diff = false;        // "newly_denied" and "newly_allowed"
+};
+
+// Appends one object for `result` to `out`, keys in this order:
+// {"port":80,"protocol":"TCP","pods":["ns/name",...],"allowed":[{"from":"ns/a","to":"ns/b"},...],
+//  "newly_denied":[...],"newly_allowed":[...]}; pods and pairs in "ns/name" order. Written
+// directly (not through a JSON tree) so a 4,000-pod matrix does not need gigabytes.
+void append_json(std::string& out, const Cluster& cluster, const PortResult& result,
+                 JsonContent content);
+
+// The text view: per port, each source workload and the workloads it may reach ("all pods"
+// or "k of n pod pairs"); with a diff, the newly denied and newly allowed workload pairs.
+std::string to_text(const Cluster& cluster, const std::vector<PortResult>& results,
+                    size_t policy_count);
+
+// JUnit cases: one per port (passed, with the count of allowed pairs); with a diff, one per
+// port that fails when pairs become denied (listing them); one skipped case per policy warning.
+void add_junit_cases(report::JUnitReport& junit, const Cluster& cluster,
+                     const std::vector<PortResult>& results,
+                     const std::vector<std::string>& warnings);
+
+// "TCP/80", or "TCP/65535 (any port no policy names)" for the other port.
+std::string port_label(const AnalysedPort& port);
+
+} // namespace netpol::analyze

@@ -1,0 +1,246 @@
+#include "cli/analyze_cmd.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "analyze/input.hpp"
+#include "analyze/output.hpp"
+#include "report/junit.hpp"
+
+namespace netpol::cli {
+namespace {
+
+// SPEC §4: NETWORK_POLICY_PATH's default.
+constexpr const char* k_default_policy_path = ".gitlab/network-policies";
+
+struct AnalyzeOptions {
+  std::string pods_from;
+  std::vector<std::string> policies;
+  std::vector<std::string> base_policies;
+  bool diff = false;
+  std::optional<analyze::PortProtocol> port;
+  analyze::EngineOptions engine;
+  std::string default_namespace = "default";
+};
+
+void describe(po::options_description& options, po::positional_options_description&) {
+  // clang-format off
+  options.add_options()
+    ("pods-from", po::value<std::string>()->value_name("FILE"),
+     "Namespace and Pod objects to analyse (multi-document YAML, or a List in YAML or JSON)")
+    ("policies", po::value<std::vector<std::string>>()->multitoken()->value_name("PATH..."),
+     "planned policy files or directories [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+    ("port", po::value<int>()->value_name("N"),
+     "analyse this port only (default: every port a policy names, plus one other port)")
+    ("protocol", po::value<std::string>()->value_name("TCP|UDP|SCTP"),
+     "protocol of --port (default TCP)")
+    ("diff", po::bool_switch(), "compare with --base-policies: newly denied and newly allowed pairs")
+    ("base-policies", po::value<std::vector<std::string>>()->multitoken()->value_name("PATH..."),
+     "the policies in force now, for --diff (files or directories)")
+    ("ipblock-matches-pods", po::value<std::string>()->value_name("true|false")->default_value("true"),
+     "ipBlock peers also match pods whose IP is in the block (Kubernetes semantics)");
+  // clang-format on
+}
+
+Result<AnalyzeOptions> read_options(const po::variables_map& args, const Context& ctx) {
+  AnalyzeOptions o;
+  if (!args.count("pods-from")) {
+    return fail(ErrorCode::usage,
+                "analyze needs --pods-from FILE (Namespace and Pod objects to analyse)");
+  }
+  o.pods_from = args["pods-from"].as<std::string>();
+  o.policies = args.count("policies") ? args["policies"].as<std::vector<std::string>>()
+                                      : std::vector<std::string>{k_default_policy_path};
+  o.diff = args["diff"].as<bool>();
+  if (args.count("base-policies")) {
+    o.base_policies = args["base-policies"].as<std::vector<std::string>>();
+  }
+  if (o.diff && o.base_policies.empty()) {
+    return fail(ErrorCode::usage, "--diff needs --base-policies PATH... (the policies in force)");
+  }
+  if (!o.diff && !o.base_policies.empty()) {
+    return fail(ErrorCode::usage, "--base-policies is only used with --diff");
+  }
+  if (args.count("protocol") && !args.count("port")) {
+    return fail(ErrorCode::usage, "--protocol needs --port");
+  }
+  if (args.count("port")) {
+    const int port = args["port"].as<int>();
+    if (port < 1 || port > 65535) {
+      return fail(ErrorCode::usage, fmt::format("--port {}: use a port between 1 and 65535", port));
+    }
+    analyze::PortProtocol pp{port, analyze::Protocol::tcp};
+    if (args.count("protocol")) {
+      auto protocol = analyze::parse_protocol(args["protocol"].as<std::string>());
+      if (!protocol) {
+        return fail(ErrorCode::usage, "--protocol '" + args["protocol"].as<std::string>() +
+                                          "': use TCP, UDP or SCTP");
+      }
+      pp.protocol = *protocol;
+    }
+    o.port = pp;
+  }
+  auto matches =
+      parse_bool(args["ipblock-matches-pods"].as<std::string>(), "--ipblock-matches-pods");
+  if (!matches) return fail(matches.error());
+  o.engine.ipblock_matches_pods = *matches;
+  if (!ctx.global().namespace_name.empty()) {
+    o.default_namespace = ctx.global().namespace_name;
+  }
+  return o;
+}
+
+// Everything the analysis reads, loaded before anything is computed.
+struct AnalyzeInput {
+  analyze::Cluster cluster;
+  analyze::PolicySet planned;
+  std::optional<analyze::PolicySet> base;
+};
+
+Result<AnalyzeInput> load_input(const AnalyzeOptions& o, Context& ctx) {
+  auto phase = ctx.reporter().phase("Loading pods and policies");
+  AnalyzeInput input;
+  auto cluster = analyze::load_cluster(o.pods_from, o.default_namespace);
+  if (!cluster) {
+    phase.failed(cluster.error().message);
+    return fail(cluster.error());
+  }
+  input.cluster = std::move(*cluster);
+  auto planned = analyze::load_policies(o.policies, o.default_namespace);
+  if (!planned) {
+    phase.failed(planned.error().message);
+    return fail(planned.error());
+  }
+  input.planned = std::move(*planned);
+  if (o.diff) {
+    auto base = analyze::load_policies(o.base_policies, o.default_namespace);
+    if (!base) {
+      phase.failed(base.error().message);
+      return fail(base.error());
+    }
+    input.base = std::move(*base);
+  }
+  auto count = [](size_t n, const char* one, const char* many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
+  };
+  phase.done(fmt::format(
+      "{}, {}{}", count(input.cluster.pods().size(), "pod", "pods"),
+      count(input.planned.policies.size(), "policy", "policies"),
+      input.base ? ", " + count(input.base->policies.size(), "base policy", "base policies")
+                 : std::string()));
+  return input;
+}
+
+std::vector<std::string> all_warnings(const AnalyzeInput& input) {
+  std::vector<std::string> out = input.planned.warnings;
+  if (input.base) {
+    for (const auto& w : input.base->warnings)
+      out.push_back("base: " + w);
+  }
+  return out;
+}
+
+// The JSON for stdout: one object with --port, otherwise an array of one object per port.
+std::string stdout_json(const AnalyzeOptions& o, const analyze::Cluster& cluster,
+                        const std::vector<analyze::PortResult>& results) {
+  const analyze::JsonContent content{.connectivity = !o.diff, .diff = o.diff};
+  std::string out;
+  if (o.port) {
+    analyze::append_json(out, cluster, results.front(), content);
+    return out + "\n";
+  }
+  out += "[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    out += i == 0 ? "\n" : ",\n";
+    analyze::append_json(out, cluster, results[i], content);
+  }
+  return out + "\n]\n";
+}
+
+Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
+  report::JUnitReport junit("analyze");
+  auto write_junit = [&]() { return ctx.output().write("junit-analyze.xml", junit.to_xml()); };
+  auto fail_with_report = [&](const Error& error) -> Result<int> {
+    report::TestCase c;
+    c.classname = "netpol.analyze";
+    c.name = "inputs are readable and valid";
+    c.status = report::CaseStatus::error;
+    c.message = error.message;
+    junit.add(std::move(c));
+    (void)write_junit(); // the input error is what the user needs to see, not this one
+    return fail(error);
+  };
+
+  auto options = read_options(args, ctx);
+  if (!options) return fail(options.error());
+  auto input = load_input(*options, ctx);
+  if (!input) return fail_with_report(input.error());
+  const auto warnings = all_warnings(*input);
+  for (const auto& w : warnings)
+    ctx.reporter().warn(w);
+
+  auto phase = ctx.reporter().phase("Analysing connectivity");
+  const auto results = analyze::analyze_ports(input->cluster, input->planned.policies,
+                                              input->base ? &input->base->policies : nullptr,
+                                              options->port, options->engine);
+  phase.done(fmt::format("{} {}", results.size(), results.size() == 1 ? "port" : "ports"));
+
+  const std::string text =
+      analyze::to_text(input->cluster, results, input->planned.policies.size());
+  std::string file_json = "[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    file_json += i == 0 ? "\n" : ",\n";
+    analyze::append_json(file_json, input->cluster, results[i],
+                         {.connectivity = true, .diff = options->diff});
+  }
+  file_json += "\n]\n";
+  analyze::add_junit_cases(junit, input->cluster, results, warnings);
+
+  for (const auto& [name, content] :
+       {std::pair<const char*, const std::string*>{"connectivity.txt", &text},
+        {"connectivity.json", &file_json}}) {
+    auto written = ctx.output().write(name, *content);
+    if (!written) return fail(written.error());
+  }
+  if (auto written = write_junit(); !written) return fail(written.error());
+
+  if (ctx.global().format == OutputFormat::json) {
+    ctx.out() << stdout_json(*options, input->cluster, results);
+  } else {
+    ctx.out() << text;
+  }
+  return 0;
+}
+
+} // namespace
+
+Command analyze_command() {
+  return Command{
+      .name = "analyze",
+      .summary = "connectivity matrix (which pod may reach which pod:port) under planned policies, "
+                 "and its diff",
+      .usage = "analyze --pods-from FILE [--policies PATH...] [--port N [--protocol P]] "
+               "[--diff --base-policies PATH...]",
+      .help = "Computes which pod may open a connection to which pod on a port, under the planned\n"
+              "NetworkPolicy and CiliumNetworkPolicy objects, for the pods and namespaces in\n"
+              "--pods-from. Without --port, every port a policy names and one other port are\n"
+              "analysed. With --diff, reports the pairs the planned policies newly deny or allow\n"
+              "compared with --base-policies. Needs no cluster.\n\n"
+              "Writes connectivity.txt, connectivity.json and junit-analyze.xml to the output\n"
+              "directory. --format json prints one object with --port, an array of objects "
+              "otherwise.\n\n"
+              "Examples:\n"
+              "  netpol analyze --pods-from pods.yaml --policies .gitlab/network-policies\n"
+              "  netpol --format json analyze --pods-from pods.yaml --policies p/ --port 80\n"
+              "  netpol analyze --pods-from pods.yaml --policies new/ --diff --base-policies old/",
+      .needs_cluster = false,
+      .describe = describe,
+      .env = {{"policies", "NETWORK_POLICY_PATH"}},
+      .run = run_analyze,
+  };
+}
+
+} // namespace netpol::cli
