@@ -12,8 +12,8 @@ build_pkgs=(
 cluster_pkgs=(
   # the local test cluster: etcd plus a kube-apiserver built from Debian's source package
   etcd-server golang-go rsync golang-github-modern-go-reflect2-dev dpkg-dev openssl curl
-  # real clients used to cross-check, and the CI template runner
-  kubectl nodejs python3 jq
+  # real clients used to cross-check, and the CI template runner and its tests
+  kubectl nodejs python3 python3-yaml python3-jsonschema jq
 )
 
 sudo=""

@@ -1,0 +1,644 @@
+#!/usr/bin/env python3
+"""Tests of the CI templates in ci-templates/ and of the project's own .gitlab-ci.yml.
+
+- Every template, rendered with its defaults and with custom inputs the way GitLab
+  interpolates `$[[ inputs.x ]]`, validates against GitLab's CI schema (tests/data/gitlab/ci.json).
+- The component's inputs, variables, script, artifacts and rules are the ones SPEC'd.
+- The Auto DevOps jobs line up with GitLab's Auto DevOps deploy jobs (tests/ci/fixtures):
+  same stage and environment, `needs` on them, and present in exactly the pipelines the deploy
+  jobs are in (checked over every combination of the variables their rules read).
+- Under gitlab-ci-local (4.70.0) the templates list, preview and run as GitLab would run them:
+  the job runs the real `netpol` binary (NETPOL_BINARY, else build/dev/netpol).
+
+Needs Debian's python3-yaml and python3-jsonschema. Environment:
+  NETPOL_BINARY         the built netpol (default build/dev/netpol)
+  GITLAB_CI_LOCAL       gitlab-ci-local executable (default: scripts/test-cluster/get-gitlab-ci-local.sh)
+  NETPOL_TEST_CLUSTER_DIR  the running test cluster, for the full `netpol run` job
+"""
+
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gitlab_ci  # noqa: E402
+from gitlab_ci import GitLabError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = ROOT / "tests/data/gitlab/ci.json"
+COMPONENT = ROOT / "ci-templates/network-policy.yml"
+COMPONENT_RELEASED = ROOT / "templates/network-policy.yml"
+AUTO_DEVOPS = ROOT / "ci-templates/Auto-DevOps-Network-Policy.gitlab-ci.yml"
+DEPLOY_FIXTURE = ROOT / "tests/ci/fixtures/Jobs-Deploy.gitlab-ci.yml"
+PROJECT_CI = ROOT / ".gitlab-ci.yml"
+TEMPLATES = [COMPONENT, AUTO_DEVOPS]
+
+# SPEC §9: the component's inputs.
+SPEC_INPUTS = {
+    "stage", "image", "mode", "policies_path", "default_policy", "install_cilium",
+    "cilium_version", "cilium_audit_mode", "drop_log", "fail_on_drops",
+    "require_enforcement", "namespace", "kube_context", "environment", "job_prefix",
+}
+# SPEC §4: the CI variable each input sets, and its default there.
+INPUT_VARIABLES = {
+    "mode": ("NETWORK_POLICY_MODE", "off"),
+    "policies_path": ("NETWORK_POLICY_PATH", ".gitlab/network-policies"),
+    "default_policy": ("NETWORK_POLICY_DEFAULT", "none"),
+    "require_enforcement": ("NETWORK_POLICY_REQUIRE_ENFORCEMENT", False),
+    "drop_log": ("NETWORK_POLICY_DROP_LOG", True),
+    "fail_on_drops": ("NETWORK_POLICY_FAIL_ON_DROPS", False),
+    "install_cilium": ("CILIUM_INSTALL", False),
+    "cilium_version": ("CILIUM_VERSION", ""),  # empty: the version pinned in the image
+    "cilium_audit_mode": ("CILIUM_AUDIT_MODE", True),
+}
+CLOSED_SETS = {"mode": ["off", "audit", "enforce"],
+               "default_policy": ["none", "gitlab", "namespace-isolation"]}
+# Every variable netpol reads (SPEC §3, §4), and the keys of netpol.env (SPEC §5).
+NETPOL_READS = {
+    "KUBECONFIG", "KUBE_CONTEXT", "KUBE_NAMESPACE", "NETPOL_OUTPUT_DIR", "NETPOL_LOG_LEVEL",
+    "NO_COLOR", "NETPOL_SINCE", "NETWORK_POLICY_MODE", "NETWORK_POLICY_PATH",
+    "NETWORK_POLICY_DEFAULT", "NETWORK_POLICY_PRUNE", "NETWORK_POLICY_REQUIRE_ENFORCEMENT",
+    "NETWORK_POLICY_DROP_LOG", "NETWORK_POLICY_FAIL_ON_DROPS", "NETWORK_POLICY_DISABLED",
+    "CILIUM_INSTALL", "CILIUM_VERSION", "CILIUM_CHART", "CILIUM_AUDIT_MODE", "CILIUM_VALUES_FILE",
+}
+DOTENV_KEYS = {"NETPOL_FLAVOR", "NETPOL_PROVIDER", "NETPOL_PROVIDER_VERSION", "NETPOL_ENFORCES",
+               "NETPOL_AUDIT_MODE", "NETPOL_DROP_LOG_SOURCE"}
+
+CUSTOM_INPUTS = {
+    "job_prefix": "staging:",
+    "stage": "verify",
+    "image": "registry.example.com/mirror/netpol:0.1.0@sha256:" + "ab" * 32,
+    "environment": "staging",
+    "namespace": "shop staging",
+    "kube_context": "group/agents:production",
+    "mode": "enforce",
+    "policies_path": "deploy/policies",
+    "default_policy": "namespace-isolation",
+    "require_enforcement": True,
+    "drop_log": False,
+    "fail_on_drops": True,
+    "install_cilium": True,
+    "cilium_version": "1.18.2",
+    "cilium_audit_mode": False,
+}
+
+# Stages of GitLab's Auto-DevOps.gitlab-ci.yml, in order.
+AUTO_DEVOPS_STAGES = [
+    "build", "test", "deploy", "review", "dast", "staging", "canary", "production",
+    "incremental rollout 10%", "incremental rollout 25%", "incremental rollout 50%",
+    "incremental rollout 100%", "performance", "cleanup",
+]
+# Each Auto DevOps network-policy job and the deploy jobs it follows.
+FOLLOWS = {
+    "review:network-policy": ["review"],
+    "staging:network-policy": ["staging"],
+    "production:network-policy": ["production", "production_manual", "rollout 100%"],
+    "timed rollout 100%:network-policy": ["timed rollout 100%"],
+}
+# Every variable the deploy jobs' and our rules read, with the values worth trying.
+RULE_VARIABLES = {
+    "CI_KUBERNETES_ACTIVE": [None, "true"],
+    "KUBECONFIG": [None, "", "/builds/tmp/KUBECONFIG"],
+    "CI_COMMIT_BRANCH": [None, "main", "feature"],
+    "CI_COMMIT_TAG": [None, "1.0.0"],
+    "REVIEW_DISABLED": [None, "true"],
+    "STAGING_ENABLED": [None, "1"],
+    "CANARY_ENABLED": [None, "1"],
+    "INCREMENTAL_ROLLOUT_MODE": [None, "manual", "timed"],
+    "INCREMENTAL_ROLLOUT_ENABLED": [None, "1"],
+    "CI_DEPLOY_FREEZE": [None, "true"],
+    "NETWORK_POLICY_DISABLED": [None, "true"],
+    "CILIUM_INSTALL": [None, "true", "false"],
+}
+
+
+def all_rule_variable_sets():
+    names = list(RULE_VARIABLES)
+    for combo in itertools.product(*(RULE_VARIABLES[n] for n in names)):
+        variables = {n: v for n, v in zip(names, combo) if v is not None}
+        variables["CI_DEFAULT_BRANCH"] = "main"
+        yield variables
+
+
+def project_version():
+    text = (ROOT / "CMakeLists.txt").read_text()
+    return re.search(r"project\(netpol VERSION (\S+)", text).group(1)
+
+
+def schema_validator():
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        schema = json.load(f)
+    return jsonschema.Draft7Validator(schema)
+
+
+def schema_errors(validator, document):
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(document)]
+
+
+# ---------------------------------------------------------------------------------------
+
+
+class SchemaTest(unittest.TestCase):
+    """Each document GitLab would see validates against GitLab's own CI schema."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = schema_validator()
+
+    def assert_valid(self, document, what):
+        errors = schema_errors(self.validator, document)
+        self.assertEqual(errors, [], f"{what} does not validate against ci.json")
+
+    def test_templates_with_default_inputs(self):
+        for path in TEMPLATES:
+            spec, _ = gitlab_ci.load_template(path)
+            self.assertIsNotNone(spec, f"{path.name} has a spec: header")
+            self.assert_valid({"spec": spec}, f"{path.name} header")
+            self.assert_valid(gitlab_ci.render(path), f"{path.name} with default inputs")
+
+    def test_component_with_custom_inputs(self):
+        self.assert_valid(gitlab_ci.render(COMPONENT, CUSTOM_INPUTS), "component, custom inputs")
+
+    def test_auto_devops_with_custom_image(self):
+        body = gitlab_ci.render(AUTO_DEVOPS, {"image": CUSTOM_INPUTS["image"]})
+        self.assert_valid(body, "Auto DevOps template, custom image")
+
+    def test_project_pipeline(self):
+        _, body = gitlab_ci.load_template(PROJECT_CI)
+        self.assert_valid(body, ".gitlab-ci.yml")
+
+    def test_schema_rejects_what_gitlab_rejects(self):
+        # The validator is live: a broken job fails it.
+        body = gitlab_ci.render(COMPONENT)
+        job = body["network-policy"]
+        job["artifacts"]["when"] = "sometimes"
+        self.assertTrue(schema_errors(self.validator, body))
+
+
+class ComponentInputsTest(unittest.TestCase):
+    def setUp(self):
+        self.spec, _ = gitlab_ci.load_template(COMPONENT)
+        self.inputs = self.spec["inputs"]
+
+    def test_inputs_are_the_specified_ones(self):
+        self.assertEqual(set(self.inputs), SPEC_INPUTS)
+
+    def test_every_input_states_type_description_and_default(self):
+        for name, decl in self.inputs.items():
+            with self.subTest(input=name):
+                self.assertIn(decl.get("type"), ("string", "boolean", "number", "array"))
+                self.assertTrue(decl.get("description", "").strip())
+                self.assertIn("default", decl)
+
+    def test_defaults_are_the_variables_defaults(self):
+        for name, (_, default) in INPUT_VARIABLES.items():
+            with self.subTest(input=name):
+                self.assertEqual(self.inputs[name]["default"], default)
+                self.assertEqual(type(self.inputs[name]["default"]), type(default))
+
+    def test_closed_sets_list_their_options(self):
+        for name, options in CLOSED_SETS.items():
+            with self.subTest(input=name):
+                self.assertEqual(self.inputs[name]["options"], options)
+                self.assertIn(self.inputs[name]["default"], options)
+
+    def test_gitlab_rejects_wrong_inputs(self):
+        cases = [
+            ({"mode": "block"}, "not in the list of allowed options"),
+            ({"mode": False}, "not a string"),  # YAML 1.1: an unquoted `off` is false
+            ({"default_policy": "deny-all"}, "not in the list of allowed options"),
+            ({"drop_log": "yes"}, "not a boolean"),
+            ({"install_cilium": "true"}, "not a boolean"),
+            ({"prune": True}, "unknown input arguments: prune"),
+        ]
+        for given, message in cases:
+            with self.subTest(given=given):
+                with self.assertRaisesRegex(GitLabError, message):
+                    gitlab_ci.render(COMPONENT, given)
+
+    def test_image_default_is_this_release(self):
+        for path in TEMPLATES:
+            spec, _ = gitlab_ci.load_template(path)
+            image = spec["inputs"]["image"]["default"]
+            self.assertTrue(image.endswith(":" + project_version()),
+                            f"{path.name}: image {image} is not version {project_version()}")
+
+    def test_released_copy_is_identical(self):
+        # GitLab resolves `include: component:` from templates/ of the component project.
+        self.assertEqual(COMPONENT_RELEASED.read_bytes(), COMPONENT.read_bytes(),
+                         "templates/network-policy.yml must be a copy of "
+                         "ci-templates/network-policy.yml")
+
+
+class ComponentJobTest(unittest.TestCase):
+    def render(self, given=None):
+        body = gitlab_ci.render(COMPONENT, given)
+        self.assertEqual(set(body) & gitlab_ci.GLOBAL_KEYWORDS, set(),
+                         "a component has no global keywords")
+        self.assertEqual(len(body), 1, "one job")
+        return body
+
+    def test_job_name_and_stage_come_from_inputs(self):
+        self.assertEqual(list(self.render()), ["network-policy"])
+        body = self.render(CUSTOM_INPUTS)
+        self.assertEqual(list(body), ["staging:network-policy"])
+        job = body["staging:network-policy"]
+        self.assertEqual(job["stage"], "verify")
+        self.assertEqual(job["image"]["name"], CUSTOM_INPUTS["image"])
+        self.assertEqual(job["environment"], {"name": "staging", "action": "verify"})
+
+    def test_inputs_become_the_variables_netpol_reads(self):
+        for given in ({}, CUSTOM_INPUTS):
+            job = next(iter(self.render(given).values()))
+            for name, (variable, default) in INPUT_VARIABLES.items():
+                with self.subTest(input=name, custom=bool(given)):
+                    self.assertEqual(job["variables"][variable], given.get(name, default))
+
+    def test_job_variables_never_hide_what_gitlab_provides(self):
+        # A job variable outranks the environment's KUBE_NAMESPACE and KUBE_CONTEXT, even empty.
+        job = next(iter(self.render().values()))
+        for variable in ("KUBE_NAMESPACE", "KUBE_CONTEXT", "KUBECONFIG"):
+            self.assertNotIn(variable, job["variables"])
+
+    def run_script(self, given, environment):
+        """argv the job's script gives netpol, by running the script line in bash with the
+        job's variables and `netpol` resolved to printf."""
+        job = next(iter(self.render(given).values()))
+        self.assertEqual(len(job["script"]), 1)
+        line = job["script"][0]
+        self.assertTrue(line.startswith("netpol "), line)
+        env = {"PATH": os.environ["PATH"]}
+        env.update({k: gitlab_ci._to_text(v) for k, v in job["variables"].items()})
+        env.update(environment)
+        out = subprocess.run(["bash", "-c", "printf '%s\\n' " + line[len("netpol "):]],
+                             env=env, capture_output=True, text=True, check=True)
+        return out.stdout.splitlines()
+
+    def test_script_runs_netpol_run_with_the_report_directory(self):
+        self.assertEqual(self.run_script({}, {}), ["--output-dir", "netpol-report", "run"])
+
+    def test_script_passes_namespace_and_context_only_when_given(self):
+        argv = self.run_script(CUSTOM_INPUTS, {})
+        self.assertEqual(argv, ["--output-dir", "netpol-report", "--namespace", "shop staging",
+                                "--context", "group/agents:production", "run"])
+        # Without inputs the environment's KUBE_NAMESPACE/KUBE_CONTEXT reach netpol untouched.
+        argv = self.run_script({}, {"KUBE_NAMESPACE": "app-1-production"})
+        self.assertNotIn("--namespace", argv)
+
+    def test_artifacts(self):
+        job = next(iter(self.render().values()))
+        artifacts = job["artifacts"]
+        self.assertEqual(artifacts["when"], "always")
+        self.assertEqual(artifacts["paths"], ["netpol-report/"])
+        self.assertEqual(artifacts["reports"], {
+            "junit": "netpol-report/junit-*.xml",
+            "dotenv": "netpol-report/netpol.env",
+            "metrics": "netpol-report/metrics.txt",
+        })
+        self.assertEqual(artifacts["expose_as"], "Network policy drop log")
+        self.assertEqual(gitlab_ci.expose_as_problems(artifacts), [])
+
+    def test_expose_as_rules_are_checked(self):
+        for paths in (["./netpol-report/"], ["$NETPOL_OUTPUT_DIR/"], ["netpol-report/*.html"]):
+            with self.subTest(paths=paths):
+                self.assertTrue(gitlab_ci.expose_as_problems({"expose_as": "x", "paths": paths}))
+
+    def test_rules(self):
+        job = next(iter(self.render().values()))
+        cases = [
+            ({}, "never"),  # no cluster
+            ({"KUBECONFIG": ""}, "never"),
+            ({"KUBECONFIG": "/builds/tmp/KUBECONFIG"}, "on_success"),
+            ({"CI_KUBERNETES_ACTIVE": "true"}, "on_success"),
+            ({"KUBECONFIG": "/k", "NETWORK_POLICY_DISABLED": "true"}, "never"),
+            ({"KUBECONFIG": "/k", "NETWORK_POLICY_DISABLED": "false"}, "never"),  # any value
+        ]
+        for variables, expected in cases:
+            with self.subTest(variables=variables):
+                self.assertEqual(gitlab_ci.rules_outcome(job, variables), expected)
+
+
+class DotenvTest(unittest.TestCase):
+    """netpol.env feeds later jobs' variables, which outrank job YAML variables."""
+
+    def test_dotenv_keys_do_not_override_what_netpol_or_the_templates_read(self):
+        template_variables = set()
+        for path in TEMPLATES:
+            for job in gitlab_ci.jobs(gitlab_ci.render(path)).values():
+                template_variables |= set(job.get("variables", {}))
+        self.assertEqual(DOTENV_KEYS & (NETPOL_READS | template_variables), set())
+
+    def test_dotenv_report_is_one_file_inside_the_artifacts(self):
+        for path in TEMPLATES:
+            body = gitlab_ci.render(path)
+            for name in gitlab_ci.jobs(body):
+                job = gitlab_ci.resolve_extends(body, name)
+                dotenv = job.get("artifacts", {}).get("reports", {}).get("dotenv")
+                if dotenv is None:
+                    continue
+                with self.subTest(job=name):
+                    self.assertIsInstance(dotenv, str)
+                    self.assertFalse(set("*?[{$") & set(dotenv))
+                    self.assertTrue(any(dotenv.startswith(p) for p in job["artifacts"]["paths"]))
+
+    def test_dotenv_rules(self):
+        good = "".join(f"{k}=x\n" for k in sorted(DOTENV_KEYS))
+        self.assertEqual(gitlab_ci.dotenv_problems(good), [])
+        for bad in ("NETPOL-FLAVOR=gke\n", "A=1\n\nB=2\n", "# c\nA=1\n", "A=two words\n",
+                    "A=\"quoted\"\n", "A=" + "x" * 5200 + "\n"):
+            with self.subTest(bad=bad[:20]):
+                self.assertTrue(gitlab_ci.dotenv_problems(bad))
+
+
+class AutoDevOpsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ours = gitlab_ci.render(AUTO_DEVOPS)
+        _, deploy = gitlab_ci.load_template(DEPLOY_FIXTURE)
+        cls.resolved = {n: gitlab_ci.resolve_extends(cls.ours, n) for n in gitlab_ci.jobs(cls.ours)}
+        cls.deploy_resolved = {n: gitlab_ci.resolve_extends(deploy, n)
+                               for n in gitlab_ci.jobs(deploy)}
+
+    def job(self, name):
+        return self.resolved[name]
+
+    def deploy_job(self, name):
+        return self.deploy_resolved[name]
+
+    def test_every_network_policy_job_is_mapped(self):
+        visible = {n for n in gitlab_ci.jobs(self.ours) if not n.startswith(".")}
+        self.assertEqual(visible, set(FOLLOWS) | {"cilium:install"})
+
+    def test_no_global_keywords(self):
+        self.assertEqual(set(self.ours) & gitlab_ci.GLOBAL_KEYWORDS, set())
+
+    def test_same_stage_environment_and_needs(self):
+        for name, followed in FOLLOWS.items():
+            job = self.job(name)
+            with self.subTest(job=name):
+                for deploy_name in followed:
+                    deploy = self.deploy_job(deploy_name)
+                    self.assertEqual(job["stage"], deploy["stage"])
+                    self.assertEqual(job["environment"]["name"], deploy["environment"]["name"])
+                    self.assertEqual(job["environment"]["url"], deploy["environment"]["url"])
+                self.assertEqual(job["environment"]["action"], "verify")
+                self.assertNotIn("on_stop", job["environment"])
+                self.assertEqual([n["job"] for n in job["needs"]], followed)
+                for need in job["needs"]:
+                    self.assertFalse(need["artifacts"])
+                    self.assertEqual(need.get("optional", False), len(followed) > 1)
+
+    def test_in_exactly_the_pipelines_of_the_deploy_jobs(self):
+        checked = 0
+        for variables in all_rule_variable_sets():
+            disabled = bool(variables.get("NETWORK_POLICY_DISABLED"))
+            for name, followed in FOLLOWS.items():
+                ours = gitlab_ci.rules_outcome(self.job(name), variables)
+                deployed = [d for d in followed
+                            if gitlab_ci.rules_outcome(self.deploy_job(d), variables) != "never"]
+                expected = "never" if disabled or not deployed else "on_success"
+                if ours != expected:
+                    self.fail(f"{name} is {ours}, expected {expected} with {variables} "
+                              f"(deploy jobs present: {deployed})")
+                checked += 1
+        self.assertGreater(checked, 10000)
+
+    def test_cilium_install(self):
+        job = self.job("cilium:install")
+        self.assertLess(AUTO_DEVOPS_STAGES.index(job["stage"]), AUTO_DEVOPS_STAGES.index("review"))
+        self.assertIn("install-cilium", job["script"][0])
+        for variables in all_rule_variable_sets():
+            expected = (variables.get("CILIUM_INSTALL") == "true"
+                        and variables.get("CI_COMMIT_BRANCH") == "main"
+                        and (variables.get("KUBECONFIG") or variables.get("CI_KUBERNETES_ACTIVE"))
+                        and not variables.get("NETWORK_POLICY_DISABLED"))
+            outcome = gitlab_ci.rules_outcome(job, variables)
+            if outcome != ("on_success" if expected else "never"):
+                self.fail(f"cilium:install is {outcome} with {variables}")
+
+    def test_network_policy_jobs_do_not_install_cilium(self):
+        for name in FOLLOWS:
+            script = " ".join(self.job(name)["script"])
+            self.assertRegex(script, r"\brun\b.*--no-install-cilium")
+
+    def test_artifacts_as_in_the_component(self):
+        component = next(iter(gitlab_ci.render(COMPONENT).values()))
+        for name in FOLLOWS:
+            self.assertEqual(self.job(name)["artifacts"], component["artifacts"])
+
+
+class RulesEvaluatorTest(unittest.TestCase):
+    """The expression evaluator the tests above rely on, against GitLab's documented cases."""
+
+    def test_expressions(self):
+        cases = [
+            ("$A", {"A": "x"}, True), ("$A", {"A": ""}, False), ("$A", {}, False),
+            ("$A == null", {}, True), ("$A == null", {"A": ""}, False),
+            ('$A == ""', {"A": ""}, True), ('$A == ""', {}, False),
+            ('$A != "x"', {}, True), ("$A == $B", {"A": "1", "B": "1"}, True),
+            ("$A || $B && $C", {"A": "1"}, True), ("($A || $B) && $C", {"A": "1"}, False),
+            ("$A =~ /^(true|1)$/i", {"A": "TRUE"}, True), ("$A =~ /^x$/", {}, False),
+            ("$A !~ /^x$/", {"A": "y"}, True),
+        ]
+        for expression, variables, expected in cases:
+            with self.subTest(expression=expression, variables=variables):
+                self.assertEqual(gitlab_ci.evaluate(expression, variables), expected)
+
+    def test_syntax_errors(self):
+        for expression in ("$A ==", "$A = 1", "($A"):
+            with self.subTest(expression=expression):
+                with self.assertRaises(GitLabError):
+                    gitlab_ci.evaluate(expression, {})
+
+
+# ---------------------------------------------------------------------------------------
+# gitlab-ci-local
+
+
+def find_gitlab_ci_local():
+    """GITLAB_CI_LOCAL, else the cached 4.70.0 (installed on first use)."""
+    path = os.environ.get("GITLAB_CI_LOCAL")
+    if not path:
+        out = subprocess.run([str(ROOT / "scripts/test-cluster/get-gitlab-ci-local.sh")],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"gitlab-ci-local unavailable: {out.stderr.strip()}", file=sys.stderr)
+            return None
+        path = out.stdout.strip().splitlines()[-1]
+    return path if os.access(path, os.X_OK) else None
+
+
+def find_netpol():
+    path = os.environ.get("NETPOL_BINARY") or str(ROOT / "build/dev/netpol")
+    return path if os.access(path, os.X_OK) else None
+
+
+GITLAB_CI_LOCAL = find_gitlab_ci_local()
+NETPOL = find_netpol()
+
+
+class GitlabCiLocalTest(unittest.TestCase):
+    """The templates in a throw-away project whose origin is gitlab.example.com/netpol/netpol,
+    so `include: component: $CI_SERVER_FQDN/netpol/netpol/network-policy@$CI_COMMIT_SHA`
+    resolves to the checked-out templates/ as on GitLab."""
+
+    @classmethod
+    def setUpClass(cls):
+        if GITLAB_CI_LOCAL is None:
+            message = "gitlab-ci-local 4.70.0 unavailable (scripts/test-cluster/get-gitlab-ci-local.sh)"
+            if os.environ.get("CI"):
+                raise RuntimeError(message)  # CI must run these
+            raise unittest.SkipTest(message)
+
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="netpol-gcl-"))
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        for sub in ("ci-templates", "templates", "tests/ci/fixtures"):
+            shutil.copytree(ROOT / sub, self.dir / sub)
+        self.git("init", "-q", "-b", "main")
+        self.git("remote", "add", "origin", "https://gitlab.example.com/netpol/netpol.git")
+
+    def git(self, *args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                       cwd=self.dir, check=True, capture_output=True)
+
+    def write_pipeline(self, config):
+        (self.dir / ".gitlab-ci.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        self.git("add", "-A")
+        self.git("commit", "-qm", "pipeline")
+
+    def gcl(self, *args, env=None, check=True):
+        run_env = dict(os.environ)
+        run_env.update(env or {})
+        # The tests set CI_COMMIT_BRANCH and CI_DEFAULT_BRANCH on purpose.
+        args = ("--ignore-predefined-vars", "CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH", *args)
+        out = subprocess.run([GITLAB_CI_LOCAL, "--home", str(self.dir / ".home"), *args],
+                             cwd=self.dir, env=run_env, capture_output=True, text=True,
+                             timeout=300)
+        if check and out.returncode != 0:
+            self.fail(f"gitlab-ci-local {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+        return out
+
+    def listed(self, variables):
+        # preview() and the job runs validate against the schema; listing need not again.
+        args = ["--list-json", "--no-json-schema-validation"]
+        for k, v in variables.items():
+            args += ["--variable", f"{k}={v}"]
+        out = self.gcl(*args).stdout
+        out = "\n" + out
+        jobs = json.loads(out[out.index("\n[\n"):])
+        return {j["name"]: j["when"] for j in jobs if j["when"] != "never"}
+
+    def preview(self, variables=None):
+        args = ["--preview"]
+        for k, v in (variables or {}).items():
+            args += ["--variable", f"{k}={v}"]
+        out = self.gcl(*args).stdout
+        return yaml.safe_load(out[out.index("---"):])
+
+    def component_pipeline(self, inputs, how="component"):
+        include = ({"component": "$CI_SERVER_FQDN/netpol/netpol/network-policy@$CI_COMMIT_SHA"}
+                   if how == "component" else {"local": "ci-templates/network-policy.yml"})
+        include["inputs"] = inputs
+        self.write_pipeline({
+            "stages": ["build", "deploy", "verify"],
+            "include": [include],
+            "deploy": {"stage": "deploy", "script": ["echo deployed"]},
+        })
+
+    def test_component_include_matches_gitlabs_interpolation(self):
+        inputs = {k: v for k, v in CUSTOM_INPUTS.items() if k != "stage"}
+        inputs["stage"] = "verify"
+        for how in ("component", "local"):
+            with self.subTest(include=how):
+                self.component_pipeline(inputs, how)
+                previewed = self.preview({"KUBECONFIG": "/k"})["staging:network-policy"]
+                ours = gitlab_ci.render(COMPONENT, inputs)["staging:network-policy"]
+                # gitlab-ci-local passes variables on as strings, as GitLab does.
+                ours["variables"] = {k: gitlab_ci._to_text(v)
+                                     for k, v in ours["variables"].items()}
+                self.assertEqual(previewed, ours)
+
+    def test_component_rules(self):
+        self.component_pipeline({"stage": "verify"})
+        self.assertNotIn("network-policy", self.listed({}))
+        self.assertEqual(self.listed({"KUBECONFIG": "/k"})["network-policy"], "on_success")
+        self.assertNotIn("network-policy",
+                         self.listed({"KUBECONFIG": "/k", "NETWORK_POLICY_DISABLED": "1"}))
+
+    def test_auto_devops_jobs_follow_the_deploy_jobs(self):
+        self.write_pipeline({
+            "stages": AUTO_DEVOPS_STAGES,
+            "include": [{"local": "tests/ci/fixtures/Jobs-Deploy.gitlab-ci.yml"},
+                        {"local": "ci-templates/Auto-DevOps-Network-Policy.gitlab-ci.yml"}],
+        })
+        cluster = {"KUBECONFIG": "/k", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}
+        cases = [
+            ({}, {"production", "production:network-policy"}),
+            ({"STAGING_ENABLED": "1"},
+             {"staging", "staging:network-policy", "production_manual",
+              "production:network-policy"}),
+            ({"INCREMENTAL_ROLLOUT_MODE": "timed"},
+             {"timed rollout 100%", "timed rollout 100%:network-policy"}),
+            ({"CILIUM_INSTALL": "true"},
+             {"cilium:install", "production", "production:network-policy"}),
+            ({"NETWORK_POLICY_DISABLED": "1", "CILIUM_INSTALL": "true"}, {"production"}),
+        ]
+        watched = set(FOLLOWS) | {"cilium:install", "production", "production_manual",
+                                  "staging", "timed rollout 100%"}
+        for extra, expected in cases:
+            with self.subTest(variables=extra):
+                listed = self.listed({**cluster, **extra})
+                self.assertEqual(set(listed) & watched, expected)
+                for name in set(listed) & set(FOLLOWS):
+                    self.assertEqual(listed[name], "on_success")
+        listed = self.listed({"KUBECONFIG": "/k", "CI_COMMIT_BRANCH": "feature",
+                              "CI_DEFAULT_BRANCH": "main"})
+        self.assertEqual(set(listed) & (watched | {"review"}), {"review", "review:network-policy"})
+        self.gcl("--validate-dependency-chain", "--variable", "KUBECONFIG=/k",
+                 "--variable", "CI_COMMIT_BRANCH=main", "--variable", "CI_DEFAULT_BRANCH=main")
+
+    @unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
+    def test_component_job_runs_the_real_netpol(self):
+        self.component_pipeline({"stage": "verify", "namespace": "shop"})
+        env = {"PATH": f"{Path(NETPOL).parent}:{os.environ['PATH']}"}
+        has_run = "\n  run " in subprocess.run([NETPOL, "--help"], capture_output=True,
+                                               text=True).stdout
+        if not has_run:
+            # Until `netpol run` exists, the job reaches the real binary, which refuses the
+            # subcommand after accepting every global option the job passes.
+            out = self.gcl("--force-shell-executor", "--variable", "KUBECONFIG=/nonexistent",
+                           "network-policy", env=env, check=False)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("netpol: error: unknown subcommand 'run'", out.stdout + out.stderr)
+            return
+        cluster_dir = os.environ.get("NETPOL_TEST_CLUSTER_DIR")
+        if not cluster_dir:
+            self.skipTest("the full `netpol run` job needs the test cluster "
+                          "(NETPOL_TEST_CLUSTER_DIR)")
+        kubeconfig = Path(cluster_dir) / "kubeconfig"  # admin, written by start.sh
+        out = self.gcl("--force-shell-executor", "--variable", f"KUBECONFIG={kubeconfig}",
+                       "network-policy", env=env, check=False)
+        report = self.dir / "netpol-report"
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertTrue(list(report.glob("junit-*.xml")))
+        self.assertTrue((report / "metrics.txt").is_file())
+        self.assertEqual(gitlab_ci.dotenv_problems((report / "netpol.env").read_text()), [])
+        keys = {line.split("=", 1)[0]
+                for line in (report / "netpol.env").read_text().splitlines()}
+        self.assertEqual(keys, DOTENV_KEYS)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
