@@ -438,6 +438,44 @@ class AutoDevOpsTest(unittest.TestCase):
             self.assertEqual(self.job(name)["artifacts"], component["artifacts"])
 
 
+class DocsTest(unittest.TestCase):
+    """The documentation shows the templates as they are."""
+
+    DOCS = [ROOT / "README.md", ROOT / "docs/getting-started.md", ROOT / "docs/auto-devops.md",
+            ROOT / "docs/configuration.md"]
+
+    def test_every_input_is_documented_with_its_type_and_default(self):
+        text = (ROOT / "docs/configuration.md").read_text()
+        spec, _ = gitlab_ci.load_template(COMPONENT)
+        for name, decl in spec["inputs"].items():
+            with self.subTest(input=name):
+                row = re.search(rf"^\| `{name}` \| ([^|]*) \| ([^|]*) \|", text, re.MULTILINE)
+                self.assertIsNotNone(row, f"no row for input {name}")
+                self.assertTrue(row.group(1).startswith(decl["type"]), row.group(0))
+                default = decl["default"]
+                shown = gitlab_ci._to_text(default) if default != "" else "''"
+                self.assertIn(shown, row.group(2), row.group(0))
+
+    def test_include_snippets_are_valid(self):
+        validator = schema_validator()
+        spec, _ = gitlab_ci.load_template(COMPONENT)
+        checked = 0
+        for doc in self.DOCS:
+            for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.DOTALL):
+                config = yaml.safe_load(block)
+                if not isinstance(config, dict) or "include" not in config:
+                    continue
+                with self.subTest(doc=doc.name, block=block[:60]):
+                    self.assertEqual(schema_errors(validator, config), [])
+                    for entry in config["include"]:
+                        target = entry.get("component", "") + entry.get("file", "") + \
+                            entry.get("remote", "")
+                        if "network-policy" in target and "Auto-DevOps" not in target:
+                            gitlab_ci.resolve_inputs(spec, entry.get("inputs", {}))
+                    checked += 1
+        self.assertGreaterEqual(checked, 3)
+
+
 class RulesEvaluatorTest(unittest.TestCase):
     """The expression evaluator the tests above rely on, against GitLab's documented cases."""
 
