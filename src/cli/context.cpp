@@ -1,5 +1,7 @@
 #include "cli/context.hpp"
 
+#include "kube/client.hpp"
+
 namespace netpol::cli {
 namespace {
 
@@ -16,5 +18,55 @@ Context::Context(GlobalOptions global, Io io)
     : m_global(std::move(global)), m_io(io),
       m_reporter(io.err, style_for(io), m_global.quiet, m_global.color),
       m_output(m_global.output_dir) {}
+
+Context::~Context() = default;
+
+Result<const kube::ClientConfig*> Context::kube_config() {
+  if (!m_kube_config) {
+    kube::LoadOptions options;
+    options.paths = m_global.kubeconfig_paths;
+    // Files named by KUBECONFIG may be missing (kubectl skips them); a --kubeconfig file
+    // must exist.
+    std::vector<std::string> from_env;
+    if (auto v = m_io.env.get("KUBECONFIG")) {
+      std::string part;
+      for (char c : *v + ":") {
+        if (c != ':') {
+          part += c;
+        } else if (!part.empty()) {
+          from_env.push_back(std::move(part));
+          part.clear();
+        }
+      }
+    }
+    options.explicit_paths = !options.paths.empty() && options.paths != from_env;
+    options.context = m_global.context;
+    options.env = &m_io.env;
+    m_kube_config = kube::load_client_config(options);
+  }
+  if (!*m_kube_config) return fail(m_kube_config->error());
+  return &**m_kube_config;
+}
+
+Result<kube::KubeApi*> Context::kube() {
+  if (!m_kube) {
+    auto config = kube_config();
+    if (!config) return fail(config.error());
+    kube::ConnectOptions options;
+    options.request_timeout = m_global.request_timeout;
+    options.env = &m_io.env;
+    auto api = kube::connect(**config, options);
+    if (!api) return fail(api.error());
+    m_kube = std::move(*api);
+  }
+  return m_kube.get();
+}
+
+Result<std::string> Context::namespace_name() {
+  if (!m_global.namespace_name.empty()) return m_global.namespace_name;
+  auto config = kube_config();
+  if (!config) return fail(config.error());
+  return (*config)->namespace_name.empty() ? std::string("default") : (*config)->namespace_name;
+}
 
 } // namespace netpol::cli

@@ -11,6 +11,8 @@
 
 #include <spdlog/common.h>
 
+#include "kube/api.hpp"
+#include "kube/kubeconfig.hpp"
 #include "report/output_dir.hpp"
 #include "report/reporter.hpp"
 #include "util/duration.hpp"
@@ -44,6 +46,7 @@ struct Io {
 class Context {
 public:
   Context(GlobalOptions global, Io io);
+  ~Context();
 
   const GlobalOptions& global() const { return m_global; }
   std::ostream& out() { return m_io.out; }
@@ -54,11 +57,24 @@ public:
   // Convenience: the environment variable's value, or nullopt when unset.
   std::optional<std::string> getenv(const std::string& name) const { return m_io.env.get(name); }
 
+  // The cluster client, built on first use from --kubeconfig/KUBECONFIG, --context and
+  // --request-timeout (no request is sent here). Commands that never call it (needs_cluster
+  // false) need no kubeconfig. The pointer lives as long as the Context.
+  Result<kube::KubeApi*> kube();
+  // -n/KUBE_NAMESPACE, else the kubeconfig context's namespace, else "default".
+  Result<std::string> namespace_name();
+  // Makes kube() return `api` instead of building a client (tests of commands).
+  void set_kube(std::unique_ptr<kube::KubeApi> api) { m_kube = std::move(api); }
+
 private:
+  Result<const kube::ClientConfig*> kube_config();
+
   GlobalOptions m_global;
   Io m_io;
   report::Reporter m_reporter;
   report::OutputDir m_output;
+  std::optional<Result<kube::ClientConfig>> m_kube_config;
+  std::unique_ptr<kube::KubeApi> m_kube;
 };
 
 } // namespace netpol::cli

@@ -1,0 +1,277 @@
+#include "kube/credentials.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/process.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "util/log.hpp"
+
+namespace netpol::kube {
+namespace {
+
+namespace bp = boost::process;
+
+constexpr auto k_token_file_refresh = std::chrono::minutes(1);
+constexpr size_t k_max_stderr_in_message = 2000;
+
+std::string trim(std::string s) {
+  const auto* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
+std::string one_line(std::string s) {
+  s = trim(std::move(s));
+  if (s.size() > k_max_stderr_in_message) s = s.substr(0, k_max_stderr_in_message) + "...";
+  for (auto& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+nlohmann::json exec_info(const ClientConfig& config) {
+  const auto& e = *config.credentials.exec;
+  nlohmann::json spec = {{"interactive", false}};
+  if (e.provide_cluster_info) {
+    nlohmann::json cluster = {{"server", config.server}};
+    if (!config.tls_server_name.empty()) cluster["tls-server-name"] = config.tls_server_name;
+    if (config.insecure_skip_tls_verify) cluster["insecure-skip-tls-verify"] = true;
+    if (!config.ca_pem.empty()) {
+      cluster["certificate-authority-data"] = encode_base64(config.ca_pem);
+    }
+    if (!config.proxy_url.empty()) cluster["proxy-url"] = config.proxy_url;
+    if (!e.cluster_config.is_null()) cluster["config"] = e.cluster_config;
+    spec["cluster"] = std::move(cluster);
+  }
+  return {{"kind", "ExecCredential"}, {"apiVersion", e.api_version}, {"spec", std::move(spec)}};
+}
+
+// The command as a path: itself when it names one, else the first executable in PATH.
+std::string find_command(const std::string& command) {
+  namespace fs = std::filesystem;
+  auto executable = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (command.find('/') != std::string::npos) return executable(command) ? command : "";
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const auto candidate = fs::path(dir.empty() ? "." : dir) / command;
+    if (executable(candidate)) return candidate.string();
+  }
+  return "";
+}
+
+Error plugin_error(const ExecConfig& e, const std::string& problem) {
+  return Error(ErrorCode::config,
+               fmt::format("{}: exec plugin '{}': {}", e.where, e.command, problem));
+}
+
+} // namespace
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  std::tm tm{};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
+  const std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour,
+                  &minute, &second, &consumed) != 6) {
+    return std::nullopt;
+  }
+  size_t pos = static_cast<size_t>(consumed);
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])))
+      ++pos;
+  }
+  long offset = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset = (oh * 3600L + om * 60L) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  // system_clock counts nanoseconds in 64 bits (until 2262): "never expires" stays far away.
+  tm.tm_year = std::min(year, 2200) - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t t = timegm(&tm) - offset;
+  return std::chrono::system_clock::from_time_t(t);
+}
+
+Result<ExecCredential> run_exec_plugin(const ClientConfig& config) {
+  const auto& e = *config.credentials.exec;
+  if (e.interactive_mode == "Always") {
+    return fail(plugin_error(e, "interactiveMode is Always but netpol never runs "
+                                "interactively; use Never or IfAvailable"));
+  }
+  const auto exe = find_command(e.command);
+  if (exe.empty()) {
+    return fail(
+        plugin_error(e, fmt::format("command not found{}{}", e.install_hint.empty() ? "" : ": ",
+                                    one_line(e.install_hint))));
+  }
+  try {
+    bp::environment env = boost::this_process::environment();
+    for (const auto& [name, value] : e.env)
+      env[name] = value;
+    env["KUBERNETES_EXEC_INFO"] = exec_info(config).dump();
+    boost::asio::io_context io;
+    std::future<std::string> out;
+    std::future<std::string> err;
+    std::error_code ec;
+    // clang-format off
+    bp::child child(exe, bp::args(e.args), env, bp::std_in < bp::null, bp::std_out > out,
+                    bp::std_err > err, io, ec);
+    // clang-format on
+    if (ec) return fail(plugin_error(e, "cannot start: " + ec.message()));
+    io.run();
+    child.wait(ec);
+    const int code = child.exit_code();
+    const std::string stdout_text = out.get();
+    const std::string stderr_text = err.get();
+    if (code != 0) {
+      return fail(
+          plugin_error(e, fmt::format("exited with status {}{}{}", code,
+                                      stderr_text.empty() ? "" : ": ", one_line(stderr_text))));
+    }
+    nlohmann::json cred;
+    try {
+      cred = nlohmann::json::parse(stdout_text);
+    } catch (const nlohmann::json::exception&) {
+      return fail(plugin_error(e, "printed something that is not JSON (expected an "
+                                  "ExecCredential on stdout)"));
+    }
+    if (!cred.is_object() || cred.value("kind", "") != "ExecCredential") {
+      return fail(plugin_error(e, "output is not an ExecCredential"));
+    }
+    if (cred.value("apiVersion", "") != e.api_version) {
+      return fail(
+          plugin_error(e, fmt::format("configured for {}, but the plugin returned {}",
+                                      e.api_version, cred.value("apiVersion", "no apiVersion"))));
+    }
+    const auto status = cred.value("status", nlohmann::json::object());
+    if (!status.is_object()) return fail(plugin_error(e, "status is not an object"));
+    ExecCredential result;
+    auto field = [&](const char* key) {
+      return status.contains(key) && status[key].is_string() ? status[key].get<std::string>()
+                                                             : std::string();
+    };
+    result.token = field("token");
+    result.client_certificate_pem = field("clientCertificateData");
+    result.client_key_pem = field("clientKeyData");
+    log::register_secret(result.token);
+    log::register_secret(result.client_key_pem);
+    if (result.client_certificate_pem.empty() != result.client_key_pem.empty()) {
+      return fail(plugin_error(e, "status needs both clientCertificateData and clientKeyData"));
+    }
+    if (result.token.empty() && result.client_certificate_pem.empty()) {
+      return fail(plugin_error(e, "status has neither a token nor a client certificate"));
+    }
+    if (auto ts = field("expirationTimestamp"); !ts.empty()) {
+      result.expires = parse_rfc3339(ts);
+      if (!result.expires) {
+        return fail(plugin_error(e, "status.expirationTimestamp '" + ts + "' is not RFC 3339"));
+      }
+    }
+    return result;
+  } catch (const std::exception& ex) {
+    return fail(plugin_error(e, std::string("cannot run: ") + ex.what()));
+  }
+}
+
+Result<WireAuth> CredentialSource::current() {
+  std::lock_guard lock(m_mutex);
+  const auto& c = m_config.credentials;
+  WireAuth auth;
+  auth.bearer_token = c.token;
+  auth.username = c.username;
+  auth.password = c.password;
+  auth.client_certificate_pem = c.client_certificate_pem;
+  auth.client_key_pem = c.client_key_pem;
+  if (!c.token_file.empty()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (m_file_token.empty() || now - m_file_read_at > k_token_file_refresh) {
+      std::ifstream in(c.token_file);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto token = trim(ss.str());
+      if (in && !token.empty()) {
+        m_file_token = token;
+        log::register_secret(m_file_token);
+      } else if (m_file_token.empty()) {
+        m_file_token = c.token; // read at load time
+      }
+      m_file_read_at = now;
+    }
+    auth.bearer_token = m_file_token;
+  }
+  if (c.exec) {
+    const bool expired =
+        m_exec && m_exec->expires && std::chrono::system_clock::now() >= *m_exec->expires;
+    if (!m_exec || expired) {
+      ++m_exec_runs;
+      spdlog::debug("running exec credential plugin {}", c.exec->command);
+      auto cred = run_exec_plugin(m_config);
+      if (!cred) return fail(cred.error());
+      m_exec = std::move(*cred);
+    }
+    if (!m_exec->token.empty()) auth.bearer_token = m_exec->token;
+    if (!m_exec->client_certificate_pem.empty()) {
+      auth.client_certificate_pem = m_exec->client_certificate_pem;
+      auth.client_key_pem = m_exec->client_key_pem;
+    }
+  }
+  return auth;
+}
+
+bool CredentialSource::invalidate() {
+  std::lock_guard lock(m_mutex);
+  bool may_help = false;
+  if (m_config.credentials.exec) {
+    m_exec.reset();
+    may_help = true;
+  }
+  if (!m_config.credentials.token_file.empty()) {
+    const auto old = m_file_token;
+    m_file_token.clear();
+    std::ifstream in(m_config.credentials.token_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto fresh = trim(ss.str());
+    may_help = may_help || (!fresh.empty() && fresh != old);
+  }
+  return may_help;
+}
+
+int CredentialSource::exec_runs() const {
+  std::lock_guard lock(m_mutex);
+  return m_exec_runs;
+}
+
+} // namespace netpol::kube

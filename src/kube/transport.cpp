@@ -1,0 +1,452 @@
+#include "kube/transport.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace netpol::kube {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
+// The path without its query, for log lines (queries may carry selectors, never secrets,
+// but keep lines short).
+std::string_view path_only(std::string_view path) {
+  return path.substr(0, path.find('?'));
+}
+
+// One attempt's state, shared with libcurl's callbacks.
+struct Transfer {
+  CURL* handle = nullptr;
+  const HttpRequest* request = nullptr;
+  HttpResponse response;
+  bool mode_known = false;
+  bool streaming = false;
+  bool stopped = false; // on_data returned false
+  uint64_t streamed_bytes = 0;
+};
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new response (after 100 Continue or a redirect): forget earlier headers.
+    t->response.headers.clear();
+    t->response.warnings.clear();
+    return size * count;
+  }
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    auto name = lower(trim(line.substr(0, colon)));
+    auto value = trim(line.substr(colon + 1));
+    if (name == "warning") t->response.warnings.push_back(value);
+    t->response.headers[name] = std::move(value);
+  }
+  return size * count;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (!t->mode_known) {
+    long status = 0;
+    curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+    t->streaming = t->request->on_data && status >= 200 && status < 300;
+    t->mode_known = true;
+  }
+  if (t->streaming) {
+    t->streamed_bytes += n;
+    if (!t->request->on_data(std::string_view(data, n))) {
+      t->stopped = true;
+      return 0; // aborts the transfer; reported as success below
+    }
+    return n;
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+struct HeaderList {
+  curl_slist* list = nullptr;
+  ~HeaderList() { curl_slist_free_all(list); }
+  void add(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
+};
+
+bool retryable_connection_error(CURLcode rc) {
+  switch (rc) {
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_GOT_NOTHING:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM: return true;
+  default: return false;
+  }
+}
+
+bool tls_trust_error(CURLcode rc) {
+  return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+         rc == CURLE_SSL_ISSUER_ERROR;
+}
+
+class CurlTransport final : public HttpTransport {
+public:
+  explicit CurlTransport(TransportConfig config) : m_config(std::move(config)) {
+    global_init();
+    m_share = curl_share_init();
+    curl_share_setopt(m_share, CURLSHOPT_LOCKFUNC, &CurlTransport::lock);
+    curl_share_setopt(m_share, CURLSHOPT_UNLOCKFUNC, &CurlTransport::unlock);
+    curl_share_setopt(m_share, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(m_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(m_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    while (!m_config.server.empty() && m_config.server.back() == '/')
+      m_config.server.pop_back();
+    m_url_base = m_config.server;
+    if (!m_config.tls_server_name.empty()) setup_server_name();
+    if (m_config.max_in_flight < 1) m_config.max_in_flight = 1;
+  }
+
+  ~CurlTransport() override {
+    for (CURL* h : m_pool)
+      curl_easy_cleanup(h);
+    curl_share_cleanup(m_share);
+    curl_slist_free_all(m_connect_to);
+  }
+
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    bool reauthenticated = false;
+    for (int attempt = 1;; ++attempt) {
+      std::optional<Duration> retry_after;
+      auto result = attempt_once(request);
+      bool retry = false;
+      std::string why;
+      if (result) {
+        const int status = result->status;
+        if (status == 401 && !reauthenticated && m_config.on_unauthorized &&
+            m_config.on_unauthorized()) {
+          reauthenticated = true;
+          --attempt; // a refreshed credential is not a retry
+          continue;
+        }
+        const bool server_busy =
+            status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+        if (server_busy && (status == 429 || request.idempotent)) {
+          retry = true;
+          why = std::to_string(status);
+          if (auto it = result->headers.find("retry-after"); it != result->headers.end()) {
+            retry_after = parse_retry_after(it->second);
+          }
+        }
+      } else if (result.error().http_status == -1 && request.idempotent) {
+        retry = true; // connection failure before any streamed byte
+        why = result.error().message;
+        result.error().http_status = 0;
+      }
+      if (!result && result.error().http_status == -1) result.error().http_status = 0;
+      if (!retry || attempt >= m_config.retry.max_attempts) return result;
+      const auto delay = retry_delay(m_config.retry, attempt, retry_after);
+      spdlog::debug("retrying {} {} after {} in {}ms (attempt {}/{})", request.method,
+                    path_only(request.path), why, delay.count(), attempt + 1,
+                    m_config.retry.max_attempts);
+      if (m_config.retry.sleep) {
+        m_config.retry.sleep(delay);
+      } else {
+        std::this_thread::sleep_for(delay);
+      }
+    }
+  }
+
+  std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests) override {
+    std::vector<Result<HttpResponse>> results(requests.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i = next++; i < requests.size(); i = next++) {
+        results[i] = send(requests[i]);
+      }
+    };
+    const size_t threads = std::min(requests.size(), static_cast<size_t>(m_config.max_in_flight));
+    if (threads <= 1) {
+      worker();
+      return results;
+    }
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (size_t i = 1; i < threads; ++i)
+      pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool)
+      t.join();
+    return results;
+  }
+
+  uint64_t request_count() const override { return m_count.load(); }
+
+private:
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+    static_cast<CurlTransport*>(user)->m_share_locks.at(static_cast<size_t>(data)).lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* user) {
+    static_cast<CurlTransport*>(user)->m_share_locks.at(static_cast<size_t>(data)).unlock();
+  }
+
+  // Connect to the server's host but name `tls-server-name` in SNI and verification: the
+  // URL carries that name and CONNECT_TO maps it back to the real host.
+  void setup_server_name() {
+    CURLU* url = curl_url();
+    if (curl_url_set(url, CURLUPART_URL, m_config.server.c_str(), 0) == CURLUE_OK) {
+      char* host = nullptr;
+      char* port = nullptr;
+      curl_url_get(url, CURLUPART_HOST, &host, 0);
+      curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+      if (host != nullptr && port != nullptr) {
+        const auto mapping = fmt::format("{}:{}:{}:{}", m_config.tls_server_name, port, host, port);
+        m_connect_to = curl_slist_append(nullptr, mapping.c_str());
+        m_host_header = fmt::format("Host: {}:{}", host, port);
+        curl_url_set(url, CURLUPART_HOST, m_config.tls_server_name.c_str(), 0);
+        char* rewritten = nullptr;
+        if (curl_url_get(url, CURLUPART_URL, &rewritten, 0) == CURLUE_OK) {
+          m_url_base = rewritten;
+          while (!m_url_base.empty() && m_url_base.back() == '/')
+            m_url_base.pop_back();
+        }
+        curl_free(rewritten);
+      }
+      curl_free(host);
+      curl_free(port);
+    }
+    curl_url_cleanup(url);
+  }
+
+  CURL* acquire() {
+    {
+      std::lock_guard lock(m_pool_mutex);
+      if (!m_pool.empty()) {
+        CURL* h = m_pool.back();
+        m_pool.pop_back();
+        return h;
+      }
+    }
+    return curl_easy_init();
+  }
+  void release(CURL* h) {
+    std::lock_guard lock(m_pool_mutex);
+    m_pool.push_back(h);
+  }
+
+  // One attempt. Connection failures carry http_status -1 so send() can tell them apart.
+  Result<HttpResponse> attempt_once(const HttpRequest& request) {
+    WireAuth auth;
+    if (m_config.auth) {
+      auto a = m_config.auth();
+      if (!a) return fail(a.error());
+      auth = std::move(*a);
+    }
+    CURL* h = acquire();
+    curl_easy_reset(h); // keeps live connections and caches
+    Transfer t;
+    t.handle = h;
+    t.request = &request;
+    std::array<char, CURL_ERROR_SIZE> errbuf{};
+    const std::string url = m_url_base + request.path;
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_SHARE, m_share);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf.data());
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(m_config.connect_timeout.count()));
+    if (m_config.request_timeout) {
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(m_config.request_timeout->count()));
+    }
+    if (!m_config.user_agent.empty()) {
+      curl_easy_setopt(h, CURLOPT_USERAGENT, m_config.user_agent.c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+
+    // TLS: verification stays on unless the kubeconfig says otherwise; an in-memory CA
+    // replaces the system bundle (as kubectl does), SSL_CERT_FILE/DIR likewise.
+    const long verify = m_config.insecure_skip_tls_verify ? 0L : 1L;
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify * 2);
+    if (!m_config.ca_pem.empty()) {
+      curl_blob blob{const_cast<char*>(m_config.ca_pem.data()), m_config.ca_pem.size(),
+                     CURL_BLOB_COPY};
+      curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+      curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (!m_config.ca_file.empty() || !m_config.ca_dir.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAINFO,
+                       m_config.ca_file.empty() ? nullptr : m_config.ca_file.c_str());
+      curl_easy_setopt(h, CURLOPT_CAPATH,
+                       m_config.ca_dir.empty() ? nullptr : m_config.ca_dir.c_str());
+    }
+    if (!auth.client_certificate_pem.empty()) {
+      curl_blob cert{const_cast<char*>(auth.client_certificate_pem.data()),
+                     auth.client_certificate_pem.size(), CURL_BLOB_COPY};
+      curl_blob key{const_cast<char*>(auth.client_key_pem.data()), auth.client_key_pem.size(),
+                    CURL_BLOB_COPY};
+      curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+      curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+      curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+      curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (m_connect_to != nullptr) curl_easy_setopt(h, CURLOPT_CONNECT_TO, m_connect_to);
+    if (!m_config.proxy_url.empty()) {
+      curl_easy_setopt(h, CURLOPT_PROXY, m_config.proxy_url.c_str());
+    }
+
+    HeaderList headers;
+    headers.add("Expect:"); // no 100-continue round trip for bodies
+    if (!m_host_header.empty()) headers.add(m_host_header);
+    for (const auto& [name, value] : m_config.headers)
+      headers.add(name + ": " + value);
+    for (const auto& [name, value] : request.headers)
+      headers.add(name + ": " + value);
+    if (!auth.bearer_token.empty()) {
+      headers.add("Authorization: Bearer " + auth.bearer_token);
+    } else if (!auth.username.empty()) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
+
+    if (request.method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (!request.body.empty() || request.method != "DELETE") {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body.size()));
+      }
+    }
+
+    const auto start = Clock::now();
+    ++m_count;
+    const CURLcode rc = curl_easy_perform(h);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    long connects = 0;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    long http_version = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &http_version);
+    double connect_time = 0;
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME, &connect_time);
+    char* content_type = nullptr;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &content_type);
+    if (content_type != nullptr) t.response.content_type = content_type;
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+    release(h);
+
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.stopped)) {
+      const std::string detail =
+          errbuf[0] != '\0' ? std::string(errbuf.data()) : std::string(curl_easy_strerror(rc));
+      spdlog::debug("{} {} failed after {}ms: {}", request.method, path_only(request.path), ms,
+                    detail);
+      if (rc == CURLE_OPERATION_TIMEDOUT) {
+        if (connect_time <= 0 && status == 0) {
+          Error e(ErrorCode::unreachable,
+                  fmt::format("cannot connect to {}: timed out ({})", m_config.server, detail));
+          e.http_status = t.streamed_bytes == 0 ? -1 : 0;
+          return fail(std::move(e));
+        }
+        return fail(ErrorCode::timeout,
+                    fmt::format("{} {}{}: no complete answer within the request timeout ({})",
+                                request.method, m_config.server, path_only(request.path), detail));
+      }
+      if (tls_trust_error(rc)) {
+        return fail(ErrorCode::unreachable,
+                    fmt::format("cannot connect to {}: TLS certificate not trusted ({}); set "
+                                "certificate-authority-data in the kubeconfig or SSL_CERT_FILE",
+                                m_config.server, detail));
+      }
+      Error e(ErrorCode::unreachable,
+              fmt::format("cannot connect to {}: {}", m_config.server, detail));
+      if (retryable_connection_error(rc) && t.streamed_bytes == 0) e.http_status = -1;
+      return fail(std::move(e));
+    }
+    t.response.status = static_cast<int>(status);
+    spdlog::debug("{} {} {} {}ms{}{}", request.method, path_only(request.path), status, ms,
+                  connects > 0 ? " (new connection)" : "",
+                  http_version == CURL_HTTP_VERSION_2_0 ? " h2" : "");
+    for (const auto& w : t.response.warnings) {
+      spdlog::warn("server warning for {} {}: {}", request.method, path_only(request.path), w);
+    }
+    return std::move(t.response);
+  }
+
+  TransportConfig m_config;
+  std::string m_url_base;
+  curl_slist* m_connect_to = nullptr; // tls-server-name -> real host
+  std::string m_host_header;
+  CURLSH* m_share = nullptr;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> m_share_locks;
+  std::mutex m_pool_mutex;
+  std::vector<CURL*> m_pool;
+  std::atomic<uint64_t> m_count{0};
+};
+
+} // namespace
+
+std::optional<Duration> parse_retry_after(std::string_view value) {
+  auto v = trim(value);
+  if (v.empty()) return std::nullopt;
+  long long seconds = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+  if (ec != std::errc() || ptr != v.data() + v.size() || seconds < 0) return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
+
+Duration retry_delay(const RetryPolicy& policy, int attempt, std::optional<Duration> retry_after) {
+  if (retry_after) return std::min(*retry_after, policy.max_retry_after);
+  auto ceiling = policy.base_delay;
+  for (int i = 1; i < attempt && ceiling < policy.max_delay; ++i)
+    ceiling *= 2;
+  ceiling = std::min(ceiling, policy.max_delay);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<Duration::rep> pick(0, ceiling.count());
+  return Duration(pick(rng));
+}
+
+std::unique_ptr<HttpTransport> make_curl_transport(TransportConfig config) {
+  return std::make_unique<CurlTransport>(std::move(config));
+}
+
+} // namespace netpol::kube

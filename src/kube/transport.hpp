@@ -1,0 +1,105 @@
+// HTTPS to one API server: the narrow interface kube/client needs, and its libcurl
+// implementation. The transport knows TLS, credentials on the wire, timeouts, retries and
+// concurrency; it knows nothing about Kubernetes objects.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+namespace netpol::kube {
+
+// Credentials as sent with one request (they may change between requests: exec plugins).
+struct WireAuth {
+  std::string bearer_token;
+  std::string username; // basic auth when non-empty
+  std::string password;
+  std::string client_certificate_pem;
+  std::string client_key_pem;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path; // "/api/v1/namespaces?limit=2", appended to the server URL (and its prefix)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // Safe to send again after a 5xx or a connection failure (GET, server-side apply). Every
+  // request is retried after a 429, which the server sends before doing anything.
+  bool idempotent = false;
+  // Streams a 2xx body to this callback instead of collecting it; returning false stops the
+  // transfer without error. Error bodies are always collected.
+  std::function<bool(std::string_view)> on_data;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body; // empty when streamed
+  std::string content_type;
+  std::map<std::string, std::string> headers; // lower-case names, last value wins
+  std::vector<std::string> warnings;          // Warning headers
+};
+
+class HttpTransport {
+public:
+  virtual ~HttpTransport() = default;
+  // Sends one request, retrying as described above. A connection, TLS or timeout failure is
+  // an Error (unreachable / timeout) naming the server; any HTTP status is a response.
+  virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+  // Sends requests concurrently (a bounded number in flight); results in request order.
+  virtual std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests) = 0;
+  // HTTP requests put on the wire so far, retries included.
+  virtual uint64_t request_count() const = 0;
+};
+
+// When and how long to wait before sending again.
+struct RetryPolicy {
+  int max_attempts = 5;                                 // the first try included
+  Duration base_delay = std::chrono::milliseconds(250); // doubled per attempt, full jitter
+  Duration max_delay = std::chrono::seconds(8);
+  Duration max_retry_after = std::chrono::seconds(60); // larger Retry-After values are capped
+  // Sleeps; tests replace it to record delays instead of waiting.
+  std::function<void(Duration)> sleep;
+};
+
+// Delay before attempt `attempt` (1 = first retry): a Retry-After header wins (capped);
+// else a random value in [0, min(max_delay, base_delay * 2^(attempt-1))].
+Duration retry_delay(const RetryPolicy& policy, int attempt, std::optional<Duration> retry_after);
+
+// Parses a Retry-After header: delta-seconds only (what the API server sends).
+std::optional<Duration> parse_retry_after(std::string_view value);
+
+struct TransportConfig {
+  std::string server;  // https://host:port[/prefix], no trailing '/'
+  std::string ca_pem;  // "" = ca_file / ca_dir / system trust
+  std::string ca_file; // SSL_CERT_FILE
+  std::string ca_dir;  // SSL_CERT_DIR
+  bool insecure_skip_tls_verify = false;
+  std::string tls_server_name;
+  std::string proxy_url; // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
+  Duration connect_timeout = std::chrono::seconds(10);
+  std::optional<Duration> request_timeout; // whole request, streaming included
+  int max_in_flight = 16;
+  RetryPolicy retry;
+  std::string user_agent;
+  std::vector<std::pair<std::string, std::string>> headers; // sent with every request
+  // Supplies credentials per attempt; may be empty. An error fails the request.
+  std::function<Result<WireAuth>()> auth;
+  // Called after a 401 so cached credentials are fetched again (exec plugins); the request is
+  // then sent once more.
+  std::function<bool()> on_unauthorized;
+};
+
+// The libcurl implementation: pooled easy handles (each keeps its connections alive),
+// shared DNS and TLS session caches, HTTP/2 over TLS when the server offers it.
+std::unique_ptr<HttpTransport> make_curl_transport(TransportConfig config);
+
+} // namespace netpol::kube

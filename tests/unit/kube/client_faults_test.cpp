@@ -1,0 +1,389 @@
+// The client against an in-process HTTPS server that misbehaves on purpose: only what a real
+// API server cannot be made to do (throttling, 5xx, dropped connections, stalls, expired
+// continue tokens) and TLS name handling. Everything else is tested against the real server
+// in tests/e2e.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "kube/client.hpp"
+#include "support/https_server.hpp"
+
+namespace netpol::kube {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+const std::string k_version = R"({"major":"1","minor":"20","gitVersion":"v1.20.2"})";
+
+std::string status_body(int code, const std::string& reason, const std::string& message) {
+  return nlohmann::json({{"kind", "Status"},
+                         {"apiVersion", "v1"},
+                         {"status", "Failure"},
+                         {"code", code},
+                         {"reason", reason},
+                         {"message", message}})
+      .dump();
+}
+
+class FaultTest : public ::testing::Test {
+protected:
+  ClientConfig config(const std::string& prefix = "") {
+    ClientConfig c;
+    c.server = server.url() + prefix;
+    c.ca_pem = server.ca_pem();
+    c.credentials.token = "fault-test-token";
+    return c;
+  }
+  std::unique_ptr<KubeApi> client(ClientConfig c, std::optional<Duration> timeout = {},
+                                  const Environment* env = nullptr) {
+    ConnectOptions o;
+    RetryPolicy retry;
+    retry.sleep = [this](Duration d) {
+      std::lock_guard lock(mutex);
+      sleeps.push_back(d);
+    };
+    o.retry = retry;
+    o.request_timeout = timeout;
+    o.env = env;
+    auto api = connect(c, o);
+    EXPECT_TRUE(api);
+    return std::move(*api);
+  }
+  std::unique_ptr<KubeApi> client() { return client(config()); }
+
+  test::HttpsServer server{{"kube.internal"}};
+  std::mutex mutex;
+  std::vector<Duration> sleeps;
+};
+
+TEST_F(FaultTest, PathPrefixIsKeptAndTokenSent) {
+  std::string auth;
+  server.routes().Get("/k8s-proxy/version",
+                      [&](const httplib::Request& req, httplib::Response& res) {
+                        auth = req.get_header_value("Authorization");
+                        res.set_content(k_version, "application/json");
+                      });
+  server.start();
+  auto api = client(config("/k8s-proxy/"));
+  auto v = api->version();
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ((*v)["gitVersion"], "v1.20.2");
+  EXPECT_EQ(auth, "Bearer fault-test-token");
+}
+
+TEST_F(FaultTest, TooManyRequestsHonoursRetryAfter) {
+  std::atomic<int> calls{0};
+  server.routes().Get("/version", [&](const httplib::Request&, httplib::Response& res) {
+    if (++calls <= 2) {
+      res.status = 429;
+      res.set_header("Retry-After", "3");
+      res.set_content(status_body(429, "TooManyRequests", "slow down"), "application/json");
+      return;
+    }
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  auto api = client();
+  ASSERT_TRUE(api->version());
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(api->request_count(), 3U);
+  EXPECT_EQ(sleeps, (std::vector<Duration>{std::chrono::seconds(3), std::chrono::seconds(3)}));
+}
+
+TEST_F(FaultTest, ThrottlingThatNeverEndsGivesUp) {
+  std::atomic<int> calls{0};
+  server.routes().Post(".*", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    res.status = 429;
+    res.set_header("Retry-After", "1");
+    res.set_content(status_body(429, "TooManyRequests", "too many requests, try later"),
+                    "application/json");
+  });
+  server.start();
+  auto api = client();
+  // Even a create is retried after 429: the server refused it before doing anything.
+  auto r = api->create({{"apiVersion", "v1"},
+                        {"kind", "ConfigMap"},
+                        {"metadata", {{"name", "c"}, {"namespace", "n"}}}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().http_status, 429);
+  EXPECT_EQ(r.error().reason, "TooManyRequests");
+  EXPECT_EQ(r.error().message, "create ConfigMap/n/c: too many requests, try later");
+  EXPECT_EQ(calls, 5); // RetryPolicy::max_attempts
+}
+
+TEST_F(FaultTest, ServerErrorsAreRetriedOnlyForSafeRequests) {
+  std::atomic<int> gets{0};
+  std::atomic<int> posts{0};
+  server.routes().Get(
+      "/api/v1/namespaces/n/configmaps/c", [&](const httplib::Request&, httplib::Response& res) {
+        if (++gets == 1) {
+          res.status = 503;
+          res.set_content("<html>upstream down</html>", "text/html");
+          return;
+        }
+        res.set_content(R"({"kind":"ConfigMap","metadata":{"name":"c"}})", "application/json");
+      });
+  server.routes().Post(
+      "/api/v1/namespaces/n/configmaps", [&](const httplib::Request&, httplib::Response& res) {
+        ++posts;
+        res.status = 500;
+        res.set_content(status_body(500, "InternalError", "etcd timeout"), "application/json");
+      });
+  server.start();
+  auto api = client();
+  auto got = api->get(resources::config_maps, "n", "c");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(gets, 2);
+  ASSERT_EQ(sleeps.size(), 1U);
+  EXPECT_LE(sleeps[0], std::chrono::milliseconds(250)); // first backoff step
+
+  auto created = api->create({{"apiVersion", "v1"},
+                              {"kind", "ConfigMap"},
+                              {"metadata", {{"name", "c"}, {"namespace", "n"}}}});
+  ASSERT_FALSE(created);
+  EXPECT_EQ(posts, 1); // a create may have happened: never sent twice
+  EXPECT_EQ(created.error().reason, "InternalError");
+  EXPECT_EQ(created.error().message, "create ConfigMap/n/c: etcd timeout");
+}
+
+TEST_F(FaultTest, DroppedConnectionIsRetriedForApply) {
+  std::atomic<int> calls{0};
+  std::string content_type;
+  std::string query;
+  server.routes().Patch(
+      "/apis/networking.k8s.io/v1/namespaces/n/networkpolicies/p",
+      [&](const httplib::Request& req, httplib::Response& res) {
+        if (++calls == 1) {
+          // Promise a body, then close the connection without it.
+          res.set_content_provider(100, "application/json",
+                                   [](size_t, size_t, httplib::DataSink&) { return false; });
+          return;
+        }
+        content_type = req.get_header_value("Content-Type");
+        query = req.get_param_value("fieldManager") + "," + req.get_param_value("force") + "," +
+                req.get_param_value("dryRun");
+        res.set_content(req.body, "application/json");
+      });
+  server.start();
+  auto api = client();
+  const nlohmann::json policy = {{"apiVersion", "networking.k8s.io/v1"},
+                                 {"kind", "NetworkPolicy"},
+                                 {"metadata", {{"name", "p"}, {"namespace", "n"}}},
+                                 {"spec", {{"podSelector", nlohmann::json::object()}}}};
+  auto r = api->apply(policy, {"netpol-test", true, true});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, policy);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(content_type, "application/apply-patch+yaml");
+  EXPECT_EQ(query, "netpol-test,true,All");
+}
+
+TEST_F(FaultTest, StalledAnswerTimesOut) {
+  server.routes().Get("/version", [&](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  auto api = client(config(), std::chrono::milliseconds(200));
+  auto r = api->version();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::timeout);
+  EXPECT_THAT(r.error().message, HasSubstr(server.url()));
+  EXPECT_EQ(api->request_count(), 1U); // a timeout is not retried: it is the user's budget
+}
+
+TEST_F(FaultTest, ExpiredContinueRestartsTheListOnce) {
+  std::atomic<int> expire{1}; // how many continue requests answer 410
+  std::vector<std::string> seen;
+  server.routes().Get("/api/v1/namespaces/n/configmaps", [&](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    const auto cont = req.get_param_value("continue");
+    {
+      std::lock_guard lock(mutex);
+      seen.push_back(req.get_param_value("limit") + ":" + cont);
+    }
+    if (cont.empty()) {
+      res.set_content(R"({"kind":"ConfigMapList","metadata":{"continue":"t1"},
+                            "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})",
+                      "application/json");
+    } else if (expire-- > 0) {
+      res.status = 410;
+      res.set_content(status_body(410, "Expired", "continue token expired"), "application/json");
+    } else {
+      res.set_content(R"({"kind":"ConfigMapList","metadata":{},
+                            "items":[{"metadata":{"name":"c"}}]})",
+                      "application/json");
+    }
+  });
+  server.start();
+  auto api = client();
+  auto items = api->list(resources::config_maps, "n", {"", "", 2});
+  ASSERT_TRUE(items) << items.error().message;
+  ASSERT_EQ(items->size(), 3U);
+  EXPECT_EQ((*items)[0]["kind"], "ConfigMap");
+  EXPECT_EQ((*items)[0]["apiVersion"], "v1");
+  EXPECT_EQ((*items)[2]["metadata"]["name"], "c");
+  EXPECT_EQ(seen, (std::vector<std::string>{"2:", "2:t1", "2:", "2:t1"}));
+
+  expire = 2; // expires again after the restart: an error, not a loop
+  auto again = api->list(resources::config_maps, "n", {"", "", 2});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().http_status, 410);
+  EXPECT_EQ(again.error().message, "list ConfigMap in namespace n: continue token expired");
+}
+
+TEST_F(FaultTest, UntrustedCertificateNamesTheServer) {
+  server.start();
+  auto c = config();
+  c.ca_pem = test::make_certificate("some other CA").cert_pem;
+  auto r = client(c)->version();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::unreachable);
+  EXPECT_THAT(r.error().message, AllOf(HasSubstr(server.url()), HasSubstr("not trusted")));
+}
+
+TEST_F(FaultTest, TlsServerNameIsVerifiedInsteadOfTheHost) {
+  std::string host;
+  server.routes().Get("/version", [&](const httplib::Request& req, httplib::Response& res) {
+    host = req.get_header_value("Host");
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  auto c = config();
+  c.server = "https://localhost:" + std::to_string(server.port());
+  c.tls_server_name = "kube.internal";
+  auto ok = client(c)->version();
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(host, "localhost:" + std::to_string(server.port())); // the real host, not the SNI
+
+  c.tls_server_name = "other.internal"; // not in the certificate
+  auto bad = client(c)->version();
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::unreachable);
+}
+
+TEST_F(FaultTest, SslCertFileIsHonouredWhenTheKubeconfigHasNoCa) {
+  server.routes().Get("/version", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  const auto ca_file =
+      std::filesystem::temp_directory_path() / ("netpol-ca-" + std::to_string(::getpid()) + ".pem");
+  std::ofstream(ca_file) << server.ca_pem();
+  auto c = config();
+  c.ca_pem.clear();
+  MapEnvironment env{{"SSL_CERT_FILE", ca_file.string()}};
+  auto r = client(c, {}, &env)->version();
+  std::filesystem::remove(ca_file);
+  ASSERT_TRUE(r) << r.error().message;
+}
+
+TEST_F(FaultTest, ConnectionsAreReused) {
+  std::set<int> ports;
+  server.routes().Get("/version", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    ports.insert(req.remote_port);
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  auto api = client();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(api->version());
+  EXPECT_EQ(ports.size(), 1U);
+}
+
+TEST_F(FaultTest, ApplyAllRunsConcurrentlyWithABound) {
+  std::atomic<int> in_flight{0};
+  std::atomic<int> peak{0};
+  server.routes().new_task_queue = [] { return new httplib::ThreadPool(32); };
+  server.routes().Patch(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    const int now = ++in_flight;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {}
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    --in_flight;
+    res.set_content(req.body, "application/json");
+  });
+  server.start();
+  auto api = client();
+  std::vector<nlohmann::json> objects;
+  for (int i = 0; i < 40; ++i) {
+    objects.push_back({{"apiVersion", "v1"},
+                       {"kind", "ConfigMap"},
+                       {"metadata", {{"name", "c" + std::to_string(i)}, {"namespace", "n"}}}});
+  }
+  objects.push_back({{"kind", "ConfigMap"}}); // invalid: fails alone, in its place
+  auto results = api->apply_all(objects, {});
+  ASSERT_EQ(results.size(), objects.size());
+  for (size_t i = 0; i < 40; ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().message;
+    EXPECT_EQ((*results[i])["metadata"]["name"], "c" + std::to_string(i));
+  }
+  EXPECT_FALSE(results[40]);
+  EXPECT_GT(peak, 1);
+  EXPECT_LE(peak, 16);
+}
+
+TEST_F(FaultTest, LogsStreamInChunksAndCanStopEarly) {
+  std::string query;
+  server.routes().Get(
+      "/api/v1/namespaces/n/pods/p/log", [&](const httplib::Request& req, httplib::Response& res) {
+        query = req.get_param_value("container") + "|" + req.get_param_value("sinceTime") + "|" +
+                req.get_param_value("timestamps") + "|" + req.get_param_value("limitBytes");
+        res.set_chunked_content_provider("text/plain",
+                                         [n = 0](size_t, httplib::DataSink& sink) mutable {
+                                           if (n == 3) {
+                                             sink.done();
+                                             return true;
+                                           }
+                                           const auto line = "line " + std::to_string(n++) + "\n";
+                                           sink.write(line.data(), line.size());
+                                           return true;
+                                         });
+      });
+  server.start();
+  auto api = client();
+  std::string all;
+  LogOptions o;
+  o.container = "app";
+  o.since_time = "2026-11-26T10:00:00Z";
+  o.timestamps = true;
+  o.limit_bytes = 1000;
+  ASSERT_TRUE(api->stream_logs("n", "p", o, [&](std::string_view d) {
+    all += d;
+    return true;
+  }));
+  EXPECT_EQ(all, "line 0\nline 1\nline 2\n");
+  EXPECT_EQ(query, "app|2026-11-26T10:00:00Z|true|1000");
+
+  int calls = 0;
+  auto stopped = api->stream_logs("n", "p", o, [&](std::string_view) {
+    ++calls;
+    return false;
+  });
+  ASSERT_TRUE(stopped) << stopped.error().message; // stopping is not an error
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(FaultTest, RefusedConnectionIsUnreachable) {
+  server.start();
+  const int port = server.port();
+  server.stop();
+  auto c = config();
+  c.server = "https://127.0.0.1:" + std::to_string(port);
+  auto r = client(c)->version();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::unreachable);
+  EXPECT_THAT(r.error().message, HasSubstr(c.server));
+}
+
+} // namespace
+} // namespace netpol::kube

@@ -1,0 +1,66 @@
+// cli::Context builds the cluster client lazily from the global options.
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cli/context.hpp"
+#include "support/paths.hpp"
+
+namespace netpol::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Fixture {
+  std::ostringstream out;
+  std::ostringstream err;
+  MapEnvironment env;
+
+  Context context(GlobalOptions g) { return Context(std::move(g), Io{out, err, env, false}); }
+};
+
+GlobalOptions agent_options(const std::string& context) {
+  GlobalOptions g;
+  g.kubeconfig_paths = {test::testdata("k8s/kubeconfig/gitlab-agent-ci.CONSTRUCTED.yaml")};
+  g.context = context;
+  return g;
+}
+
+TEST(ContextKube, NamespaceFromFlagThenContextThenDefault) {
+  Fixture f;
+  auto g = agent_options("platform/k8s-agents:prod-agent");
+  EXPECT_EQ(f.context(g).namespace_name().value(), "team-a");
+  g.namespace_name = "from-flag";
+  EXPECT_EQ(f.context(g).namespace_name().value(), "from-flag");
+  EXPECT_EQ(f.context(agent_options("platform/k8s-agents:staging-agent")).namespace_name().value(),
+            "default");
+}
+
+TEST(ContextKube, ClientIsBuiltOnceFromTheChosenContext) {
+  Fixture f;
+  auto ctx = f.context(agent_options("platform/k8s-agents:prod-agent"));
+  auto api = ctx.kube();
+  ASSERT_TRUE(api) << api.error().message;
+  EXPECT_EQ((*api)->server(), "https://kas.gitlab.com/k8s-proxy");
+  EXPECT_EQ(ctx.kube().value(), *api);
+  EXPECT_EQ((*api)->request_count(), 0U); // building the client sends nothing
+}
+
+TEST(ContextKube, KubeconfigErrorsAreConfigErrors) {
+  Fixture f;
+  auto ctx = f.context(agent_options(""));
+  auto api = ctx.kube();
+  ASSERT_FALSE(api);
+  EXPECT_EQ(api.error().code, ErrorCode::config);
+  EXPECT_THAT(api.error().message, HasSubstr("--context"));
+
+  GlobalOptions missing;
+  missing.kubeconfig_paths = {"/nonexistent/kubeconfig"};
+  auto explicit_missing = f.context(missing).kube();
+  ASSERT_FALSE(explicit_missing);
+  EXPECT_THAT(explicit_missing.error().message, HasSubstr("/nonexistent/kubeconfig"));
+}
+
+} // namespace
+} // namespace netpol::cli
