@@ -1,30 +1,26 @@
 #include "kube/credentials.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
-#include <future>
 #include <sstream>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/process.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "util/duration.hpp"
 #include "util/log.hpp"
+#include "util/process.hpp"
 
 namespace netpol::kube {
 namespace {
 
-namespace bp = boost::process;
-
 constexpr auto k_token_file_refresh = std::chrono::minutes(1);
 constexpr size_t k_max_stderr_in_message = 2000;
+// A plugin that hangs (waiting for a login prompt nobody sees in CI) must not hang the job.
+constexpr Duration k_exec_timeout = std::chrono::minutes(2);
 
 std::string trim(std::string s) {
   const auto* ws = " \t\r\n";
@@ -57,24 +53,6 @@ nlohmann::json exec_info(const ClientConfig& config) {
     spec["cluster"] = std::move(cluster);
   }
   return {{"kind", "ExecCredential"}, {"apiVersion", e.api_version}, {"spec", std::move(spec)}};
-}
-
-// The command as a path: itself when it names one, else the first executable in PATH.
-std::string find_command(const std::string& command) {
-  namespace fs = std::filesystem;
-  auto executable = [](const fs::path& p) {
-    std::error_code ec;
-    return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
-  };
-  if (command.find('/') != std::string::npos) return executable(command) ? command : "";
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    const auto candidate = fs::path(dir.empty() ? "." : dir) / command;
-    if (executable(candidate)) return candidate.string();
-  }
-  return "";
 }
 
 Error plugin_error(const ExecConfig& e, const std::string& problem) {
@@ -130,31 +108,31 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config) {
     return fail(plugin_error(e, "interactiveMode is Always but netpol never runs "
                                 "interactively; use Never or IfAvailable"));
   }
-  const auto exe = find_command(e.command);
-  if (exe.empty()) {
+  const char* path = std::getenv("PATH");
+  const auto exe =
+      find_executable(e.command, path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  if (!exe) {
     return fail(
         plugin_error(e, fmt::format("command not found{}{}", e.install_hint.empty() ? "" : ": ",
                                     one_line(e.install_hint))));
   }
   try {
-    bp::environment env = boost::this_process::environment();
+    ProcessOptions options;
     for (const auto& [name, value] : e.env)
-      env[name] = value;
-    env["KUBERNETES_EXEC_INFO"] = exec_info(config).dump();
-    boost::asio::io_context io;
-    std::future<std::string> out;
-    std::future<std::string> err;
-    std::error_code ec;
-    // clang-format off
-    bp::child child(exe, bp::args(e.args), env, bp::std_in < bp::null, bp::std_out > out,
-                    bp::std_err > err, io, ec);
-    // clang-format on
-    if (ec) return fail(plugin_error(e, "cannot start: " + ec.message()));
-    io.run();
-    child.wait(ec);
-    const int code = child.exit_code();
-    const std::string stdout_text = out.get();
-    const std::string stderr_text = err.get();
+      options.env[name] = value;
+    options.env["KUBERNETES_EXEC_INFO"] = exec_info(config).dump();
+    options.timeout = k_exec_timeout;
+    std::vector<std::string> argv = {*exe};
+    argv.insert(argv.end(), e.args.begin(), e.args.end());
+    auto run = run_process(argv, options);
+    if (!run) return fail(plugin_error(e, "cannot start: " + run.error().message));
+    if (run->timed_out) {
+      return fail(plugin_error(
+          e, fmt::format("did not finish within {}", format_duration(k_exec_timeout))));
+    }
+    const int code = run->exit_code;
+    const std::string& stdout_text = run->out;
+    const std::string& stderr_text = run->err;
     if (code != 0) {
       return fail(
           plugin_error(e, fmt::format("exited with status {}{}{}", code,
