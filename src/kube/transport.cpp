@@ -355,6 +355,21 @@ private:
       }
     }
 
+    if (spdlog::should_log(spdlog::level::trace)) {
+      // Request headers for debugging; credentials are never among them (Authorization is
+      // added above and deliberately left out here).
+      std::string names;
+      for (const auto& [name, value] : m_config.headers)
+        names += " " + name + "=" + value;
+      for (const auto& [name, value] : request.headers)
+        names += " " + name + "=" + value;
+      spdlog::trace("{} {}{} body={}B auth={}", request.method, request.path, names,
+                    request.body.size(),
+                    !auth.bearer_token.empty()             ? "bearer"
+                    : !auth.username.empty()               ? "basic"
+                    : !auth.client_certificate_pem.empty() ? "client-certificate"
+                                                           : "none");
+    }
     const auto start = Clock::now();
     ++m_count;
     const CURLcode rc = curl_easy_perform(h);
@@ -406,6 +421,13 @@ private:
     spdlog::debug("{} {} {} {}ms{}{}", request.method, path_only(request.path), status, ms,
                   connects > 0 ? " (new connection)" : "",
                   http_version == CURL_HTTP_VERSION_2_0 ? " h2" : "");
+    if (spdlog::should_log(spdlog::level::trace)) {
+      std::string names;
+      for (const auto& [name, value] : t.response.headers)
+        names += " " + name + "=" + value;
+      spdlog::trace("answer {} {}:{} body={}B", request.method, path_only(request.path), names,
+                    t.streaming ? t.streamed_bytes : t.response.body.size());
+    }
     for (const auto& w : t.response.warnings) {
       spdlog::warn("server warning for {} {}: {}", request.method, path_only(request.path), w);
     }
