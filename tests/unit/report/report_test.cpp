@@ -96,3 +96,24 @@ TEST(Reporter, QuietKeepsWarnings) {
 
 } // namespace
 } // namespace netpol::report
+
+namespace netpol::report {
+namespace {
+
+TEST(Metrics, OpenMetricsTextWithSharedHeaders) {
+  MetricsReport m;
+  m.add({"netpol_policies_applied", "NetworkPolicies applied in this run", 3, {}});
+  m.add({"netpol_flows", "flows in the drop log", 12, {{"verdict", "DROPPED"}}});
+  m.add({"netpol_flows", "flows in the drop log", 1.5, {{"verdict", "AU\"DIT"}}});
+  EXPECT_EQ(m.to_text(), "# HELP netpol_policies_applied NetworkPolicies applied in this run\n"
+                         "# TYPE netpol_policies_applied gauge\n"
+                         "netpol_policies_applied 3\n"
+                         "# HELP netpol_flows flows in the drop log\n"
+                         "# TYPE netpol_flows gauge\n"
+                         "netpol_flows{verdict=\"DROPPED\"} 12\n"
+                         "netpol_flows{verdict=\"AU\\\"DIT\"} 1.5\n"
+                         "# EOF\n");
+}
+
+} // namespace
+} // namespace netpol::report
