@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "report/junit.hpp"
+#include "report/metrics.hpp"
 #include "report/output_dir.hpp"
 #include "report/reporter.hpp"
 
