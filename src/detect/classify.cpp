@@ -247,7 +247,8 @@ private:
     const bool saw_nodes = m_e.nodes.has_value() && !m_e.nodes->empty();
     m_d.flavor_confidence =
         saw_nodes && m_e.version && m_e.api_groups ? Confidence::high : Confidence::medium;
-    if (!saw_nodes) add("no node readable: flavour decided without node labels");
+    add(saw_nodes ? "no platform marker in server version, nodes, API groups or kubeconfig: generic"
+                  : "no node readable: flavour decided without node labels");
   }
 
   void vote_hints() {
