@@ -121,7 +121,9 @@ std::string workload_name(const nlohmann::json& object) {
   // Deployment pod when the pod-template-hash label says which part is the hash.
   const auto labels = metadata.value("labels", nlohmann::json::object());
   if (auto hash = labels.find("pod-template-hash"); hash != labels.end() && hash->is_string()) {
-    const std::string marker = "-" + hash->get<std::string>() + "-";
+    std::string marker = "-";
+    marker += hash->get<std::string>();
+    marker += '-';
     if (auto pos = name.rfind(marker); pos != std::string::npos && pos > 0) {
       return name.substr(0, pos);
     }

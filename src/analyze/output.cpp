@@ -31,8 +31,36 @@ void for_each_pair(const ConnectivityMatrix& a, const ConnectivityMatrix* b, F&&
   }
 }
 
-void append_pairs(std::string& out, const std::vector<std::string>& ids,
-                  const ConnectivityMatrix& a, const ConnectivityMatrix* b) {
+// Collects output in a string and hands it to the stream in chunks of about 1 MB.
+class ChunkedWriter {
+public:
+  explicit ChunkedWriter(std::ostream& out) : m_out(out) { m_buffer.reserve(k_chunk + 4096); }
+  ~ChunkedWriter() { flush(); }
+  ChunkedWriter(const ChunkedWriter&) = delete;
+  ChunkedWriter& operator=(const ChunkedWriter&) = delete;
+
+  ChunkedWriter& operator+=(std::string_view text) {
+    m_buffer += text;
+    if (m_buffer.size() >= k_chunk) flush();
+    return *this;
+  }
+  ChunkedWriter& operator+=(char c) {
+    m_buffer += c;
+    return *this;
+  }
+  void flush() {
+    m_out.write(m_buffer.data(), static_cast<std::streamsize>(m_buffer.size()));
+    m_buffer.clear();
+  }
+
+private:
+  static constexpr size_t k_chunk = 1 << 20;
+  std::ostream& m_out;
+  std::string m_buffer;
+};
+
+void write_pairs(ChunkedWriter& out, const std::vector<std::string>& ids,
+                 const ConnectivityMatrix& a, const ConnectivityMatrix* b) {
   out += '[';
   bool first = true;
   for_each_pair(a, b, [&](size_t from, size_t to) {
@@ -134,9 +162,10 @@ std::string port_label(const AnalysedPort& port) {
   return label;
 }
 
-void append_json(std::string& out, const Cluster& cluster, const PortResult& result,
-                 JsonContent content) {
+void write_json(std::ostream& stream, const Cluster& cluster, const PortResult& result,
+                JsonContent content) {
   const auto ids = quoted_ids(cluster);
+  ChunkedWriter out(stream);
   out += fmt::format("{{\"port\":{},\"protocol\":\"{}\"", result.port.port.port,
                      to_string(result.port.port.protocol));
   if (content.connectivity) {
@@ -146,13 +175,13 @@ void append_json(std::string& out, const Cluster& cluster, const PortResult& res
       out += ids[i];
     }
     out += "],\"allowed\":";
-    append_pairs(out, ids, result.planned, nullptr);
+    write_pairs(out, ids, result.planned, nullptr);
   }
   if (content.diff && result.base) {
     out += ",\"newly_denied\":";
-    append_pairs(out, ids, *result.base, &result.planned);
+    write_pairs(out, ids, *result.base, &result.planned);
     out += ",\"newly_allowed\":";
-    append_pairs(out, ids, result.planned, &*result.base);
+    write_pairs(out, ids, result.planned, &*result.base);
   }
   out += '}';
 }

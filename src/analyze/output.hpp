@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,12 @@ struct JsonContent {
   bool diff = false;        // "newly_denied" and "newly_allowed"
 };
 
-// Appends one object for `result` to `out`, keys in this order:
+// Writes one object for `result` to `out` (no newline), keys in this order:
 // {"port":80,"protocol":"TCP","pods":["ns/name",...],"allowed":[{"from":"ns/a","to":"ns/b"},...],
-//  "newly_denied":[...],"newly_allowed":[...]}; pods and pairs in "ns/name" order. Written
-// directly (not through a JSON tree) so a 4,000-pod matrix does not need gigabytes.
-void append_json(std::string& out, const Cluster& cluster, const PortResult& result,
-                 JsonContent content);
+//  "newly_denied":[...],"newly_allowed":[...]}; pods and pairs in "ns/name" order. Streamed in
+// chunks, not built as a JSON tree or one string: 4,000 pods can mean 600 MB of pairs.
+void write_json(std::ostream& out, const Cluster& cluster, const PortResult& result,
+                JsonContent content);
 
 // The text view: per port, each source workload and the workloads it may reach ("all pods"
 // or "k of n pod pairs"); with a diff, the newly denied and newly allowed workload pairs.

@@ -1,5 +1,9 @@
 #include "cli/analyze_cmd.hpp"
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,20 +148,45 @@ std::vector<std::string> all_warnings(const AnalyzeInput& input) {
 }
 
 // The JSON for stdout: one object with --port, otherwise an array of one object per port.
-std::string stdout_json(const AnalyzeOptions& o, const analyze::Cluster& cluster,
-                        const std::vector<analyze::PortResult>& results) {
-  const analyze::JsonContent content{.connectivity = !o.diff, .diff = o.diff};
-  std::string out;
-  if (o.port) {
-    analyze::append_json(out, cluster, results.front(), content);
-    return out + "\n";
+// connectivity.json is always an array.
+void write_json_results(std::ostream& out, const analyze::Cluster& cluster,
+                        const std::vector<analyze::PortResult>& results,
+                        analyze::JsonContent content, bool single_object) {
+  if (single_object) {
+    analyze::write_json(out, cluster, results.front(), content);
+    out << "\n";
+    return;
   }
-  out += "[";
+  out << "[";
   for (size_t i = 0; i < results.size(); ++i) {
-    out += i == 0 ? "\n" : ",\n";
-    analyze::append_json(out, cluster, results[i], content);
+    out << (i == 0 ? "\n" : ",\n");
+    analyze::write_json(out, cluster, results[i], content);
   }
-  return out + "\n]\n";
+  out << "\n]\n";
+}
+
+// Writes a report file through a stream (a large matrix is not held in memory twice), then
+// renames it into place, so a reader never sees half a file.
+Result<void> write_streamed(const std::filesystem::path& path,
+                            const std::function<void(std::ostream&)>& produce) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  const auto tmp = std::filesystem::path(path.string() + ".tmp");
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    if (file) produce(file);
+    file.close();
+    if (!file) {
+      std::filesystem::remove(tmp, ec);
+      return fail(ErrorCode::io, "writing " + path.string() + ": cannot write the file");
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return fail(ErrorCode::io, "writing " + path.string() + ": " + ec.message());
+  }
+  return {};
 }
 
 Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
@@ -190,25 +219,22 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
 
   const std::string text =
       analyze::to_text(input->cluster, results, input->planned.policies.size());
-  std::string file_json = "[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    file_json += i == 0 ? "\n" : ",\n";
-    analyze::append_json(file_json, input->cluster, results[i],
-                         {.connectivity = true, .diff = options->diff});
-  }
-  file_json += "\n]\n";
   analyze::add_junit_cases(junit, input->cluster, results, warnings);
 
-  for (const auto& [name, content] :
-       {std::pair<const char*, const std::string*>{"connectivity.txt", &text},
-        {"connectivity.json", &file_json}}) {
-    auto written = ctx.output().write(name, *content);
-    if (!written) return fail(written.error());
+  if (auto written = ctx.output().write("connectivity.txt", text); !written) {
+    return fail(written.error());
   }
-  if (auto written = write_junit(); !written) return fail(written.error());
+  auto written = write_streamed(ctx.output().path() / "connectivity.json", [&](std::ostream& out) {
+    write_json_results(out, input->cluster, results, {.connectivity = true, .diff = options->diff},
+                       false);
+  });
+  if (!written) return fail(written.error());
+  if (auto junit_written = write_junit(); !junit_written) return fail(junit_written.error());
 
   if (ctx.global().format == OutputFormat::json) {
-    ctx.out() << stdout_json(*options, input->cluster, results);
+    write_json_results(ctx.out(), input->cluster, results,
+                       {.connectivity = !options->diff, .diff = options->diff},
+                       options->port.has_value());
   } else {
     ctx.out() << text;
   }
