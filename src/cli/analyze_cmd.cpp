@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "analyze/input.hpp"
+#include "analyze/live.hpp"
 #include "analyze/output.hpp"
 #include "report/junit.hpp"
 
@@ -21,7 +22,9 @@ namespace {
 constexpr const char* k_default_policy_path = ".gitlab/network-policies";
 
 struct AnalyzeOptions {
-  std::string pods_from;
+  bool live = false;
+  std::string pods_from;       // "" with --live: the cluster's pods
+  bool policies_given = false; // --policies or NETWORK_POLICY_PATH
   std::vector<std::string> policies;
   std::vector<std::string> base_policies;
   bool diff = false;
@@ -33,6 +36,9 @@ struct AnalyzeOptions {
 void describe(po::options_description& options, po::positional_options_description&) {
   // clang-format off
   options.add_options()
+    ("live", po::bool_switch(),
+     "read namespaces, pods and the policies in force from the cluster; --policies are then "
+     "applied over them and --diff compares with them")
     ("pods-from", po::value<std::string>()->value_name("FILE"),
      "Namespace and Pod objects to analyse (multi-document YAML, or a List in YAML or JSON)")
     ("policies", po::value<std::vector<std::string>>()->multitoken()->value_name("PATH..."),
@@ -51,19 +57,26 @@ void describe(po::options_description& options, po::positional_options_descripti
 
 Result<AnalyzeOptions> read_options(const po::variables_map& args, const Context& ctx) {
   AnalyzeOptions o;
-  if (!args.count("pods-from")) {
-    return fail(ErrorCode::usage,
-                "analyze needs --pods-from FILE (Namespace and Pod objects to analyse)");
+  o.live = args["live"].as<bool>();
+  if (!args.count("pods-from") && !o.live) {
+    return fail(ErrorCode::usage, "analyze needs --pods-from FILE (Namespace and Pod objects to "
+                                  "analyse) or --live");
   }
-  o.pods_from = args["pods-from"].as<std::string>();
-  o.policies = args.count("policies") ? args["policies"].as<std::vector<std::string>>()
-                                      : std::vector<std::string>{k_default_policy_path};
+  if (args.count("pods-from")) o.pods_from = args["pods-from"].as<std::string>();
+  o.policies_given = args.count("policies") != 0;
+  o.policies = o.policies_given ? args["policies"].as<std::vector<std::string>>()
+                                : std::vector<std::string>{k_default_policy_path};
   o.diff = args["diff"].as<bool>();
   if (args.count("base-policies")) {
     o.base_policies = args["base-policies"].as<std::vector<std::string>>();
   }
-  if (o.diff && o.base_policies.empty()) {
-    return fail(ErrorCode::usage, "--diff needs --base-policies PATH... (the policies in force)");
+  if (o.live && !o.base_policies.empty()) {
+    return fail(ErrorCode::usage,
+                "--base-policies cannot be used with --live: the policies in force are the base");
+  }
+  if (o.diff && !o.live && o.base_policies.empty()) {
+    return fail(ErrorCode::usage,
+                "--diff needs --base-policies PATH... (the policies in force) or --live");
   }
   if (!o.diff && !o.base_policies.empty()) {
     return fail(ErrorCode::usage, "--base-policies is only used with --diff");
@@ -104,28 +117,68 @@ struct AnalyzeInput {
   std::optional<analyze::PolicySet> base;
 };
 
-Result<AnalyzeInput> load_input(const AnalyzeOptions& o, Context& ctx) {
-  auto phase = ctx.reporter().phase("Loading pods and policies");
-  AnalyzeInput input;
+// Offline: pods from --pods-from, planned from --policies, base from --base-policies.
+Result<void> load_offline(const AnalyzeOptions& o, AnalyzeInput& input) {
   auto cluster = analyze::load_cluster(o.pods_from, o.default_namespace);
-  if (!cluster) {
-    phase.failed(cluster.error().message);
-    return fail(cluster.error());
-  }
+  if (!cluster) return fail(cluster.error());
   input.cluster = std::move(*cluster);
   auto planned = analyze::load_policies(o.policies, o.default_namespace);
-  if (!planned) {
-    phase.failed(planned.error().message);
-    return fail(planned.error());
-  }
+  if (!planned) return fail(planned.error());
   input.planned = std::move(*planned);
   if (o.diff) {
     auto base = analyze::load_policies(o.base_policies, o.default_namespace);
-    if (!base) {
-      phase.failed(base.error().message);
-      return fail(base.error());
-    }
+    if (!base) return fail(base.error());
     input.base = std::move(*base);
+  }
+  return {};
+}
+
+// --live: pods (unless --pods-from) and the policies in force from the cluster; --policies
+// are applied over those; --diff compares with those.
+Result<void> load_live(const AnalyzeOptions& o, Context& ctx, AnalyzeInput& input) {
+  auto api = ctx.kube();
+  if (!api) return fail(api.error());
+  auto objects = analyze::list_live(**api);
+  if (!objects) return fail(objects.error());
+  if (o.pods_from.empty()) {
+    auto cluster = analyze::cluster_from(*objects);
+    if (!cluster) return fail(cluster.error());
+    input.cluster = std::move(*cluster);
+  } else {
+    auto cluster = analyze::load_cluster(o.pods_from, o.default_namespace);
+    if (!cluster) return fail(cluster.error());
+    input.cluster = std::move(*cluster);
+  }
+  auto in_force = analyze::policies_from(objects->policies);
+  if (!in_force) return fail(in_force.error());
+  if (o.policies_given) {
+    auto planned = analyze::load_policies(o.policies, o.default_namespace);
+    if (!planned) return fail(planned.error());
+    input.planned = analyze::overlay(*in_force, *planned);
+  } else {
+    input.planned = *in_force;
+  }
+  if (o.diff) input.base = std::move(*in_force);
+  return {};
+}
+
+Result<AnalyzeInput> load_input(AnalyzeOptions& o, Context& ctx) {
+  auto phase = ctx.reporter().phase(o.live ? "Reading pods and policies from the cluster"
+                                           : "Loading pods and policies");
+  AnalyzeInput input;
+  if (o.live && ctx.global().namespace_name.empty()) {
+    // Planned policies without a namespace go where they would be applied.
+    auto ns = ctx.namespace_name();
+    if (!ns) {
+      phase.failed(ns.error().message);
+      return fail(ns.error());
+    }
+    o.default_namespace = *ns;
+  }
+  auto loaded = o.live ? load_live(o, ctx, input) : load_offline(o, input);
+  if (!loaded) {
+    phase.failed(loaded.error().message);
+    return fail(loaded.error());
   }
   auto count = [](size_t n, const char* one, const char* many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -248,20 +301,23 @@ Command analyze_command() {
       .name = "analyze",
       .summary = "connectivity matrix (which pod may reach which pod:port) under planned policies, "
                  "and its diff",
-      .usage = "analyze --pods-from FILE [--policies PATH...] [--port N [--protocol P]] "
-               "[--diff --base-policies PATH...]",
+      .usage = "analyze (--pods-from FILE | --live) [--policies PATH...] [--port N [--protocol P]] "
+               "[--diff [--base-policies PATH...]]",
       .help = "Computes which pod may open a connection to which pod on a port, under the planned\n"
               "NetworkPolicy and CiliumNetworkPolicy objects, for the pods and namespaces in\n"
               "--pods-from. Without --port, every port a policy names and one other port are\n"
               "analysed. With --diff, reports the pairs the planned policies newly deny or allow\n"
-              "compared with --base-policies. Needs no cluster.\n\n"
+              "compared with --base-policies. Needs no cluster, except with --live: then pods,\n"
+              "namespaces and the policies in force come from the cluster, --policies (if given)\n"
+              "are applied over them, and --diff compares with the policies in force.\n\n"
               "Writes connectivity.txt, connectivity.json and junit-analyze.xml to the output\n"
               "directory. --format json prints one object with --port, an array of objects "
               "otherwise.\n\n"
               "Examples:\n"
               "  netpol analyze --pods-from pods.yaml --policies .gitlab/network-policies\n"
               "  netpol --format json analyze --pods-from pods.yaml --policies p/ --port 80\n"
-              "  netpol analyze --pods-from pods.yaml --policies new/ --diff --base-policies old/",
+              "  netpol analyze --pods-from pods.yaml --policies new/ --diff --base-policies old/\n"
+              "  netpol -n shop analyze --live --policies .gitlab/network-policies --diff",
       .needs_cluster = false,
       .describe = describe,
       .env = {{"policies", "NETWORK_POLICY_PATH"}},
