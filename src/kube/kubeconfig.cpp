@@ -19,14 +19,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Certificates, keys and tokens are small; a reference to /dev/zero or a huge file must not
+// hang or exhaust memory.
+constexpr size_t k_max_referenced_file = 4 * 1024 * 1024;
+
 Result<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return fail(ErrorCode::config, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text(k_max_referenced_file + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > k_max_referenced_file) {
+    return fail(ErrorCode::config, fmt::format("'{}' is larger than {} MiB", path,
+                                               k_max_referenced_file / (1024 * 1024)));
+  }
+  return text;
 }
 
 std::string trim(std::string s) {

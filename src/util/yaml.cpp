@@ -5,6 +5,8 @@
 #include <regex>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 namespace netpol {
@@ -151,6 +153,42 @@ void emit(const nlohmann::json& v, int indent, std::string& out) {
   }
 }
 
+// yaml-cpp 0.7 loops forever on some malformed streams, e.g. a lone ',' (jbeder/yaml-cpp#1040,
+// fixed upstream after 0.8): the parser stops consuming input and emits the same empty
+// document again and again. A first pass with a handler that only records where each document
+// starts finds that case, so LoadAll is never called on such a stream.
+class DocumentStarts final : public YAML::EventHandler {
+public:
+  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark last = YAML::Mark::null_mark();
+};
+
+// Throws YAML::ParserException where the parser stops making progress.
+void check_parser_progresses(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  int previous = -1;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.last.pos == previous) {
+      throw YAML::ParserException(starts.last, "unexpected character");
+    }
+    previous = starts.last.pos;
+  }
+}
+
 } // namespace
 
 int YamlDocument::line_of(const std::string& pointer) const {
@@ -170,7 +208,9 @@ Result<std::vector<YamlDocument>>
 parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode error_code) {
   std::vector<YamlDocument> docs;
   try {
-    for (const auto& node : YAML::LoadAll(std::string(text))) {
+    const std::string input(text);
+    check_parser_progresses(input);
+    for (const auto& node : YAML::LoadAll(input)) {
       YamlDocument doc;
       doc.source = source;
       doc.line = node.Mark().line >= 0 ? node.Mark().line + 1 : 1;

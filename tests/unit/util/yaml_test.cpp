@@ -53,5 +53,19 @@ TEST(Yaml, RoundTripsThroughToYaml) {
   EXPECT_EQ((*back)[0].value, v) << text;
 }
 
+// yaml-cpp 0.7 never returns from LoadAll on these (found by the kubeconfig fuzzer).
+TEST(Yaml, InputsThatHangYamlCppAreErrors) {
+  for (const char* text : {",", "a: 1\n---\n,\n", "---\n# comment\n ,context:\n  x: 1\n"}) {
+    auto r = parse_yaml_documents(text, "in.yaml", ErrorCode::config);
+    ASSERT_FALSE(r.has_value()) << text;
+    EXPECT_EQ(r.error().code, ErrorCode::config);
+    EXPECT_THAT(r.error().message, ::testing::StartsWith("in.yaml:")) << text;
+  }
+  // Empty documents in a stream still parse.
+  auto empty = parse_yaml_documents("---\n---\na: 1\n", "in.yaml");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->back().value, nlohmann::json({{"a", 1}}));
+}
+
 } // namespace
 } // namespace netpol
