@@ -374,7 +374,7 @@ Result<ClientConfig> resolve_context(const Merged& m, const std::vector<ParsedFi
   const Stanza& ctx = m.contexts.at(context_name);
   ClientConfig cfg;
   cfg.context_name = context_name;
-  cfg.source = fmt::format("context '{}' ({})", context_name, ctx.where());
+  cfg.source = fmt::format("context '{}' at {}", context_name, ctx.where());
   auto cluster_name = ctx.string("cluster");
   if (!cluster_name) return fail(cluster_name.error());
   if (cluster_name->empty()) return fail(ctx.error("cluster", "is required"));

@@ -44,7 +44,7 @@ HttpsServer::HttpsServer(const std::vector<std::string>& dns_names,
   X509_free(cert);
   EVP_PKEY_free(key);
   if (!m_server->is_valid()) throw std::runtime_error("HttpsServer: invalid TLS setup");
-  m_server->set_keep_alive_timeout(2);
+  m_server->set_keep_alive_timeout(1); // stop() waits for idle keep-alive connections
 }
 
 HttpsServer::~HttpsServer() {

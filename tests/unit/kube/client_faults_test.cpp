@@ -385,5 +385,46 @@ TEST_F(FaultTest, RefusedConnectionIsUnreachable) {
   EXPECT_THAT(r.error().message, HasSubstr(c.server));
 }
 
+TEST_F(FaultTest, UnauthorizedRunsTheExecPluginAgain) {
+  server.routes().Get("/version", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") != "Bearer fresh-token") {
+      res.status = 401;
+      res.set_content(status_body(401, "Unauthorized", "Unauthorized"), "application/json");
+      return;
+    }
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("netpol-exec-401-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // First run: a token the server has revoked (expiry in the future, so only the 401 can
+  // make the client ask again); later runs: a fresh one.
+  std::ofstream(dir / "plugin") << "#!/bin/sh\n"
+                                   "cd \"$(dirname \"$0\")\"\n"
+                                   "if [ -e ran ]; then t=fresh-token; else t=revoked-token; fi\n"
+                                   "echo run >> ran\n"
+                                   "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+                                   "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"'$t'\","
+                                   "\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}'\n";
+  std::filesystem::permissions(dir / "plugin", std::filesystem::perms::owner_all);
+  auto c = config();
+  c.credentials.token.clear();
+  ExecConfig e;
+  e.command = (dir / "plugin").string();
+  e.api_version = "client.authentication.k8s.io/v1";
+  e.interactive_mode = "Never";
+  c.credentials.exec = e;
+  auto api = client(c);
+  auto v = api->version();
+  std::ifstream ran(dir / "ran");
+  const std::string runs(std::istreambuf_iterator<char>(ran), {});
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(runs, "run\nrun\n");
+  EXPECT_EQ(api->request_count(), 2U);
+  EXPECT_TRUE(sleeps.empty()) << "a refreshed credential is sent at once";
+}
+
 } // namespace
 } // namespace netpol::kube
