@@ -10,6 +10,7 @@
 
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
+#include "support/paths.hpp"
 #include "support/test_cluster.hpp"
 #include "util/log.hpp"
 
@@ -151,6 +152,15 @@ TEST(KubeAuth, WrongCaIsAClearErrorNamingTheServer) {
   EXPECT_THAT(r.error().message, AllOf(HasSubstr(cluster->server), HasSubstr("not trusted")));
 }
 
+TEST(KubeAuth, InsecureSkipTlsVerifyAcceptsAnyCertificate) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto config = cluster->config(cluster->admin_token);
+  config.ca_pem = read_file(cluster->client_ca_file);
+  config.insecure_skip_tls_verify = true;
+  auto r = connect(config).value()->version();
+  ASSERT_TRUE(r) << r.error().message;
+}
+
 TEST(KubeAuth, TlsServerNameIsWhatGetsVerified) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   auto config = cluster->config(cluster->admin_token);
@@ -189,6 +199,29 @@ TEST(KubeAuth, SecretsNeverReachTheLogAtTraceLevel) {
   const auto body_start = key_pem.find('\n') + 1;
   EXPECT_THAT(text, Not(HasSubstr(key_pem.substr(body_start, 40))));
   EXPECT_THAT(text, Not(HasSubstr("PRIVATE KEY")));
+}
+
+// The same through the built binary: its whole stderr at trace level, for a command that
+// reads the cluster.
+TEST(KubeAuth, BinaryStderrAtTraceLevelHasNoSecrets) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  TempDir dir;
+  const auto key_pem = read_file(cluster->client_key_file);
+  const auto token_kc = cluster->write_kubeconfig(dir.path("kc"), "token: " + cluster->admin_token);
+  const auto cert_kc = cluster->write_kubeconfig(
+      dir.path("kc2"),
+      "client-certificate-data: " + encode_base64(read_file(cluster->client_cert_file)) +
+          "\nclient-key-data: " + encode_base64(key_pem));
+  for (const auto& kc : {token_kc, cert_kc}) {
+    const auto cmd = "cd " + dir.path("") + " && " + test::netpol_binary().string() +
+                     " --kubeconfig " + kc + " --log-level trace analyze --live > out 2> err";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << dir.read("err");
+    const auto err = dir.read("err");
+    EXPECT_THAT(err, HasSubstr("trace: GET /api/v1/namespaces"));
+    EXPECT_THAT(err, Not(HasSubstr(cluster->admin_token)));
+    EXPECT_THAT(err, Not(HasSubstr(key_pem.substr(key_pem.find('\n') + 1, 40))));
+    EXPECT_THAT(err, Not(HasSubstr("PRIVATE KEY")));
+  }
 }
 
 // The oldest kubectl binary beside the dispatcher (closest to the 1.20 server), or "".

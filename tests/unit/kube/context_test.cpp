@@ -6,6 +6,7 @@
 
 #include "cli/context.hpp"
 #include "support/paths.hpp"
+#include "support/run_cli.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -60,6 +61,14 @@ TEST(ContextKube, KubeconfigErrorsAreConfigErrors) {
   auto explicit_missing = f.context(missing).kube();
   ASSERT_FALSE(explicit_missing);
   EXPECT_THAT(explicit_missing.error().message, HasSubstr("/nonexistent/kubeconfig"));
+}
+
+TEST(ContextKube, CommandsWithoutAClusterNeverLoadTheKubeconfig) {
+  // A kubeconfig that cannot be read would fail any command that built a client.
+  auto r = test::run_cli(
+      {"version"}, MapEnvironment{{"KUBECONFIG", "/nonexistent/kc"}, {"KUBE_CONTEXT", "nope"}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
 }
 
 } // namespace
