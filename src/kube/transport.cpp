@@ -406,6 +406,12 @@ private:
                     fmt::format("{} {}{}: no complete answer within the request timeout ({})",
                                 request.method, m_config.server, path_only(request.path), detail));
       }
+      if (rc == CURLE_SSL_CERTPROBLEM) {
+        return fail(ErrorCode::config,
+                    fmt::format("the client certificate or key for {} cannot be used ({}); check "
+                                "client-certificate and client-key in the kubeconfig",
+                                m_config.server, detail));
+      }
       if (tls_trust_error(rc)) {
         return fail(ErrorCode::unreachable,
                     fmt::format("cannot connect to {}: TLS certificate not trusted ({}); set "

@@ -250,6 +250,18 @@ TEST_F(FaultTest, UntrustedCertificateNamesTheServer) {
   EXPECT_THAT(r.error().message, AllOf(HasSubstr(server.url()), HasSubstr("not trusted")));
 }
 
+TEST_F(FaultTest, UnusableClientCertificateIsAConfigError) {
+  server.start();
+  auto c = config();
+  c.credentials.client_certificate_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n"
+                                         "-----END CERTIFICATE-----\n";
+  c.credentials.client_key_pem = "garbage";
+  auto r = client(c)->version();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::config);
+  EXPECT_THAT(r.error().message, AllOf(HasSubstr(server.url()), HasSubstr("client-certificate")));
+}
+
 TEST_F(FaultTest, TlsServerNameIsVerifiedInsteadOfTheHost) {
   std::string host;
   server.routes().Get("/version", [&](const httplib::Request& req, httplib::Response& res) {
