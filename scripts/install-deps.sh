@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs every package netpol needs to build, test and run its local test cluster on a
 # fresh Debian 12 (bookworm) machine. Idempotent: installed packages are skipped quickly.
+# Usage: scripts/install-deps.sh [--build-only]   (--build-only: what compiling and the unit
+# tests need, as in the image's build stage)
 set -euo pipefail
+
+build_only=0
+if [ "${1:-}" = "--build-only" ]; then build_only=1; fi
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -20,7 +25,9 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 missing=()
-for p in "${build_pkgs[@]}" "${cluster_pkgs[@]}"; do
+wanted=("${build_pkgs[@]}")
+[ "$build_only" = 1 ] || wanted+=("${cluster_pkgs[@]}")
+for p in "${wanted[@]}"; do
   [ "$p" = "#" ] && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -476,6 +476,37 @@ class DocsTest(unittest.TestCase):
         self.assertGreaterEqual(checked, 3)
 
 
+class ImageDefinitionTest(unittest.TestCase):
+    """The Dockerfile and the pipeline agree with the pins and paths the code uses."""
+
+    def setUp(self):
+        self.dockerfile = (ROOT / "Dockerfile").read_text()
+        self.runtime = self.dockerfile[self.dockerfile.rindex("\nFROM "):]
+        self.defaults = (ROOT / "src/cilium/defaults.hpp").read_text()
+
+    def cpp_constant(self, name):
+        return re.search(rf'{name} = "([^"]*)"', self.defaults).group(1)
+
+    def test_runtime_stage_is_non_root_without_entrypoint(self):
+        self.assertNotRegex(self.dockerfile, r"(?m)^ENTRYPOINT")
+        user = re.findall(r"^USER (\S+)", self.runtime, re.MULTILINE)
+        self.assertEqual(len(user), 1)
+        self.assertNotIn(user[0].split(":")[0], ("0", "root"))
+
+    def test_chart_goes_where_install_cilium_looks(self):
+        bundled = self.cpp_constant("k_bundled_chart")
+        self.assertRegex(self.runtime, rf"COPY \$\{{CILIUM_CHART_DIR\}} {re.escape(bundled)}\n")
+
+    def test_pins_agree(self):
+        helm = re.search(r"helm_version=(\S+)", (ROOT / "scripts/test-cluster/get-helm.sh")
+                         .read_text()).group(1)
+        self.assertIn(f"ARG HELM_VERSION=v{helm}", self.dockerfile)
+        _, pipeline = gitlab_ci.load_template(PROJECT_CI)
+        self.assertEqual(pipeline["variables"]["HELM_VERSION"], f"v{helm}")
+        self.assertEqual(str(pipeline["variables"]["CILIUM_CHART_VERSION"]),
+                         self.cpp_constant("k_chart_version"))
+
+
 class RulesEvaluatorTest(unittest.TestCase):
     """The expression evaluator the tests above rely on, against GitLab's documented cases."""
 
@@ -560,7 +591,8 @@ class GitlabCiLocalTest(unittest.TestCase):
         run_env = dict(os.environ)
         run_env.update(env or {})
         # The tests set CI_COMMIT_BRANCH and CI_DEFAULT_BRANCH on purpose.
-        args = ("--ignore-predefined-vars", "CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH", *args)
+        args = ("--ignore-predefined-vars", "CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG",
+                *args)
         out = subprocess.run([GITLAB_CI_LOCAL, "--home", str(self.dir / ".home"), *args],
                              cwd=self.dir, env=run_env, capture_output=True, text=True,
                              timeout=300)
@@ -647,9 +679,23 @@ class GitlabCiLocalTest(unittest.TestCase):
         self.gcl("--validate-dependency-chain", "--variable", "KUBECONFIG=/k",
                  "--variable", "CI_COMMIT_BRANCH=main", "--variable", "CI_DEFAULT_BRANCH=main")
 
+    def test_project_pipeline_includes_the_component_at_this_commit(self):
+        shutil.copy(PROJECT_CI, self.dir / ".gitlab-ci.yml")
+        self.git("add", "-A")
+        self.git("commit", "-qm", "pipeline")
+        branch = {"CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}
+        listed = self.listed(branch)
+        self.assertEqual(set(listed), {"test", "image:build", "e2e:kind-cilium"})
+        listed = self.listed({**branch, "KUBECONFIG": "/k"})
+        self.assertEqual(listed.get("self-test:network-policy"), "on_success")
+        tagged = self.listed({"CI_COMMIT_TAG": "0.1.0"})
+        self.assertIn("release", tagged)
+        self.assertNotIn("release", self.listed({"CI_COMMIT_TAG": "v0.1-rc"}))
+
     @unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
     def test_component_job_runs_the_real_netpol(self):
-        self.component_pipeline({"stage": "verify", "namespace": "shop"})
+        # A fresh namespace per run: the test cluster cannot delete namespaces.
+        self.component_pipeline({"stage": "verify", "namespace": f"ci-run-{os.getpid()}"})
         env = {"PATH": f"{Path(NETPOL).parent}:{os.environ['PATH']}"}
         has_run = "\n  run " in subprocess.run([NETPOL, "--help"], capture_output=True,
                                                text=True).stdout
