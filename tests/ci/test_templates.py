@@ -724,5 +724,51 @@ class GitlabCiLocalTest(unittest.TestCase):
         self.assertEqual(keys, DOTENV_KEYS)
 
 
+@unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
+class FlagsDocumentedTest(unittest.TestCase):
+    """Every flag `netpol --help` shows has a row in docs/configuration.md, under its
+    subcommand's heading."""
+
+    def setUp(self):
+        self.doc = (ROOT / "docs/configuration.md").read_text()
+
+    def help(self, *args):
+        return subprocess.run([NETPOL, *args, "--help"], capture_output=True, text=True,
+                              check=True).stdout
+
+    def section(self, title_part):
+        headings = [m for m in re.finditer(r"^### .*$", self.doc, re.MULTILINE)]
+        for i, m in enumerate(headings):
+            if title_part in m.group(0):
+                end = headings[i + 1].start() if i + 1 < len(headings) else len(self.doc)
+                return self.doc[m.end():end]
+        self.fail(f"docs/configuration.md has no heading with {title_part}")
+
+    @staticmethod
+    def flags(help_block):
+        return set(re.findall(r"^  (?:-\w \[ )?(--[a-z0-9-]+)", help_block, re.MULTILINE))
+
+    def test_global_options(self):
+        text = self.help()
+        flags = self.flags(text[text.index("Global options"):])
+        self.assertIn("--kubeconfig", flags)
+        section = self.section("Global options")
+        for flag in sorted(flags):
+            self.assertIn(f"`{flag}", section, f"global option {flag} is not documented")
+
+    def test_every_subcommand_flag(self):
+        text = self.help()
+        listing = text[text.index("Subcommands:"):text.index("Global options")]
+        subcommands = re.findall(r"^  ([a-z-]+)  ", listing, re.MULTILINE)
+        self.assertIn("version", subcommands)
+        for sub in subcommands:
+            with self.subTest(subcommand=sub):
+                own = self.help(sub)
+                own = own[:own.index("Global options")]
+                section = self.section(f"`netpol {sub}")
+                for flag in sorted(self.flags(own)):
+                    self.assertIn(f"`{flag}", section, f"netpol {sub} {flag} is not documented")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
