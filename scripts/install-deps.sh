@@ -37,4 +37,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# helm and gitlab-ci-local come from npm packages; Debian's nodejs ships without npm (a
+# NodeSource nodejs includes it).
+if [ "$build_only" = 0 ] && ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing npm" >&2
+  $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
 echo "install-deps: all build and test packages present" >&2
