@@ -216,7 +216,8 @@ std::vector<std::string> upgrade_command(const HelmOptions& options, const Chart
   if (chart.version) {
     argv.insert(argv.end(), {"--version", *chart.version});
   }
-  argv.insert(argv.end(), {"--values", values_path});
+  // kube-system always exists; another --cilium-namespace may not yet.
+  argv.insert(argv.end(), {"--values", values_path, "--create-namespace"});
   return argv;
 }
 

@@ -53,7 +53,7 @@ Result<std::string> find_helm(const std::optional<std::string>& configured,
 Result<Chart> resolve_chart(const std::string& ref, const std::optional<std::string>& version);
 
 // argv of `helm upgrade --install <release> <chart> --namespace <ns> [--version v]
-// -f <values> [--kubeconfig p] [--kube-context c]`.
+// [--kubeconfig p] [--kube-context c] --values <file> --create-namespace`.
 std::vector<std::string> upgrade_command(const HelmOptions& options, const Chart& chart,
                                          const std::string& values_path);
 

@@ -1,0 +1,505 @@
+#include "cli/install_cilium_cmd.hpp"
+
+#include <chrono>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cilium/defaults.hpp"
+#include "cilium/helm.hpp"
+#include "cilium/platform.hpp"
+#include "cilium/unmanaged.hpp"
+#include "cilium/values.hpp"
+#include "cilium/wait.hpp"
+#include "detect/detect.hpp"
+#include "report/junit.hpp"
+#include "util/duration.hpp"
+#include "util/log.hpp"
+#include "util/yaml.hpp"
+
+namespace netpol::cli {
+namespace {
+
+using nlohmann::json;
+using report::CaseStatus;
+
+constexpr const char* k_values_file = "cilium-values.yaml";
+constexpr const char* k_junit_file = "junit-install-cilium.xml";
+constexpr const char* k_classname = "netpol.install-cilium";
+
+// JUnit case names, one per phase, in order.
+constexpr const char* k_case_platform = "Cilium can be installed on this cluster";
+constexpr const char* k_case_helm = "helm upgrade --install";
+constexpr const char* k_case_ready = "Cilium is ready";
+constexpr const char* k_case_verify = "cilium-config matches the values";
+constexpr const char* k_case_pods = "running pods are managed by Cilium";
+
+std::optional<std::string> string_arg(const po::variables_map& args, const char* name) {
+  if (args.count(name) == 0) return std::nullopt;
+  auto value = args[name].as<std::string>();
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+Result<InstallCiliumOptions> read_options(const po::variables_map& args) {
+  InstallCiliumOptions o;
+  o.chart = string_arg(args, "chart");
+  o.version = string_arg(args, "cilium-version");
+  o.values_file = string_arg(args, "values");
+  o.helm = string_arg(args, "helm");
+  if (args["no-audit-mode"].as<bool>()) {
+    o.audit_mode = false;
+  } else if (auto text = string_arg(args, "audit-mode")) {
+    auto value = parse_bool(*text, "--audit-mode (CILIUM_AUDIT_MODE)");
+    if (!value) return fail(value.error());
+    o.audit_mode = *value;
+  }
+  if (auto text = string_arg(args, "timeout")) {
+    auto timeout = parse_duration(*text, "--timeout");
+    if (!timeout) return fail(timeout.error());
+    o.timeout = *timeout;
+  }
+  o.force = args["force"].as<bool>();
+  o.dry_run = args["dry-run"].as<bool>();
+  if (auto text = string_arg(args, "restart-unmanaged")) {
+    auto value = parse_bool(*text, "--restart-unmanaged (CILIUM_RESTART_UNMANAGED)");
+    if (!value) return fail(value.error());
+    o.restart_unmanaged = *value;
+  }
+  if (auto mode = string_arg(args, "eks-mode")) {
+    if (*mode == "eni") {
+      o.eks_mode = cilium::EksMode::eni;
+    } else if (*mode != "chaining") {
+      return fail(ErrorCode::usage, "invalid --eks-mode '" + *mode + "': use chaining or eni");
+    }
+  }
+  o.native_routing_cidr = string_arg(args, "native-routing-cidr");
+  if (auto ns = string_arg(args, "cilium-namespace")) {
+    o.namespace_name = *ns;
+    o.namespace_given = true;
+  }
+  return o;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+class InstallRun {
+public:
+  InstallRun(Context& ctx, InstallCiliumOptions options) : m_ctx(ctx), m_o(std::move(options)) {}
+
+  // Runs every phase; the JUnit report is written whatever happens.
+  Result<int> execute() {
+    auto result = phases();
+    // Phases that did not get to run are reported as skipped, so the report always has one
+    // case per phase.
+    for (const char* name :
+         {k_case_platform, k_case_helm, k_case_ready, k_case_verify, k_case_pods}) {
+      if (!m_recorded.count(name)) {
+        record(name, CaseStatus::skipped,
+               m_o.dry_run && result ? "dry run: nothing was changed" : "an earlier step failed");
+      }
+    }
+    if (auto written = m_ctx.output().write(k_junit_file, m_junit.to_xml()); !written) {
+      if (result) return fail(written.error());
+      m_ctx.reporter().warn("could not write " + std::string(k_junit_file) + ": " +
+                            written.error().message);
+    }
+    return result;
+  }
+
+private:
+  void record(const char* name, CaseStatus status, std::string message = {},
+              std::string detail = {}, double seconds = 0.0) {
+    m_recorded.insert(name);
+    m_junit.add({k_classname, name, status, std::move(message), std::move(detail), seconds});
+  }
+  void record_failure(const char* name, const Error& e, double seconds) {
+    std::string detail = e.message;
+    for (const auto& d : e.details)
+      detail += "\n" + d;
+    record(name, CaseStatus::failed, e.message, log::redact(detail), seconds);
+  }
+
+  Result<int> phases();
+  Result<void> decide();
+  Result<void> install();
+  Result<void> wait();
+  Result<void> verify();
+  Result<void> pods();
+  void print_result();
+
+  Context& m_ctx;
+  InstallCiliumOptions m_o;
+  report::JUnitReport m_junit{"install-cilium"};
+  std::set<std::string> m_recorded;
+
+  kube::KubeApi* m_api = nullptr;
+  cilium::HelmOptions m_helm;
+  bool m_helm_found = false;
+  cilium::Chart m_chart;
+  cilium::Platform m_platform;
+  cilium::Decision m_decision;
+  std::string m_values_path;
+  std::vector<cilium::UnmanagedPod> m_unmanaged;
+  std::vector<cilium::RestartOutcome> m_restarts;
+};
+
+Result<int> InstallRun::phases() {
+  if (auto r = decide(); !r) return fail(r.error());
+  if (m_o.dry_run) {
+    print_result();
+    return 0;
+  }
+  if (auto r = install(); !r) return fail(r.error());
+  if (auto r = wait(); !r) return fail(r.error());
+  if (auto r = verify(); !r) return fail(r.error());
+  if (auto r = pods(); !r) return fail(r.error());
+  print_result();
+  return 0;
+}
+
+Result<void> InstallRun::decide() {
+  const auto started = std::chrono::steady_clock::now();
+  auto phase = m_ctx.reporter().phase("Detecting the platform");
+  auto failed = [&](Error e) -> Result<void> {
+    phase.failed(e.message);
+    record_failure(k_case_platform, e, seconds_since(started));
+    return fail(std::move(e));
+  };
+
+  cilium::Request request;
+  request.audit_mode = m_o.audit_mode;
+  request.eks_mode = m_o.eks_mode;
+  request.force = m_o.force;
+  request.native_routing_cidr = m_o.native_routing_cidr;
+  if (m_o.values_file) {
+    auto values = cilium::load_values_file(*m_o.values_file);
+    if (!values) return failed(values.error());
+    request.user_values = std::move(*values);
+  }
+
+  std::string chart_ref = cilium::defaults::k_bundled_chart;
+  if (m_o.chart) {
+    chart_ref = *m_o.chart;
+  } else if (auto bundled = m_ctx.getenv("NETPOL_CILIUM_CHART"); bundled && !bundled->empty()) {
+    chart_ref = *bundled;
+  }
+  auto chart = cilium::resolve_chart(chart_ref, m_o.version);
+  if (!chart) return failed(chart.error());
+  m_chart = std::move(*chart);
+
+  m_helm.kubeconfig_paths = m_ctx.global().kubeconfig_paths;
+  m_helm.kube_context = m_ctx.global().context;
+  m_helm.namespace_name = m_o.namespace_name;
+  auto helm = cilium::find_helm(m_o.helm, m_ctx.getenv("PATH").value_or(""));
+  if (helm) {
+    m_helm.helm = *helm;
+    m_helm_found = true;
+  } else if (!m_o.dry_run) {
+    return failed(helm.error());
+  } else {
+    m_helm.helm = m_o.helm.value_or("helm");
+    m_ctx.reporter().warn(helm.error().message);
+  }
+
+  auto api = m_ctx.kube();
+  if (!api) return failed(api.error());
+  m_api = *api;
+  detect::Hints hints;
+  hints.server = m_api->server();
+  hints.context_name = m_ctx.global().context;
+  auto detection = detect::detect(*m_api, hints);
+  if (!detection) return failed(detection.error());
+  m_platform = cilium::platform_from(*detection);
+  // Upgrade Cilium where it runs (GitLab's old integration used gitlab-managed-apps), not
+  // beside it in kube-system.
+  if (!m_o.namespace_given && detection->provider.name == detect::ProviderName::cilium &&
+      detection->provider.namespace_name && !detection->provider.namespace_name->empty()) {
+    m_o.namespace_name = *detection->provider.namespace_name;
+    m_helm.namespace_name = m_o.namespace_name;
+  }
+  // The running Cilium's audit mode counts only if it is the release being upgraded.
+  if (detection->provider.namespace_name.value_or("") != m_o.namespace_name) {
+    m_platform.existing_audit_mode.reset();
+  }
+  m_platform.chart_version = m_chart.chart_version;
+
+  std::optional<cilium::ReleaseInfo> release;
+  if (m_helm_found) {
+    auto status = cilium::release_status(m_helm);
+    if (!status) return failed(status.error());
+    release = *status;
+    m_platform.cilium_release = status->exists;
+    // What runs wins; the release's values say what was asked for when nothing runs.
+    if (!m_platform.existing_audit_mode && status->values.contains("policyAuditMode") &&
+        status->values["policyAuditMode"].is_boolean()) {
+      m_platform.existing_audit_mode = status->values["policyAuditMode"].get<bool>();
+    }
+  }
+
+  auto decision = cilium::decide_values(m_platform, request);
+  if (!decision) return failed(decision.error());
+  m_decision = std::move(*decision);
+
+  auto written = m_ctx.output().write(k_values_file, to_yaml(m_decision.values));
+  if (!written) return failed(written.error());
+  m_values_path = written->string();
+
+  for (const auto& note : m_decision.notes)
+    m_ctx.reporter().warn(note);
+  const std::string summary = fmt::format(
+      "{} on {}, {}; {}",
+      m_platform.provider.name == "none" ? "no network provider" : m_platform.provider.name,
+      m_platform.flavor, m_decision.datapath,
+      m_decision.upgrade ? "upgrading release " + m_helm.namespace_name + "/" + m_helm.release
+                         : "new install");
+  phase.done(summary);
+  std::string detail = summary;
+  for (const auto& e : detection->evidence)
+    detail += "\n" + e;
+  for (const auto& n : m_decision.notes)
+    detail += "\nnote: " + n;
+  record(k_case_platform, CaseStatus::passed, summary, log::redact(detail), seconds_since(started));
+  return {};
+}
+
+Result<void> InstallRun::install() {
+  const auto started = std::chrono::steady_clock::now();
+  auto phase = m_ctx.reporter().phase(fmt::format(
+      "{} Cilium with Helm ({})", m_decision.upgrade ? "Upgrading" : "Installing", m_chart.ref));
+  auto out = cilium::upgrade_install(m_helm, m_chart, m_decision.values);
+  if (!out) {
+    phase.failed(out.error().message);
+    record_failure(k_case_helm, out.error(), seconds_since(started));
+    return fail(out.error());
+  }
+  phase.done();
+  record(k_case_helm, CaseStatus::passed, {}, *out, seconds_since(started));
+  return {};
+}
+
+Result<void> InstallRun::wait() {
+  const auto started = std::chrono::steady_clock::now();
+  auto phase = m_ctx.reporter().phase("Waiting for Cilium to be ready");
+  cilium::WaitOptions options;
+  options.namespace_name = m_o.namespace_name;
+  options.timeout = m_o.timeout;
+  auto ready =
+      cilium::wait_ready(*m_api, options, [&](std::string_view line) { phase.progress(line); });
+  if (!ready) {
+    phase.failed(ready.error().message);
+    record_failure(k_case_ready, ready.error(), seconds_since(started));
+    return fail(ready.error());
+  }
+  phase.done(ready->summary);
+  record(k_case_ready, CaseStatus::passed, ready->summary, ready->summary, seconds_since(started));
+  return {};
+}
+
+Result<void> InstallRun::verify() {
+  const auto started = std::chrono::steady_clock::now();
+  auto phase = m_ctx.reporter().phase("Verifying the configuration");
+  auto checked = cilium::verify_config(*m_api, m_o.namespace_name, m_decision.values);
+  if (!checked) {
+    phase.failed(checked.error().message);
+    record_failure(k_case_verify, checked.error(), seconds_since(started));
+    return fail(checked.error());
+  }
+  std::string detail;
+  for (const auto& line : *checked)
+    detail += line + "\n";
+  phase.done(fmt::format("{} settings as asked", checked->size()));
+  record(k_case_verify, CaseStatus::passed, {}, detail, seconds_since(started));
+  return {};
+}
+
+Result<void> InstallRun::pods() {
+  const auto started = std::chrono::steady_clock::now();
+  auto phase = m_ctx.reporter().phase("Finding pods Cilium does not manage yet");
+  auto unmanaged = cilium::unmanaged_pods(*m_api);
+  if (!unmanaged) {
+    phase.failed(unmanaged.error().message);
+    record_failure(k_case_pods, unmanaged.error(), seconds_since(started));
+    return fail(unmanaged.error());
+  }
+  m_unmanaged = std::move(*unmanaged);
+  if (m_o.restart_unmanaged && !m_unmanaged.empty()) {
+    m_restarts = cilium::restart_pods(*m_api, m_unmanaged);
+  }
+  std::string detail;
+  size_t left = 0;
+  for (size_t i = 0; i < m_unmanaged.size(); ++i) {
+    const auto& p = m_unmanaged[i];
+    std::string line = p.namespace_name + "/" + p.name;
+    if (i < m_restarts.size()) {
+      line += ": " + m_restarts[i].message;
+      if (!m_restarts[i].restarted) ++left;
+    } else {
+      ++left;
+    }
+    detail += line + "\n";
+  }
+  std::string summary;
+  if (m_unmanaged.empty()) {
+    summary = "every running pod is managed";
+  } else if (m_restarts.empty()) {
+    summary = fmt::format("{} pods are not managed yet: restart them", m_unmanaged.size());
+  } else {
+    summary = fmt::format("{} of {} unmanaged pods restarted", m_unmanaged.size() - left,
+                          m_unmanaged.size());
+  }
+  if (left > 0) {
+    m_ctx.reporter().warn(fmt::format(
+        "{} pods started before Cilium: no policy applies to them and none of their flows is "
+        "logged until they are restarted",
+        left));
+  }
+  phase.done(summary);
+  // Not a failure: Cilium is installed; the list says what to restart.
+  record(k_case_pods, CaseStatus::passed, summary, detail, seconds_since(started));
+  return {};
+}
+
+void InstallRun::print_result() {
+  const std::string release = m_helm.namespace_name + "/" + m_helm.release;
+  const auto values_arg = m_values_path.empty() ? std::string(k_values_file) : m_values_path;
+  const auto command = cilium::upgrade_command(m_helm, m_chart, values_arg);
+  if (m_ctx.global().format == OutputFormat::json) {
+    json out;
+    out["dry_run"] = m_o.dry_run;
+    out["release"] = release;
+    out["upgrade"] = m_decision.upgrade;
+    out["chart"] = m_chart.ref;
+    out["chart_version"] = m_chart.chart_version ? json(*m_chart.chart_version) : json();
+    out["flavor"] = m_platform.flavor;
+    out["provider"] = m_platform.provider.name;
+    out["datapath"] = m_decision.datapath;
+    out["audit_mode"] = m_decision.audit_mode;
+    out["audit_mode_source"] = m_decision.audit_mode_source;
+    out["helm_command"] = command;
+    out["values"] = m_decision.values;
+    out["notes"] = m_decision.notes;
+    json pods = json::array();
+    for (size_t i = 0; i < m_unmanaged.size(); ++i) {
+      const auto& p = m_unmanaged[i];
+      pods.push_back({{"namespace", p.namespace_name},
+                      {"name", p.name},
+                      {"owner", p.owner},
+                      {"restarted", i < m_restarts.size() && m_restarts[i].restarted}});
+    }
+    out["unmanaged_pods"] = std::move(pods);
+    m_ctx.out() << log::redact(out.dump(2)) << "\n";
+    return;
+  }
+  auto& o = m_ctx.out();
+  if (m_o.dry_run) {
+    o << "# dry run: nothing was changed. This would run:\n"
+      << log::redact(cilium::display_command(command)) << "\n"
+      << "# with these values (" << values_arg << "):\n"
+      << log::redact(to_yaml(m_decision.values));
+    return;
+  }
+  o << fmt::format("Cilium {} as release {} (chart {}{})\n",
+                   m_decision.upgrade ? "upgraded" : "installed", release, m_chart.ref,
+                   m_chart.chart_version ? " " + *m_chart.chart_version : "");
+  o << fmt::format("  datapath:          {}\n", m_decision.datapath);
+  o << fmt::format("  policy audit mode: {} ({})\n", m_decision.audit_mode ? "on" : "off",
+                   m_decision.audit_mode_source);
+  o << "  flow export:       dropped and audited flows to the agents' log (stdout)\n";
+  o << fmt::format("  values:            {}\n", values_arg);
+  if (m_unmanaged.empty()) return;
+  if (!m_restarts.empty()) {
+    o << "Pods restarted to come under Cilium:\n";
+    for (const auto& r : m_restarts) {
+      o << fmt::format("  {}/{}: {}\n", r.pod.namespace_name, r.pod.name, r.message);
+    }
+    return;
+  }
+  o << fmt::format("Pods not managed by Cilium yet ({}): no policy applies to them until they "
+                   "are restarted.\nRestart them (or run again with --restart-unmanaged):\n",
+                   m_unmanaged.size());
+  for (const auto& line : cilium::restart_commands(m_unmanaged))
+    o << "  " << line << "\n";
+}
+
+Result<int> run_install_cilium(const po::variables_map& args, Context& ctx) {
+  auto options = read_options(args);
+  if (!options) return fail(options.error());
+  return install_cilium(*options, ctx);
+}
+
+void describe(po::options_description& options, po::positional_options_description&) {
+  // clang-format off
+  options.add_options()
+    ("chart", po::value<std::string>()->value_name("REF"),
+     "chart: a directory or .tgz, repo/chart, or oci://quay.io/cilium/charts/cilium "
+     "(default: the chart bundled in the image)")
+    ("cilium-version", po::value<std::string>()->value_name("VERSION"),
+     "chart version for a repository or OCI chart, e.g. 1.19.5")
+    ("values", po::value<std::string>()->value_name("FILE"),
+     "extra Helm values, merged over netpol's")
+    ("audit-mode", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "policyAuditMode: log what policies would drop instead of dropping it (default: true; "
+     "an upgrade keeps the running mode)")
+    ("no-audit-mode", po::bool_switch(), "enforce policies (policyAuditMode false)")
+    ("helm", po::value<std::string>()->value_name("PATH"), "helm binary (default: helm on PATH)")
+    ("timeout", po::value<std::string>()->value_name("DURATION"),
+     "how long to wait for Cilium to be ready (default 5m)")
+    ("force", po::bool_switch(), "install even where netpol refuses (another enforcing provider, "
+     "GKE Dataplane V2, OpenShift, ...)")
+    ("eks-mode", po::value<std::string>()->value_name("chaining|eni"),
+     "EKS: chain on the AWS VPC CNI (default) or run Cilium's ENI mode")
+    ("native-routing-cidr", po::value<std::string>()->value_name("CIDR"),
+     "the cluster's pod CIDR (GKE needs it)")
+    ("cilium-namespace", po::value<std::string>()->value_name("NS"),
+     "namespace of the release (default kube-system)")
+    ("restart-unmanaged", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "delete running pods Cilium does not manage yet, so their controllers recreate them")
+    ("dry-run", po::bool_switch(), "print the values and the helm command; change nothing");
+  // clang-format on
+}
+
+} // namespace
+
+Result<int> install_cilium(const InstallCiliumOptions& options, Context& ctx) {
+  return InstallRun(ctx, options).execute();
+}
+
+Command install_cilium_command() {
+  return Command{
+      .name = "install-cilium",
+      .summary = "install or upgrade Cilium with Helm, wait for it, verify it",
+      .usage = "install-cilium [--chart REF] [--cilium-version V] [--values FILE] "
+               "[--no-audit-mode] [--dry-run] [options]",
+      .help =
+          "Detects the cluster flavour and network provider, decides the Helm values for that\n"
+          "platform (policy audit mode on by default, Hubble exporting dropped and audited\n"
+          "flows to the agents' stdout, Hubble Relay on), runs `helm upgrade --install cilium`,\n"
+          "waits like `cilium status --wait`, checks cilium-config, and lists the pods Cilium\n"
+          "does not manage yet. Refuses where Cilium cannot or must not go (GKE Dataplane V2,\n"
+          "another enforcing provider, AKS without BYOCNI, ...) unless --force.\n"
+          "Writes cilium-values.yaml and junit-install-cilium.xml to the output directory.\n\n"
+          "Examples:\n"
+          "  netpol install-cilium --dry-run\n"
+          "  netpol install-cilium --chart oci://quay.io/cilium/charts/cilium "
+          "--cilium-version 1.19.5\n"
+          "  CILIUM_AUDIT_MODE=false netpol install-cilium --restart-unmanaged",
+      .needs_cluster = true,
+      .describe = describe,
+      .env = {{"chart", "CILIUM_CHART"},
+              {"cilium-version", "CILIUM_VERSION"},
+              {"values", "CILIUM_VALUES_FILE"},
+              {"audit-mode", "CILIUM_AUDIT_MODE"},
+              {"helm", "NETPOL_HELM"},
+              {"eks-mode", "CILIUM_EKS_MODE"},
+              {"native-routing-cidr", "CILIUM_NATIVE_ROUTING_CIDR"},
+              {"cilium-namespace", "CILIUM_NAMESPACE"},
+              {"restart-unmanaged", "CILIUM_RESTART_UNMANAGED"}},
+      .run = run_install_cilium,
+  };
+}
+
+} // namespace netpol::cli
