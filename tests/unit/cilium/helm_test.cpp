@@ -94,7 +94,7 @@ TEST_F(FakeHelm, UpgradeInstallPassesChartVersionValuesAndCluster) {
               ElementsAre("upgrade", "--install", "cilium", "oci://quay.io/cilium/charts/cilium",
                           "--namespace", "kube-system", "--kubeconfig", "/k/config",
                           "--kube-context", "agent:prod", "--version", "1.19.5", "--values",
-                          values_path.substr(0, values_path.size() - 1)));
+                          values_path.substr(0, values_path.size() - 1), "--create-namespace"));
   EXPECT_EQ(read(m_dir / "values.yaml"), "hubble:\n  enabled: true\npolicyAuditMode: true\n");
   EXPECT_EQ(read(m_dir / "values.mode"), "600\n");
   // The temporary values file is gone once helm has run.
@@ -108,7 +108,7 @@ TEST_F(FakeHelm, LocalChartGetsNoVersionFlag) {
   Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, "1.19.5"};
   EXPECT_THAT(upgrade_command(o, chart, "/tmp/v.yaml"),
               ElementsAre("helm", "upgrade", "--install", "cilium", "/charts/cilium", "--namespace",
-                          "kube-system", "--values", "/tmp/v.yaml"));
+                          "kube-system", "--values", "/tmp/v.yaml", "--create-namespace"));
   // Several kubeconfig files go to helm the way kubectl reads them: KUBECONFIG.
   EXPECT_EQ(helm_environment(o).at("KUBECONFIG"), "/a:/b");
 }
