@@ -232,6 +232,23 @@ TEST_F(CiliumInstall, DryRunChangesNothing) {
   EXPECT_THAT(read_file(m_out / "junit-install-cilium.xml"), HasSubstr("dry run"));
 }
 
+TEST_F(CiliumInstall, DryRunJsonShowsTheValuesFileMergedLast) {
+  fs::create_directories(m_out);
+  const auto values = m_out / "extra-values.yaml";
+  std::ofstream(values) << "policyAuditMode: false\nhubble:\n  ui:\n    enabled: true\n";
+  auto r = install({"--dry-run", "--format", "json"}, {{"CILIUM_VALUES_FILE", values.string()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = json::parse(r.out);
+  EXPECT_EQ(out["dry_run"], true);
+  EXPECT_EQ(out["release"], m_ns + "/cilium");
+  EXPECT_EQ(out["audit_mode"], false);
+  EXPECT_EQ(out["audit_mode_source"], "values file");
+  EXPECT_EQ(out["values"]["hubble"]["ui"]["enabled"], true);
+  EXPECT_EQ(out["values"]["hubble"]["export"]["static"]["filePath"], "stdout");
+  EXPECT_EQ(out["helm_command"][1], "upgrade");
+  EXPECT_FALSE(config_map());
+}
+
 TEST_F(CiliumInstall, UpgradeKeepsTheAuditModeOfTheRunningInstall) {
   start_controllers(std::chrono::milliseconds(0));
   auto first = install({"--no-audit-mode"});
