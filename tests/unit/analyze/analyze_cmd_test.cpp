@@ -173,6 +173,13 @@ spec:
   EXPECT_FALSE(denied.count({"y/a", "x/a"}));
   EXPECT_TRUE(json["newly_allowed"].empty());
   EXPECT_THAT(read(out("junit-analyze.xml")), HasSubstr("would be newly denied"));
+  EXPECT_THAT(read(out("connectivity.txt")),
+              HasSubstr("TCP/80: 6 pod pairs newly denied, 0 newly allowed\n newly denied:\n"
+                        "  x/a (1 pod) -> x/b, y/a\n"));
+  const auto file = nlohmann::json::parse(read(out("connectivity.json")));
+  ASSERT_TRUE(file.is_array());
+  EXPECT_TRUE(file[0].contains("allowed")) << "the file has the matrix and the diff";
+  EXPECT_EQ(file[0]["newly_denied"], json["newly_denied"]);
 }
 
 TEST_F(AnalyzeCommand, IpBlockMatchingPodsCanBeSwitchedOff) {
