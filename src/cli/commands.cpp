@@ -1,6 +1,7 @@
 // The subcommand table. Add a subcommand here only when it works: --help lists this table.
 #include "cli/analyze_cmd.hpp"
 #include "cli/command.hpp"
+#include "cli/detect_cmd.hpp"
 #include "cli/install_cilium_cmd.hpp"
 #include "cli/version_cmd.hpp"
 
@@ -9,6 +10,7 @@ namespace netpol::cli {
 std::span<const Command> commands() {
   static const std::vector<Command> table = {
       version_command(),
+      detect_command(),
       install_cilium_command(),
       analyze_command(),
   };

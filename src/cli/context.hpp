@@ -65,10 +65,11 @@ public:
   Result<std::string> namespace_name();
   // Makes kube() return `api` instead of building a client (tests of commands).
   void set_kube(std::unique_ptr<kube::KubeApi> api) { m_kube = std::move(api); }
-
-private:
+  // The connection settings kube() is built from (detection reads the context name as a
+  // hint). Fails as kube() does on a bad or missing kubeconfig.
   Result<const kube::ClientConfig*> kube_config();
 
+private:
   GlobalOptions m_global;
   Io m_io;
   report::Reporter m_reporter;

@@ -9,10 +9,9 @@
 namespace netpol::detect {
 namespace {
 
-// The three resource types detection reads (core nodes and configmaps, apps daemonsets).
-const kube::ResourceInfo k_nodes{"", "v1", "nodes", "Node", false};
-const kube::ResourceInfo k_daemon_sets{"apps", "v1", "daemonsets", "DaemonSet", true};
-const kube::ResourceInfo k_config_maps{"", "v1", "configmaps", "ConfigMap", true};
+const kube::ResourceInfo& k_nodes = kube::resources::nodes;
+const kube::ResourceInfo& k_daemon_sets = kube::resources::daemon_sets;
+const kube::ResourceInfo& k_config_maps = kube::resources::config_maps;
 
 // A failure that ends detection: the cluster is not there or refuses who we are. Anything
 // else (403, 404, 5xx on one read) is evidence.

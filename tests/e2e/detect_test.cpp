@@ -1,0 +1,352 @@
+// `netpol detect` against a real kube-apiserver.
+//
+// The fixture clusters (tests/data/detect) are seeded into a private API server that this
+// test starts for itself, one scenario after another, each cleaned away before the next:
+// detection reads cluster-wide state (every Node, every DaemonSet, served API groups), so
+// scenarios cannot share a server with each other or with other tests, and starting a
+// server per scenario would cost ~10 s each. Namespaces cannot be deleted on a server
+// without controllers; they are created once and only emptied.
+//
+// The command-line cases (limited token, unreachable server, bad kubeconfig) use the shared
+// test cluster, whose contents they do not depend on.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "detect/detect.hpp"
+#include "kube/client.hpp"
+#include "support/paths.hpp"
+#include "support/run_cli.hpp"
+#include "support/test_cluster.hpp"
+#include "unit/detect/scenario.hpp"
+
+namespace netpol::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::map<std::string, std::string> read_cluster_env(const fs::path& dir) {
+  std::map<std::string, std::string> vars;
+  std::ifstream in(dir / "cluster.env");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string value = line.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') {
+      value = value.substr(1, value.size() - 2);
+    }
+    vars[line.substr(0, eq)] = value;
+  }
+  return vars;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path make_temp_dir(const std::string& prefix) {
+  std::string pattern = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
+  char* made = mkdtemp(pattern.data());
+  return made ? fs::path(made) : fs::path();
+}
+
+std::unique_ptr<kube::KubeApi> connect_as(const std::map<std::string, std::string>& env,
+                                          const std::string& token) {
+  kube::ClientConfig config;
+  config.server = env.at("NETPOL_TEST_SERVER");
+  config.ca_pem = read_file(env.at("NETPOL_TEST_CA"));
+  config.credentials.token = token;
+  auto api = kube::connect(config);
+  return api ? std::move(*api) : nullptr;
+}
+
+// A kubeconfig for a server that is not there.
+fs::path write_unreachable_kubeconfig(const fs::path& dir, const std::string& server) {
+  const auto path = dir / "kubeconfig";
+  std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: ci\n"
+                      << "clusters:\n- name: gone\n  cluster:\n    server: " << server << "\n"
+                      << "users:\n- name: ci\n  user:\n    token: t0ken-unused\n"
+                      << "contexts:\n- name: ci\n  context:\n    cluster: gone\n    user: ci\n";
+  return path;
+}
+
+// A throwaway API server of this test's own (see the file comment).
+class PrivateCluster {
+public:
+  PrivateCluster() {
+    m_dir = make_temp_dir("netpol-detect-e2e-");
+    const auto start = source_dir() / "scripts/test-cluster/start.sh";
+    // The log goes beside DIR: start.sh refuses a DIR holding files it did not make.
+    const std::string cmd =
+        fmt::format("'{}' '{}' >'{}.log' 2>&1", start.string(), m_dir.string(), m_dir.string());
+    m_started = !m_dir.empty() && std::system(cmd.c_str()) == 0;
+    if (m_started) m_env = read_cluster_env(m_dir);
+  }
+  ~PrivateCluster() {
+    if (!m_dir.empty()) {
+      const auto stop = source_dir() / "scripts/test-cluster/stop.sh";
+      (void)std::system(
+          fmt::format("'{}' '{}' >/dev/null 2>&1", stop.string(), m_dir.string()).c_str());
+      std::error_code ec;
+      fs::remove_all(m_dir, ec);
+      fs::remove(m_dir.string() + ".log", ec);
+    }
+  }
+  bool started() const { return m_started; }
+  const std::map<std::string, std::string>& env() const { return m_env; }
+
+private:
+  fs::path m_dir;
+  bool m_started = false;
+  std::map<std::string, std::string> m_env;
+};
+
+const kube::ResourceInfo& resource_for(const json& object) {
+  const std::string kind = object.value("kind", "");
+  if (kind == "Node") return kube::resources::nodes;
+  if (kind == "DaemonSet") return kube::resources::daemon_sets;
+  if (kind == "ConfigMap") return kube::resources::config_maps;
+  if (kind == "Namespace") return kube::resources::namespaces;
+  return kube::resources::custom_resource_definitions;
+}
+
+std::set<std::string> crd_groups(const DetectScenario& s) {
+  std::set<std::string> groups;
+  for (const auto& o : s.objects) {
+    if (o.value("kind", "") == "CustomResourceDefinition") groups.insert(o["spec"]["group"]);
+  }
+  return groups;
+}
+
+// Polls discovery (a fresh client each time: clients cache it) until `pred` holds.
+template <class Pred>
+bool wait_for_groups(const std::map<std::string, std::string>& env, Pred pred) {
+  for (int i = 0; i < 100; ++i) {
+    auto api = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+    auto groups = api->api_groups();
+    if (groups && pred(std::set<std::string>(groups->begin(), groups->end()))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// Creates the scenario's objects (namespaces exist already) and writes their status, as
+// the controllers and kubelets of a real cluster would have.
+void seed(kube::KubeApi& admin, const DetectScenario& s) {
+  for (const auto& object : s.objects) {
+    if (object.value("kind", "") == "Namespace") continue;
+    json body = object;
+    body.erase("status");
+    auto created = admin.create(body);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    if (object.contains("status")) {
+      json with_status = *created;
+      with_status["status"] = object["status"];
+      auto updated = admin.replace_status(with_status);
+      ASSERT_TRUE(updated.has_value()) << updated.error().message;
+    }
+  }
+}
+
+void clean(kube::KubeApi& admin, const DetectScenario& s) {
+  for (const auto& object : s.objects) {
+    if (object.value("kind", "") == "Namespace") continue;
+    const auto& meta = object["metadata"];
+    auto removed =
+        admin.remove(resource_for(object), meta.value("namespace", ""), meta.value("name", ""));
+    EXPECT_TRUE(removed.has_value()) << removed.error().message;
+  }
+}
+
+// What a real server cannot imitate: its own version (and k3s's version, which is the
+// server's). Everything else must match whole.
+json normalised(json provider, const std::string& server_version) {
+  provider["kubernetes_version"] = server_version;
+  if (provider["provider"]["name"] == "k3s")
+    provider["provider"]["version"] = server_version.substr(1);
+  json evidence = json::array();
+  for (const auto& line : provider["evidence"]) {
+    if (line.get<std::string>().rfind("server version ", 0) != 0) evidence.push_back(line);
+  }
+  provider["evidence"] = evidence;
+  return provider;
+}
+
+// Grants user "limited" what scenario rbac-kube-system-only allows, and nothing more.
+void grant_kube_system_reader(kube::KubeApi& admin) {
+  const json role = {
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "Role"},
+      {"metadata", {{"name", "detect-reader"}, {"namespace", "kube-system"}}},
+      {"rules",
+       {{{"apiGroups", {"apps"}}, {"resources", {"daemonsets"}}, {"verbs", {"list"}}},
+        {{"apiGroups", {""}}, {"resources", {"configmaps"}}, {"verbs", {"get"}}}}}};
+  const json binding = {
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata", {{"name", "detect-reader"}, {"namespace", "kube-system"}}},
+      {"roleRef",
+       {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "detect-reader"}}},
+      {"subjects",
+       {{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", "limited"}}}}};
+  ASSERT_TRUE(admin.create(role).has_value());
+  ASSERT_TRUE(admin.create(binding).has_value());
+}
+
+TEST(DetectE2E, EveryFixtureScenarioOnARealApiServer) {
+  // Runs only under ctest, which has built the cached kube-apiserver start.sh needs.
+  NETPOL_REQUIRE_TEST_CLUSTER(shared);
+  (void)shared;
+  PrivateCluster cluster;
+  ASSERT_TRUE(cluster.started()) << "scripts/test-cluster/start.sh failed";
+  const auto& env = cluster.env();
+  auto admin = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+  ASSERT_NE(admin, nullptr);
+  auto server_version = admin->version();
+  ASSERT_TRUE(server_version.has_value());
+  grant_kube_system_reader(*admin);
+
+  std::set<std::string> namespaces;
+  const auto names = detect_scenario_names();
+  for (const auto& name : names) {
+    for (const auto& o : load_detect_scenario(name).objects) {
+      if (o.value("kind", "") == "Namespace") namespaces.insert(o["metadata"]["name"]);
+      if (o["metadata"].contains("namespace")) namespaces.insert(o["metadata"]["namespace"]);
+    }
+  }
+  for (const auto& ns : namespaces) {
+    if (ns == "kube-system" || ns == "default") continue;
+    auto r = admin->create(
+        json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+
+  for (const auto& name : names) {
+    SCOPED_TRACE("scenario " + name);
+    const auto s = load_detect_scenario(name);
+    seed(*admin, s);
+    if (HasFatalFailure()) return;
+    const auto groups = crd_groups(s);
+    ASSERT_TRUE(wait_for_groups(env, [&](const std::set<std::string>& served) {
+      return std::includes(served.begin(), served.end(), groups.begin(), groups.end());
+    })) << "CRD groups never served";
+
+    std::string token = env.at("NETPOL_TEST_ADMIN_TOKEN");
+    if (name == "rbac-nobody") token = env.at("NETPOL_TEST_NOBODY_TOKEN");
+    if (name == "rbac-kube-system-only") token = env.at("NETPOL_TEST_LIMITED_TOKEN");
+    auto api = connect_as(env, token);
+    const auto started = std::chrono::steady_clock::now();
+    auto detection = detect::detect(*api, s.hints);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    ASSERT_TRUE(detection.has_value()) << detection.error().message;
+    const std::string version = (*server_version)["gitVersion"];
+    EXPECT_EQ(normalised(json::parse(detection->to_json().dump()), version),
+              normalised(s.expected, version))
+        << "actual:\n"
+        << detection->to_json().dump(2);
+    EXPECT_LE(detection->api_requests, 12u);
+    RecordProperty(name + ".requests", static_cast<int>(detection->api_requests));
+    RecordProperty(name + ".ms", static_cast<int>(ms));
+
+    clean(*admin, s);
+    ASSERT_TRUE(wait_for_groups(env, [&](const std::set<std::string>& served) {
+      return std::none_of(groups.begin(), groups.end(),
+                          [&](const std::string& g) { return served.count(g) != 0; });
+    })) << "CRD groups still served after deletion";
+  }
+}
+
+// ---- the command line, against the shared test cluster ----
+
+class DetectCli : public ::testing::Test {
+protected:
+  void SetUp() override { m_tmp = make_temp_dir("netpol-detect-cli-"); }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(m_tmp, ec);
+  }
+  CliResult detect(const fs::path& kubeconfig, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--kubeconfig", kubeconfig.string(), "--output-dir",
+                                     (m_tmp / "out").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("detect");
+    return run_cli(args, MapEnvironment{{"HOME", m_tmp.string()}});
+  }
+  fs::path out(const char* file) const { return m_tmp / "out" / file; }
+
+  fs::path m_tmp;
+};
+
+TEST_F(DetectCli, TokenWithoutRightsStillDetectsWithLowConfidence) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  const auto kubeconfig =
+      cluster->write_kubeconfig((m_tmp / "kubeconfig").string(), "token: " + cluster->nobody_token);
+  auto r = detect(kubeconfig);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto provider = json::parse(read_file(out("provider.json")));
+  EXPECT_EQ(provider["confidence"], "low");
+  EXPECT_EQ(provider["provider"]["name"], "none");
+  EXPECT_THAT(provider["evidence"].dump(), HasSubstr("list nodes: forbidden"));
+  EXPECT_THAT(read_file(out("netpol.env")), HasSubstr("NETPOL_PROVIDER=none\n"));
+  EXPECT_THAT(read_file(out("junit-detect.xml")), HasSubstr("name=\"netpol detect\""));
+  EXPECT_THAT(r.err, HasSubstr("confidence is low"));
+  EXPECT_THAT(r.err + r.out, ::testing::Not(HasSubstr(cluster->nobody_token)));
+}
+
+TEST_F(DetectCli, AdminWritesEveryReportAndJsonMatchesProviderJson) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  const auto kubeconfig =
+      cluster->write_kubeconfig((m_tmp / "kubeconfig").string(), "token: " + cluster->admin_token);
+  auto r = detect(kubeconfig, {"--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), json::parse(read_file(out("provider.json"))));
+  std::vector<std::string> keys;
+  std::istringstream env(read_file(out("netpol.env")));
+  for (std::string line; std::getline(env, line);) {
+    keys.push_back(line.substr(0, line.find('=')));
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre("NETPOL_FLAVOR", "NETPOL_PROVIDER",
+                                           "NETPOL_PROVIDER_VERSION", "NETPOL_ENFORCES",
+                                           "NETPOL_AUDIT_MODE", "NETPOL_DROP_LOG_SOURCE"));
+  EXPECT_THAT(read_file(out("junit-detect.xml")), HasSubstr("NetworkPolicy enforced"));
+}
+
+TEST_F(DetectCli, UnreachableServerExits1NamingTheServer) {
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  const auto kubeconfig = write_unreachable_kubeconfig(m_tmp, "https://127.0.0.1:1");
+  auto r = detect(kubeconfig);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("\nnetpol: error: cannot connect to https://127.0.0.1:1: "));
+  EXPECT_TRUE(fs::exists(out("junit-detect.xml")));
+  EXPECT_FALSE(fs::exists(out("provider.json"))) << "no conclusion without a cluster";
+}
+
+TEST_F(DetectCli, BadKubeconfigExits2) {
+  const auto path = m_tmp / "broken";
+  std::ofstream(path) << "apiVersion: v1\nclusters: [\n";
+  auto r = detect(path);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("broken"));
+
+  auto missing = detect(m_tmp / "does-not-exist");
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+}
+
+} // namespace
+} // namespace netpol::test
