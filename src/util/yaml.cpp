@@ -119,7 +119,10 @@ void emit_value_after_key(const nlohmann::json& v, int indent, std::string& out)
   } else if (v.is_array()) {
     out += " []\n";
   } else {
-    out += " " + scalar_text(v) + "\n";
+    // Appended piecewise: GCC 12 reports a false -Wrestrict for " " + std::string + "\n".
+    out += ' ';
+    out += scalar_text(v);
+    out += '\n';
   }
 }
 
