@@ -527,6 +527,7 @@ Result<std::unique_ptr<KubeApi>> connect(const ClientConfig& config,
   t.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
   t.tls_server_name = config.tls_server_name;
   t.proxy_url = config.proxy_url;
+  t.compression = !config.disable_compression;
   t.request_timeout = options.request_timeout;
   if (options.retry) t.retry = *options.retry;
   t.user_agent = fmt::format("netpol/{}", build_info::k_version);

@@ -405,6 +405,9 @@ Result<ClientConfig> resolve_context(const Merged& m, const std::vector<ParsedFi
   auto proxy = cluster.string("proxy-url");
   if (!proxy) return fail(proxy.error());
   cfg.proxy_url = *proxy;
+  auto no_compression = cluster.boolean("disable-compression");
+  if (!no_compression) return fail(no_compression.error());
+  cfg.disable_compression = *no_compression;
 
   auto user_name = ctx.string("user");
   if (!user_name) return fail(user_name.error());

@@ -64,6 +64,7 @@ struct ClientConfig {
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name; // name to send in SNI and verify against the certificate
   std::string proxy_url;
+  bool disable_compression = false; // no Accept-Encoding (gzip costs CPU on fast links)
   Credentials credentials;
 };
 

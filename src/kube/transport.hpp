@@ -84,7 +84,8 @@ struct TransportConfig {
   std::string ca_dir;  // SSL_CERT_DIR
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;
-  std::string proxy_url; // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
+  std::string proxy_url;   // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
+  bool compression = true; // Accept-Encoding: gzip, deflate, ...
   Duration connect_timeout = std::chrono::seconds(10);
   std::optional<Duration> request_timeout; // whole request, streaming included
   int max_in_flight = 16;

@@ -78,6 +78,22 @@ TEST_F(FaultTest, PathPrefixIsKeptAndTokenSent) {
   EXPECT_EQ(auth, "Bearer fault-test-token");
 }
 
+TEST_F(FaultTest, CompressionIsAskedForUnlessDisabled) {
+  std::vector<std::string> seen;
+  server.routes().Get("/version", [&](const httplib::Request& req, httplib::Response& res) {
+    seen.push_back(req.get_header_value("Accept-Encoding"));
+    res.set_content(k_version, "application/json");
+  });
+  server.start();
+  auto c = config();
+  ASSERT_TRUE(client(c)->version());
+  c.disable_compression = true;
+  ASSERT_TRUE(client(c)->version());
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_THAT(seen[0], HasSubstr("gzip"));
+  EXPECT_EQ(seen[1], "");
+}
+
 TEST_F(FaultTest, TooManyRequestsHonoursRetryAfter) {
   std::atomic<int> calls{0};
   server.routes().Get("/version", [&](const httplib::Request&, httplib::Response& res) {

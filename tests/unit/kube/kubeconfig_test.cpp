@@ -130,7 +130,8 @@ TEST(Kubeconfig, FileReferencesAreRelativeToTheKubeconfigFolder) {
   dir.write("token.txt", "  file-token\n");
   const auto path = dir.write(
       "sub/../kc", single("    server: https://h:6443/\n    certificate-authority: certs/ca.pem\n"
-                          "    tls-server-name: api.internal\n    proxy-url: http://proxy:3128\n",
+                          "    tls-server-name: api.internal\n    proxy-url: http://proxy:3128\n"
+                          "    disable-compression: true\n",
                           "    tokenFile: token.txt\n    client-certificate: certs/client.crt\n"
                           "    client-key: certs/client.key\n"));
   auto r = load({path});
@@ -142,6 +143,7 @@ TEST(Kubeconfig, FileReferencesAreRelativeToTheKubeconfigFolder) {
   EXPECT_EQ(r->credentials.token_file, dir.path("token.txt"));
   EXPECT_EQ(r->tls_server_name, "api.internal");
   EXPECT_EQ(r->proxy_url, "http://proxy:3128");
+  EXPECT_TRUE(r->disable_compression);
   EXPECT_EQ(r->server, "https://h:6443");
 }
 
