@@ -79,17 +79,12 @@ report::JUnitReport junit_for(const detect::Detection& d, bool require_enforceme
   return junit;
 }
 
-Result<int> run_detect(const po::variables_map& args, Context& ctx) {
-  bool require_enforcement = false;
-  if (args.count("require-enforcement")) {
-    auto b = parse_bool(args["require-enforcement"].as<std::string>(), "--require-enforcement");
-    if (!b) return fail(b.error());
-    require_enforcement = *b;
-  }
+} // namespace
 
+Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforcement) {
   auto phase = ctx.reporter().phase("Detecting cluster flavour and network provider");
   const auto started = std::chrono::steady_clock::now();
-  auto fail_with = [&](Error error) -> Result<int> {
+  auto fail_with = [&](Error error) -> Result<detect::Detection> {
     report::JUnitReport junit("detect");
     junit.add(TestCase{k_classname, "cluster reachable", CaseStatus::error, error.message, "", 0});
     phase.failed(error.message);
@@ -124,6 +119,22 @@ Result<int> run_detect(const po::variables_map& args, Context& ctx) {
   if (auto r = write_reports(ctx, &d, junit_for(d, require_enforcement, seconds)); !r) {
     return fail(r.error());
   }
+  return detection;
+}
+
+namespace {
+
+Result<int> run_detect(const po::variables_map& args, Context& ctx) {
+  bool require_enforcement = false;
+  if (args.count("require-enforcement")) {
+    auto b = parse_bool(args["require-enforcement"].as<std::string>(), "--require-enforcement");
+    if (!b) return fail(b.error());
+    require_enforcement = *b;
+  }
+
+  auto detection = detect_and_report(ctx, require_enforcement);
+  if (!detection) return fail(detection.error());
+  const auto& d = *detection;
   if (ctx.global().format == OutputFormat::json) {
     ctx.out() << d.to_json().dump(2) << "\n";
   } else {

@@ -1,11 +1,18 @@
 #pragma once
 
 #include "cli/command.hpp"
+#include "detect/detection.hpp"
 
 namespace netpol::cli {
 
 // `netpol detect`: cluster flavour, network provider, enforcement and drop-log capability;
 // writes provider.json, netpol.env and junit-detect.xml.
 Command detect_command();
+
+// The detection phase shared with `run`: detects, reports progress and warnings, and writes
+// provider.json, netpol.env and junit-detect.xml (junit-detect.xml also when the cluster
+// cannot be read). `require_enforcement` only decides whether a non-enforcing provider is a
+// failed or a skipped JUnit case; callers decide the exit code.
+Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforcement);
 
 } // namespace netpol::cli

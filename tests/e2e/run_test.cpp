@@ -1,0 +1,92 @@
+// `netpol run` against the real kube-apiserver: the CI job's reports and exit codes.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/run_cli.hpp"
+#include "support/test_cluster.hpp"
+
+namespace netpol::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class RunE2e : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_out = std::filesystem::temp_directory_path() /
+            ("netpol-run-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(m_out);
+  }
+  void TearDown() override { std::filesystem::remove_all(m_out); }
+  std::filesystem::path m_out;
+};
+
+TEST_F(RunE2e, DefaultModeOffWritesEveryReportAndWarnsWhenNothingEnforces) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  const auto ns = cluster->create_namespace("run");
+  MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig}, {"KUBE_NAMESPACE", ns}};
+  auto r = run_cli({"--output-dir", m_out.string(), "run"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("policies    mode off: nothing applied"));
+  EXPECT_THAT(r.err, HasSubstr("does not enforce NetworkPolicy"));
+  for (const char* f :
+       {"provider.json", "netpol.env", "junit-detect.xml", "junit-run.xml", "metrics.txt"}) {
+    EXPECT_TRUE(std::filesystem::exists(m_out / f)) << f;
+  }
+  auto provider = nlohmann::json::parse(slurp(m_out / "provider.json"));
+  EXPECT_EQ(provider["provider"]["name"], "none");
+  EXPECT_THAT(slurp(m_out / "netpol.env"), HasSubstr("NETPOL_ENFORCES=false"));
+  const auto metrics = slurp(m_out / "metrics.txt");
+  EXPECT_THAT(metrics, HasSubstr("netpol_provider_enforces{provider=\"none\"} 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("netpol_policies_applied 0\n"));
+  const auto junit = slurp(m_out / "junit-run.xml");
+  EXPECT_THAT(junit, HasSubstr("NETWORK_POLICY_MODE is off: nothing applied"));
+  EXPECT_THAT(junit, HasSubstr("failures=\"0\""));
+}
+
+TEST_F(RunE2e, RequireEnforcementFailsWithExit4AndAFailedCase) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig},
+                     {"NETWORK_POLICY_REQUIRE_ENFORCEMENT", "true"}};
+  auto r = run_cli({"--output-dir", m_out.string(), "--format", "json", "run"}, env);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["exit_code"], 4);
+  EXPECT_EQ(summary["detection"]["provider"]["enforces_network_policy"], false);
+  EXPECT_THAT(slurp(m_out / "junit-run.xml"),
+              HasSubstr("<failure message=\"provider none does not enforce NetworkPolicy\""));
+}
+
+TEST_F(RunE2e, UnreachableClusterIsExit1AndStillWritesTheRunReport) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  const auto dir = m_out / "kc";
+  std::filesystem::create_directories(dir);
+  const auto kc = (dir / "kubeconfig").string();
+  {
+    std::ofstream f(kc);
+    f << "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n"
+         "    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+         "users:\n- name: u\n  user: {token: abcdefgh}\n";
+  }
+  MapEnvironment env{{"KUBECONFIG", kc}};
+  auto r = run_cli({"--output-dir", (m_out / "out").string(), "run"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
+  EXPECT_THAT(slurp(m_out / "out" / "junit-run.xml"), HasSubstr("cluster detected"));
+}
+
+} // namespace
+} // namespace netpol::test
