@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "cli/detect_cmd.hpp"
 #include "cli/install_cilium_cmd.hpp"
+#include "cli/lint_cmd.hpp"
 #include "cli/run_cmd.hpp"
 #include "cli/version_cmd.hpp"
 
@@ -13,6 +14,7 @@ std::span<const Command> commands() {
       version_command(),
       detect_command(),
       install_cilium_command(),
+      lint_command(),
       analyze_command(),
       run_command(),
   };

@@ -1,0 +1,112 @@
+#include "policy/check.hpp"
+
+#include <fmt/format.h>
+
+namespace netpol::policy {
+
+bool CheckReport::has_errors() const {
+  return !loaded.errors.empty() || invalid_objects > 0 || count(Severity::error) > 0;
+}
+
+int CheckReport::count(Severity severity) const {
+  int n = 0;
+  for (const auto& f : findings)
+    n += f.severity == severity ? 1 : 0;
+  return n;
+}
+
+Error CheckReport::error() const {
+  for (const auto& e : loaded.errors) {
+    if (e.code != ErrorCode::invalid_policy) return e;
+  }
+  Error e(ErrorCode::invalid_policy,
+          fmt::format("{} of {} objects invalid, {} input errors, {} errors", invalid_objects,
+                      loaded.policies.size(), loaded.errors.size(), count(Severity::error)));
+  if (loaded.errors.size() == 1 && invalid_objects == 0) e.message = loaded.errors[0].message;
+  return e;
+}
+
+CheckReport check_policies(LoadResult loaded, const LintOptions& options) {
+  CheckReport report;
+  report.loaded = std::move(loaded);
+  for (const auto& e : report.loaded.errors) {
+    // "file:line: detail" → where + message
+    const std::string& m = e.message;
+    size_t split = m.find(": ");
+    report.findings.push_back({Severity::error, "load", "",
+                               split == std::string::npos ? "" : m.substr(0, split),
+                               split == std::string::npos ? m : m.substr(split + 2)});
+  }
+  for (const auto& object : report.loaded.policies) {
+    auto v = validate(object);
+    if (!v.ok()) ++report.invalid_objects;
+    for (const auto& e : v.errors)
+      report.findings.push_back(
+          {Severity::error, "invalid", object.describe(), object.where(e.pointer), e.text()});
+    for (const auto& w : v.warnings)
+      report.findings.push_back({Severity::warning, "api-warning", object.describe(),
+                                 object.where(w.pointer), w.field + ": " + w.detail});
+    report.validations.push_back(std::move(v));
+  }
+  auto findings = lint(report.loaded.policies, options);
+  report.findings.insert(report.findings.end(), findings.begin(), findings.end());
+  return report;
+}
+
+report::JUnitReport junit_for(const CheckReport& report, const std::string& subcommand) {
+  report::JUnitReport junit(subcommand);
+  const std::string classname = "netpol." + subcommand;
+  for (size_t i = 0; i < report.loaded.policies.size(); ++i) {
+    const auto& object = report.loaded.policies[i];
+    const auto& v = report.validations[i];
+    report::TestCase c;
+    c.classname = classname;
+    c.name = object.describe() + " is valid";
+    if (!v.ok()) {
+      c.status = report::CaseStatus::failed;
+      c.message = format_field_error(object, v.errors.front());
+      for (const auto& e : v.errors)
+        c.detail += format_field_error(object, e) + "\n";
+    } else {
+      c.message = object.where();
+    }
+    junit.add(std::move(c));
+  }
+  for (const auto& f : report.findings) {
+    if (f.check == "invalid") continue; // already the object's case
+    report::TestCase c;
+    c.classname = classname + "." + f.check;
+    c.name = (f.object.empty() ? f.where : f.object + " " + f.where);
+    c.status =
+        f.severity == Severity::info ? report::CaseStatus::passed : report::CaseStatus::failed;
+    c.message = f.text();
+    junit.add(std::move(c));
+  }
+  return junit;
+}
+
+nlohmann::ordered_json to_json(const CheckReport& report) {
+  nlohmann::ordered_json out;
+  out["objects"] = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < report.loaded.policies.size(); ++i) {
+    const auto& object = report.loaded.policies[i];
+    out["objects"].push_back({{"object", object.describe()},
+                              {"where", object.where()},
+                              {"valid", report.validations[i].ok()}});
+  }
+  out["findings"] = nlohmann::ordered_json::array();
+  for (const auto& f : report.findings) {
+    out["findings"].push_back({{"severity", to_string(f.severity)},
+                               {"check", f.check},
+                               {"object", f.object},
+                               {"where", f.where},
+                               {"message", f.message}});
+  }
+  out["summary"] = {
+      {"objects", report.loaded.policies.size()},    {"invalid", report.invalid_objects},
+      {"input_errors", report.loaded.errors.size()}, {"errors", report.count(Severity::error)},
+      {"warnings", report.count(Severity::warning)}, {"info", report.count(Severity::info)}};
+  return out;
+}
+
+} // namespace netpol::policy

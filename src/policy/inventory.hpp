@@ -1,0 +1,55 @@
+// What lint needs to know about the cluster's workloads, read from manifests (Pod,
+// Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, DeploymentConfig) and
+// Namespace objects, so checks like "policy selects no pods" run offline.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/loader.hpp"
+
+namespace netpol::policy {
+
+using Labels = std::map<std::string, std::string>;
+
+struct ContainerPort {
+  std::string name; // "" when unnamed
+  int port = 0;
+  std::string protocol = "TCP";
+};
+
+// A pod or the pod template of a workload.
+struct PodInfo {
+  std::string kind; // "Pod", "Deployment", ...
+  std::string namespace_name;
+  std::string name;
+  Labels labels;
+  std::vector<ContainerPort> ports;
+  std::string where; // file:line
+
+  std::string describe() const { return kind + "/" + namespace_name + "/" + name; }
+};
+
+struct Inventory {
+  std::vector<PodInfo> pods;
+  std::map<std::string, Labels> namespaces; // namespaces known with their labels
+
+  // A namespace's labels: the declared ones plus kubernetes.io/metadata.name, which the
+  // API server sets on every namespace.
+  Labels namespace_labels(const std::string& name) const;
+};
+
+// Builds an inventory from objects of other kinds (LoadOptions::collect_other_kinds);
+// objects without a namespace are in `default_namespace`. Kinds it does not know are
+// ignored.
+Inventory make_inventory(const std::vector<OtherObject>& objects,
+                         const std::string& default_namespace);
+
+// Label selector semantics (matchLabels and In/NotIn/Exists/DoesNotExist). A malformed
+// selector matches nothing.
+bool selector_matches(const nlohmann::json& selector, const Labels& labels);
+
+} // namespace netpol::policy

@@ -1,0 +1,348 @@
+#include "policy/loader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <regex>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+namespace netpol::policy {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t k_max_download_bytes = 8 * 1024 * 1024;
+constexpr long k_download_timeout_seconds = 60;
+
+const char* const k_accepted =
+    "accepted: networking.k8s.io/v1 NetworkPolicy, cilium.io/v2 CiliumNetworkPolicy, "
+    "cilium.io/v2 CiliumClusterwideNetworkPolicy (or a List of them)";
+
+bool is_policy_file(const fs::path& path) {
+  const auto ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool is_hidden(const fs::path& path) {
+  const auto name = path.filename().string();
+  return name.size() > 1 && name[0] == '.' && name != "..";
+}
+
+std::string json_string(const nlohmann::json& v, const char* key) {
+  if (!v.is_object()) return {};
+  auto it = v.find(key);
+  return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Expands templates in every string (keys and values), recording errors with the node's line.
+nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
+                          const YamlDocument& doc, const Environment* env,
+                          std::vector<Error>& errors) {
+  auto expand = [&](const std::string& s, const std::string& at) -> std::string {
+    if (s.find('$') == std::string::npos) return s;
+    auto r = expand_template(s, env, doc.where(at));
+    if (!r) {
+      errors.push_back(r.error());
+      return s;
+    }
+    return *r;
+  };
+  if (v.is_string()) return expand(v.get<std::string>(), pointer);
+  if (v.is_array()) {
+    auto out = nlohmann::json::array();
+    for (size_t i = 0; i < v.size(); ++i)
+      out.push_back(expand_all(v[i], pointer + "/" + std::to_string(i), doc, env, errors));
+    return out;
+  }
+  if (v.is_object()) {
+    auto out = nlohmann::json::object();
+    for (const auto& [key, value] : v.items()) {
+      std::string token = key;
+      // JSON pointer escaping, as util/yaml records lines.
+      std::string escaped;
+      for (char c : token)
+        escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+      const std::string at = pointer + "/" + escaped;
+      out[expand(key, at)] = expand_all(value, at, doc, env, errors);
+    }
+    return out;
+  }
+  return v;
+}
+
+struct Loader {
+  const LoadOptions& options;
+  LoadResult result;
+
+  void add_object(const nlohmann::json& raw, const std::shared_ptr<const YamlDocument>& doc,
+                  const std::string& base, const std::string& origin) {
+    if (!raw.is_object()) {
+      result.errors.emplace_back(ErrorCode::invalid_policy,
+                                 doc->where(base) + ": expected an object; " + k_accepted);
+      return;
+    }
+    const std::string api_version = json_string(raw, "apiVersion");
+    const std::string kind = json_string(raw, "kind");
+    if (kind == "List" && base.empty()) {
+      auto items = raw.find("items");
+      if (items == raw.end() || !items->is_array()) {
+        if (items != raw.end() && !items->is_null()) {
+          result.errors.emplace_back(ErrorCode::invalid_policy,
+                                     doc->where("/items") + ": List items must be a sequence");
+        }
+        return;
+      }
+      for (size_t i = 0; i < items->size(); ++i)
+        add_object((*items)[i], doc, "/items/" + std::to_string(i), origin);
+      return;
+    }
+    PolicyKind policy_kind;
+    if (api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy") {
+      policy_kind = PolicyKind::network_policy;
+    } else if (api_version == "cilium.io/v2" && kind == "CiliumNetworkPolicy") {
+      policy_kind = PolicyKind::cilium_network_policy;
+    } else if (api_version == "cilium.io/v2" && kind == "CiliumClusterwideNetworkPolicy") {
+      policy_kind = PolicyKind::cilium_clusterwide_network_policy;
+    } else {
+      if (options.collect_other_kinds && !kind.empty()) {
+        result.others.push_back({raw, doc->where(base)});
+        return;
+      }
+      const std::string what =
+          kind.empty() && api_version.empty()
+              ? std::string("object without apiVersion and kind")
+              : fmt::format("unsupported object {} {}",
+                            api_version.empty() ? "<no apiVersion>" : api_version,
+                            kind.empty() ? "<no kind>" : kind);
+      result.errors.emplace_back(ErrorCode::invalid_policy,
+                                 fmt::format("{}: {}; {}", doc->where(base), what, k_accepted));
+      return;
+    }
+    PolicyObject object;
+    object.kind = policy_kind;
+    object.document = doc;
+    object.base_pointer = base;
+    object.origin = origin;
+    const size_t errors_before = result.errors.size();
+    object.value = expand_all(raw, base, *doc, options.env, result.errors);
+    if (result.errors.size() != errors_before) return;
+    result.policies.push_back(std::move(object));
+  }
+
+  void add_text(std::string_view text, const std::string& source, const std::string& origin) {
+    auto docs = parse_yaml_documents(text, source);
+    if (!docs) {
+      result.errors.push_back(docs.error());
+      return;
+    }
+    for (auto& d : *docs) {
+      if (d.value.is_null()) continue; // empty document ("---" at the end)
+      auto doc = std::make_shared<const YamlDocument>(std::move(d));
+      add_object(doc->value, doc, "", origin);
+    }
+  }
+
+  void add_file(const fs::path& path) {
+    const std::string name = path.string();
+    result.files.push_back(name);
+    auto docs = load_yaml_file(name);
+    if (!docs) {
+      result.errors.push_back(docs.error());
+      return;
+    }
+    for (auto& d : *docs) {
+      if (d.value.is_null()) continue;
+      auto doc = std::make_shared<const YamlDocument>(std::move(d));
+      add_object(doc->value, doc, "", name);
+    }
+  }
+
+  void add_imports(const fs::path& index_path) {
+    const std::string name = index_path.string();
+    result.files.push_back(name);
+    auto docs = load_yaml_file(name);
+    if (!docs) {
+      result.errors.push_back(docs.error());
+      return;
+    }
+    for (const auto& doc : *docs) {
+      if (doc.value.is_null()) continue;
+      const auto* list =
+          doc.value.is_object() && doc.value.contains("imports") ? &doc.value["imports"] : nullptr;
+      if (!list || !list->is_array()) {
+        result.errors.emplace_back(ErrorCode::invalid_policy,
+                                   doc.where() + ": expected `imports:` with a list of url+sha256");
+        continue;
+      }
+      for (size_t i = 0; i < list->size(); ++i) {
+        const std::string at = "/imports/" + std::to_string(i);
+        const std::string url = json_string((*list)[i], "url");
+        std::string digest = json_string((*list)[i], "sha256");
+        std::transform(digest.begin(), digest.end(), digest.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        static const std::regex hex64("[0-9a-f]{64}");
+        if (url.empty() || !std::regex_match(digest, hex64)) {
+          result.errors.emplace_back(
+              ErrorCode::invalid_policy,
+              doc.where(at) + ": an import needs `url` and `sha256` (64 hex digits, quoted)");
+          continue;
+        }
+        auto body = options.fetch ? options.fetch(url) : fetch_url(url);
+        if (!body) {
+          Error e = body.error();
+          e.message = doc.where(at) + ": import " + url + ": " + e.message;
+          result.errors.push_back(std::move(e));
+          continue;
+        }
+        const std::string actual = sha256_hex(*body);
+        if (actual != digest) {
+          result.errors.emplace_back(
+              ErrorCode::invalid_policy,
+              fmt::format("{}: import {}: sha256 mismatch: expected {}, got {}",
+                          doc.where(at + "/sha256"), url, digest, actual));
+          continue;
+        }
+        result.files.push_back(url);
+        add_text(*body, url, url);
+      }
+    }
+  }
+
+  void add_path(const std::string& path) {
+    std::error_code ec;
+    const fs::path p(path);
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> files;
+      for (auto it = fs::recursive_directory_iterator(p, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (is_hidden(it->path())) {
+          if (it->is_directory()) it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file() && is_policy_file(it->path())) files.push_back(it->path());
+      }
+      if (ec) {
+        result.errors.emplace_back(ErrorCode::io,
+                                   path + ": cannot read directory: " + ec.message());
+        return;
+      }
+      std::sort(files.begin(), files.end());
+      const fs::path index = p / k_imports_file;
+      for (const auto& f : files) {
+        if (f == index) continue;
+        add_file(f);
+      }
+      if (fs::is_regular_file(index, ec)) add_imports(index);
+      return;
+    }
+    if (!fs::exists(p, ec)) {
+      result.errors.emplace_back(ErrorCode::io, path + ": no such file or directory");
+      return;
+    }
+    add_file(p);
+  }
+};
+
+size_t collect_body(char* data, size_t size, size_t count, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  const size_t n = size * count;
+  if (body->size() + n > k_max_download_bytes) return 0; // aborts the transfer
+  body->append(data, n);
+  return n;
+}
+
+} // namespace
+
+LoadResult load_policies(const std::vector<std::string>& paths, const LoadOptions& options) {
+  Loader loader{options, {}};
+  for (const auto& path : paths)
+    loader.add_path(path);
+  return std::move(loader.result);
+}
+
+LoadResult load_policy_text(std::string_view text, const std::string& source,
+                            const LoadOptions& options) {
+  Loader loader{options, {}};
+  loader.result.files.push_back(source);
+  loader.add_text(text, source, source);
+  return std::move(loader.result);
+}
+
+Result<std::string> expand_template(std::string_view text, const Environment* env,
+                                    const std::string& where) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 2;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      out += text[i];
+      continue;
+    }
+    const size_t end = text.find('}', i + 2);
+    if (end == std::string_view::npos) {
+      return fail(ErrorCode::invalid_policy,
+                  where + ": unterminated template \"${\" (write \"$${\" for a literal \"${\")");
+    }
+    const std::string name(text.substr(i + 2, end - i - 2));
+    static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
+    if (!std::regex_match(name, name_re)) {
+      return fail(ErrorCode::invalid_policy,
+                  fmt::format("{}: invalid template variable name \"{}\"", where, name));
+    }
+    std::optional<std::string> value = env ? env->get(name) : std::nullopt;
+    if (!value) {
+      return fail(ErrorCode::invalid_policy,
+                  fmt::format("{}: template variable {} is not set", where, name));
+    }
+    out += *value;
+    i = end;
+  }
+  return out;
+}
+
+Result<std::string> fetch_url(const std::string& url) {
+  CURL* curl = curl_easy_init();
+  if (!curl) return fail(ErrorCode::internal, "cannot initialise libcurl");
+  std::string body;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, k_download_timeout_seconds);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) {
+    return fail(ErrorCode::io,
+                fmt::format("download failed: {}",
+                            error_buffer[0] ? error_buffer : curl_easy_strerror(rc)));
+  }
+  if (status >= 400) return fail(ErrorCode::io, fmt::format("download failed: HTTP {}", status));
+  return body;
+}
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i)
+    out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+} // namespace netpol::policy

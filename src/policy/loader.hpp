@@ -1,0 +1,76 @@
+// Reads policy files: files and directories (recursively), multi-document YAML or JSON,
+// `kind: List` expanded, `${VAR}` templates expanded from an Environment, and imports
+// pinned by sha256 from `imports.yaml`.
+//
+// Accepted objects: networking.k8s.io/v1 NetworkPolicy, cilium.io/v2 CiliumNetworkPolicy and
+// cilium.io/v2 CiliumClusterwideNetworkPolicy. Every problem is collected (not just the
+// first) so `lint` can report them all; nothing here talks to a cluster.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/policy_object.hpp"
+#include "util/env.hpp"
+#include "util/error.hpp"
+
+namespace netpol::policy {
+
+// The index of imported policies, read from this file at the top of a policy directory:
+//   imports:
+//   - url: https://example.com/base-policies.yaml
+//     sha256: <64 hex digits of the file's SHA-256>
+inline constexpr const char* k_imports_file = "imports.yaml";
+
+// Downloads a URL (https://, http://, file://) and returns its body. Failure: ErrorCode::io
+// naming the URL and the cause (HTTP status, connection error).
+using FetchFunction = std::function<Result<std::string>(const std::string& url)>;
+
+struct LoadOptions {
+  // Variables for `${NAME}` templates; null means every variable is unset.
+  const Environment* env = nullptr;
+  // How imports are fetched; empty = fetch_url (libcurl).
+  FetchFunction fetch;
+  // Keep objects of other kinds (Pod, Namespace, Deployment...) in LoadResult::others
+  // instead of reporting them as errors (for pod inventories given to lint).
+  bool collect_other_kinds = false;
+};
+
+// A non-policy object kept with collect_other_kinds.
+struct OtherObject {
+  nlohmann::json value;
+  std::string where; // "file:line"
+};
+
+struct LoadResult {
+  std::vector<PolicyObject> policies; // in file order (files sorted), then document order
+  std::vector<OtherObject> others;
+  std::vector<std::string> files; // every file or URL read
+  // Every problem found: ErrorCode::invalid_policy for bad input ("file:line: ..."),
+  // digest mismatches and unset variables; ErrorCode::io for unreadable paths and failed
+  // downloads.
+  std::vector<Error> errors;
+};
+
+LoadResult load_policies(const std::vector<std::string>& paths, const LoadOptions& options);
+
+// Parses already-read text as if it were the file `source` (profiles, imports, tests).
+LoadResult load_policy_text(std::string_view text, const std::string& source,
+                            const LoadOptions& options);
+
+// Expands `${NAME}` in `text` ("$${" stands for a literal "${"). An unset variable or an
+// unterminated `${` is ErrorCode::invalid_policy "<where>: ..." naming the variable.
+Result<std::string> expand_template(std::string_view text, const Environment* env,
+                                    const std::string& where);
+
+// libcurl download (see FetchFunction).
+Result<std::string> fetch_url(const std::string& url);
+
+// Lowercase hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+} // namespace netpol::policy

@@ -1,0 +1,43 @@
+// One policy object as read from the user's input, with where it came from, so every later
+// message (validation, lint, apply) can point at `file:line` and the applied object can
+// carry its origin in the `netpol.gitlab.io/source` annotation.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "util/yaml.hpp"
+
+namespace netpol::policy {
+
+enum class PolicyKind {
+  network_policy,                    // networking.k8s.io/v1 NetworkPolicy
+  cilium_network_policy,             // cilium.io/v2 CiliumNetworkPolicy
+  cilium_clusterwide_network_policy, // cilium.io/v2 CiliumClusterwideNetworkPolicy
+};
+
+const char* to_string(PolicyKind kind); // the Kubernetes kind name
+
+struct PolicyObject {
+  PolicyKind kind = PolicyKind::network_policy;
+  nlohmann::json value; // the object after template expansion
+  // The document it was read from (shared by the items of one `kind: List`), and the JSON
+  // pointer of this object inside it ("" or "/items/3").
+  std::shared_ptr<const YamlDocument> document;
+  std::string base_pointer;
+  // What `netpol.gitlab.io/source` says: the file path as given, the import URL, or
+  // "profile:<name>".
+  std::string origin;
+
+  // "file:line" of the node at `pointer` (relative to this object), or of its nearest
+  // ancestor that has a line.
+  std::string where(const std::string& pointer = "") const;
+  // "NetworkPolicy/ns/name" ("NetworkPolicy/name" without a namespace).
+  std::string describe() const;
+  std::string name() const;
+  std::string namespace_name() const; // "" when the object names none
+};
+
+} // namespace netpol::policy

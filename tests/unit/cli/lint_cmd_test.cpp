@@ -1,0 +1,133 @@
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/paths.hpp"
+#include "support/run_cli.hpp"
+
+namespace netpol::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct LintDir {
+  fs::path out = fs::temp_directory_path() /
+                 ("netpol-lint-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  ~LintDir() { fs::remove_all(out); }
+  std::string read(const std::string& name) const {
+    std::ifstream in(out / name);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  static inline int counter = 0;
+};
+
+std::string validation(const std::string& rel) {
+  return testdata("netpol/k8s-validation/" + rel).string();
+}
+
+TEST(LintCmd, ValidFileExitsZeroAndWritesJUnit) {
+  LintDir d;
+  auto r = run_cli({"lint", validation("valid/success-03.yaml"), "--output-dir", d.out.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 objects, 0 invalid; 0 errors"));
+  const std::string xml = d.read("junit-lint.xml");
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"netpol lint\""));
+  EXPECT_THAT(xml, HasSubstr("NetworkPolicy/bar/foo is valid"));
+  EXPECT_THAT(xml, Not(HasSubstr("<failure")));
+}
+
+// The upstream cases all name NetworkPolicy/bar/foo: valid one by one, not as one set.
+TEST(LintCmd, DuplicateNamesInOneSetExitThree) {
+  LintDir d;
+  auto r = run_cli({"lint", validation("valid"), "--output-dir", d.out.string()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.out, HasSubstr("17 objects, 0 invalid; 16 errors"));
+  EXPECT_THAT(r.out, HasSubstr("[duplicate-name]"));
+}
+
+TEST(LintCmd, OneInvalidObjectExitsThreeWithFileLineAndPath) {
+  LintDir d;
+  auto r = run_cli({"lint", validation("valid/success-00.yaml"),
+                    validation("invalid/invalid-ingress-ports-protocol.yaml"), "--output-dir",
+                    d.out.string()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex(
+                  "invalid-ingress-ports-protocol\\.yaml:[0-9]+: error: NetworkPolicy/bar/foo: "
+                  "spec\\.ingress\\[0\\]\\.ports\\[0\\]\\.protocol: Unsupported value: \"ICMP\""));
+  EXPECT_THAT(r.err, HasSubstr("netpol: error: 1 of 2 objects invalid"));
+  EXPECT_THAT(d.read("junit-lint.xml"), HasSubstr("<failure"));
+}
+
+TEST(LintCmd, JsonOutput) {
+  LintDir d;
+  auto r = run_cli({"lint", validation("invalid-derived/ipblock-host-bits-set.yaml"), "--format",
+                    "json", "--output-dir", d.out.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["summary"]["objects"], 1);
+  EXPECT_EQ(j["objects"][0]["valid"], true);
+  bool api_warning = false;
+  for (const auto& f : j["findings"])
+    api_warning = api_warning || f["check"] == "api-warning";
+  EXPECT_TRUE(api_warning);
+}
+
+TEST(LintCmd, StrictFailsOnWarnings) {
+  LintDir d;
+  auto r = run_cli({"lint", validation("invalid-derived/ipblock-host-bits-set.yaml"), "--strict",
+                    "--output-dir", d.out.string()});
+  EXPECT_EQ(r.exit_code, 4);
+}
+
+TEST(LintCmd, TemplatesUseEnvironmentAndVar) {
+  LintDir d;
+  fs::create_directories(d.out);
+  const fs::path file = d.out / "p.yaml";
+  std::ofstream(file) << "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+                         "  name: web\n  namespace: ${KUBE_NAMESPACE}\nspec: {podSelector: {}}\n";
+  auto unset = run_cli({"lint", file.string(), "--output-dir", d.out.string()});
+  EXPECT_EQ(unset.exit_code, 3);
+  EXPECT_THAT(unset.err, HasSubstr("p.yaml:5: template variable KUBE_NAMESPACE is not set"));
+  auto with_var = run_cli({"lint", file.string(), "--var", "KUBE_NAMESPACE=shop", "--format",
+                           "json", "--output-dir", d.out.string()});
+  EXPECT_EQ(with_var.exit_code, 0) << with_var.err;
+  EXPECT_EQ(nlohmann::json::parse(with_var.out)["objects"][0]["object"], "NetworkPolicy/shop/web");
+  MapEnvironment env{{"KUBE_NAMESPACE", "prod"}};
+  auto from_env = run_cli({"lint", file.string(), "--output-dir", d.out.string()}, env);
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+}
+
+TEST(LintCmd, PodsFromEnablesInventoryChecks) {
+  LintDir d;
+  const auto dir = testdata("netpol/linters/kube-linter/tests/checks");
+  fs::create_directories(d.out);
+  const fs::path pods = d.out / "pods.yaml";
+  std::ofstream(pods) << "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\nspec:\n"
+                         "  template:\n    metadata: {labels: {app: other}}\n";
+  const std::string policy = (dir / "dangling-networkpolicy.yml").string();
+  auto without = run_cli({"lint", policy, "--output-dir", d.out.string()});
+  EXPECT_THAT(without.out, Not(HasSubstr("[selects-no-pods]")));
+  auto with =
+      run_cli({"lint", policy, "--pods-from", pods.string(), "--output-dir", d.out.string()});
+  EXPECT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_THAT(with.out, HasSubstr("[selects-no-pods]"));
+  EXPECT_THAT(with.out, HasSubstr("Deployment/default/other: no NetworkPolicy selects"));
+}
+
+TEST(LintCmd, MissingPathIsARuntimeError) {
+  LintDir d;
+  auto r = run_cli({"lint", "/nonexistent/dir", "--output-dir", d.out.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent/dir: no such file or directory"));
+}
+
+} // namespace
+} // namespace netpol::test

@@ -1,0 +1,180 @@
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "policy/loader.hpp"
+#include "support/paths.hpp"
+
+namespace netpol::policy {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class TempDir {
+public:
+  TempDir() {
+    m_path = fs::temp_directory_path() /
+             ("netpol-loader-" + std::to_string(::getpid()) + "-" + std::to_string(s_counter++));
+    fs::create_directories(m_path);
+  }
+  ~TempDir() { fs::remove_all(m_path); }
+  const fs::path& path() const { return m_path; }
+  fs::path write(const std::string& name, const std::string& text) const {
+    const fs::path p = m_path / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p;
+  }
+
+private:
+  static inline int s_counter = 0;
+  fs::path m_path;
+};
+
+std::string policy(const std::string& name, const std::string& extra = "") {
+  return "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: " + name +
+         "\n" + extra + "spec:\n  podSelector: {}\n";
+}
+
+std::vector<std::string> names(const LoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& p : r.policies)
+    out.push_back(p.name());
+  return out;
+}
+
+TEST(Loader, DirectoryRecursiveSortedMultiDocumentAndList) {
+  TempDir dir;
+  dir.write("b.yaml", policy("b1") + "---\n" + policy("b2") + "---\n");
+  dir.write("a/z.yml", policy("az"));
+  dir.write(
+      "c.json",
+      R"({"apiVersion":"v1","kind":"List","items":[)"
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"c1"},"spec":{}},)"
+      R"({"apiVersion":"cilium.io/v2","kind":"CiliumNetworkPolicy","metadata":{"name":"c2"},"spec":{}}]})");
+  dir.write("README.md", "not a policy");
+  dir.write(".hidden/x.yaml", "kind: Secret\n");
+  auto r = load_policies({dir.path().string()}, {});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().message;
+  EXPECT_THAT(names(r), ElementsAre("az", "b1", "b2", "c1", "c2"));
+  EXPECT_EQ(r.policies[4].kind, PolicyKind::cilium_network_policy);
+  EXPECT_EQ(r.policies[2].where(), (dir.path() / "b.yaml").string() + ":8");
+  EXPECT_EQ(r.policies[0].origin, (dir.path() / "a/z.yml").string());
+  EXPECT_EQ(r.files.size(), 3u);
+}
+
+TEST(Loader, OtherKindsAreAnErrorNamingFileLineAndWhatIsAccepted) {
+  auto r =
+      load_policy_text(policy("ok") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+                                      "---\napiVersion: extensions/v1beta1\nkind: NetworkPolicy\n",
+                       "p.yaml", {});
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+  EXPECT_THAT(r.errors[0].message,
+              StartsWith("p.yaml:8: unsupported object v1 ConfigMap; accepted: "
+                         "networking.k8s.io/v1 NetworkPolicy"));
+  EXPECT_THAT(r.errors[1].message, StartsWith("p.yaml:12: unsupported object extensions/v1beta1"));
+  EXPECT_THAT(names(r), ElementsAre("ok"));
+}
+
+TEST(Loader, TemplatesExpandFromTheEnvironment) {
+  MapEnvironment env{{"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}};
+  LoadOptions options;
+  options.env = &env;
+  auto r = load_policy_text(policy("web-${CI_ENVIRONMENT_SLUG}",
+                                   "  namespace: ${KUBE_NAMESPACE}\n  annotations:\n"
+                                   "    note: \"cost $$5 and $${literal}\"\n"),
+                            "p.yaml", options);
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().message;
+  EXPECT_EQ(r.policies[0].name(), "web-review-x");
+  EXPECT_EQ(r.policies[0].namespace_name(), "shop");
+  EXPECT_EQ(r.policies[0].value["metadata"]["annotations"]["note"], "cost $$5 and ${literal}");
+}
+
+TEST(Loader, UnsetTemplateVariableIsAnErrorWithFileLine) {
+  MapEnvironment env;
+  LoadOptions options;
+  options.env = &env;
+  auto r = load_policy_text(policy("a", "  namespace: ${KUBE_NAMESPACE}\n"), "p.yaml", options);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+  EXPECT_EQ(r.errors[0].message, "p.yaml:5: template variable KUBE_NAMESPACE is not set");
+  EXPECT_TRUE(r.policies.empty());
+  auto unterminated = expand_template("a-${X", &env, "f:1");
+  ASSERT_FALSE(unterminated);
+  EXPECT_THAT(unterminated.error().message, HasSubstr("unterminated"));
+}
+
+TEST(Loader, MissingPathIsAnIoError) {
+  auto r = load_policies({"/nonexistent/policies"}, {});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, ErrorCode::io);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("/nonexistent/policies"));
+}
+
+TEST(Loader, Sha256) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Loader, ImportsPinnedBySha256OverFileUrls) {
+  TempDir remote;
+  const std::string body = policy("imported");
+  const fs::path source = remote.write("base.yaml", body);
+  TempDir dir;
+  dir.write("local.yaml", policy("local"));
+  dir.write("imports.yaml", "imports:\n- url: file://" + source.string() +
+                                "\n  sha256: " + sha256_hex(body) + "\n");
+  auto r = load_policies({dir.path().string()}, {});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().message;
+  EXPECT_THAT(names(r), ElementsAre("local", "imported"));
+  EXPECT_EQ(r.policies[1].origin, "file://" + source.string());
+}
+
+TEST(Loader, ImportDigestMismatchIsInvalidPolicy) {
+  TempDir remote;
+  const fs::path source = remote.write("base.yaml", policy("imported"));
+  TempDir dir;
+  dir.write("imports.yaml", "imports:\n- url: file://" + source.string() +
+                                "\n  sha256: " + std::string(64, 'f') + "\n");
+  auto r = load_policies({dir.path().string()}, {});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("imports.yaml:3: import file://"));
+  EXPECT_THAT(r.errors[0].message, HasSubstr("sha256 mismatch"));
+  EXPECT_TRUE(r.policies.empty());
+}
+
+TEST(Loader, ImportFetchFailureNamesTheUrl) {
+  TempDir dir;
+  dir.write("imports.yaml", "imports:\n- url: file:///nonexistent/x.yaml\n  sha256: " +
+                                std::string(64, 'a') + "\n");
+  auto r = load_policies({dir.path().string()}, {});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, ErrorCode::io);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("file:///nonexistent/x.yaml"));
+}
+
+TEST(Loader, InjectedFetchIsUsed) {
+  TempDir dir;
+  const std::string body = policy("from-fetch");
+  dir.write("imports.yaml",
+            "imports:\n- url: https://example.com/p.yaml\n  sha256: " + sha256_hex(body) + "\n");
+  LoadOptions options;
+  std::vector<std::string> fetched;
+  options.fetch = [&](const std::string& url) -> Result<std::string> {
+    fetched.push_back(url);
+    return body;
+  };
+  auto r = load_policies({dir.path().string()}, options);
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().message;
+  EXPECT_THAT(fetched, ElementsAre("https://example.com/p.yaml"));
+  EXPECT_THAT(names(r), ElementsAre("from-fetch"));
+  EXPECT_EQ(r.policies[0].where(), "https://example.com/p.yaml:1");
+}
+
+} // namespace
+} // namespace netpol::policy
