@@ -2,6 +2,7 @@
 #include "cli/analyze_cmd.hpp"
 #include "cli/command.hpp"
 #include "cli/detect_cmd.hpp"
+#include "cli/drops_cmd.hpp"
 #include "cli/install_cilium_cmd.hpp"
 #include "cli/version_cmd.hpp"
 
@@ -12,6 +13,7 @@ std::span<const Command> commands() {
       version_command(),
       detect_command(),
       install_cilium_command(),
+      drops_command(),
       analyze_command(),
   };
   return table;
