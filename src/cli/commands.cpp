@@ -4,6 +4,7 @@
 #include "cli/detect_cmd.hpp"
 #include "cli/drops_cmd.hpp"
 #include "cli/install_cilium_cmd.hpp"
+#include "cli/suggest_cmd.hpp"
 #include "cli/version_cmd.hpp"
 
 namespace netpol::cli {
@@ -14,6 +15,7 @@ std::span<const Command> commands() {
       detect_command(),
       install_cilium_command(),
       drops_command(),
+      suggest_command(),
       analyze_command(),
   };
   return table;

@@ -5,8 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "droplog/cluster_source.hpp"
 #include "droplog/collector.hpp"
 #include "droplog/source.hpp"
+#include "droplog/suggest.hpp"
 #include "droplog/timestamp.hpp"
 #include "droplog/views.hpp"
 #include "util/duration.hpp"
@@ -61,8 +63,15 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     o.since_ns = now_ns() - std::chrono::nanoseconds(std::chrono::hours(1)).count();
   }
   if (!args["all-namespaces"].as<bool>()) {
+    // A file needs no kubeconfig: its namespace is -n/KUBE_NAMESPACE or "default".
     const auto& ns = ctx.global().namespace_name;
-    o.namespaces = {ns.empty() ? std::string("default") : ns};
+    if (!o.from_file.empty() || !ns.empty()) {
+      o.namespaces = {ns.empty() ? std::string("default") : ns};
+    } else {
+      auto from_context = ctx.namespace_name();
+      if (!from_context) return fail(from_context.error());
+      o.namespaces = {*from_context};
+    }
   }
   if (args.count("fail-on-drops")) {
     auto b = parse_bool(args["fail-on-drops"].as<std::string>(), "--fail-on-drops");
@@ -83,6 +92,8 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
   keep(out.write("drop-log.txt", droplog::render_text(summary)));
   keep(out.write("drop-log.html", droplog::render_html(summary)));
   keep(out.write("junit-drops.xml", droplog::render_junit(summary).to_xml()));
+  keep(out.write("suggested-policy.yaml", droplog::suggestion_to_yaml(droplog::suggest_policies(
+                                              summary.rows, summary.namespaces))));
   return first;
 }
 
@@ -94,8 +105,11 @@ Result<int> run_drops(const po::variables_map& args, Context& ctx) {
   if (!opts->from_file.empty()) {
     source = std::make_unique<droplog::FileSource>(opts->from_file);
   } else {
-    return fail(ErrorCode::config,
-                "reading drops from the cluster is not available yet: use --from-file PATH");
+    auto api = ctx.kube();
+    if (!api) return fail(api.error());
+    droplog::ClusterSourceOptions source_options;
+    if (opts->since_ns) source_options.since_time = droplog::format_rfc3339(*opts->since_ns);
+    source = std::make_unique<droplog::ClusterSource>(**api, std::move(source_options));
   }
 
   auto jsonl = droplog::JsonlWriter::open(ctx.output().path() / "drop-log.jsonl");
@@ -172,13 +186,15 @@ Command drops_command() {
       .help = "Reads Hubble flow events (the Cilium agents' exporter output, or a file with\n"
               "--from-file), keeps DROPPED and AUDIT flows whose source or destination is in\n"
               "the namespace (-n, or every namespace with -A) and writes drop-log.jsonl,\n"
-              "drop-log.txt, drop-log.html, drop-summary.json and junit-drops.xml to the\n"
-              "output directory. The table is also printed.\n\n"
+              "drop-log.txt, drop-log.html, drop-summary.json, junit-drops.xml and\n"
+              "suggested-policy.yaml to the output directory. The table is also printed.\n"
+              "Without --from-file, the cilium-agent container logs of every Cilium agent pod\n"
+              "(label k8s-app=cilium) are read from --since on, all pods at once.\n\n"
               "Examples:\n"
               "  netpol drops --from-file hubble-export.jsonl -n shop\n"
               "  hubble observe -o jsonpb --verdict DROPPED | netpol drops --from-file - -A\n"
               "  netpol drops -n shop --since 30m --fail-on-drops",
-      .needs_cluster = false, // not with --from-file
+      .needs_cluster = false, // not with --from-file; otherwise the client is built on use
       .describe = describe,
       .env = {{"since", "NETPOL_SINCE"}, {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"}},
       .run = run_drops,

@@ -15,6 +15,7 @@ namespace netpol::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class DropsCommand : public ::testing::Test {
 protected:
@@ -89,6 +90,7 @@ TEST_F(DropsCommand, FromFileWritesEveryOutputForTheNamespace) {
   EXPECT_THAT(read("drop-log.txt"), HasSubstr("shop/frontend → shop/db:5432/TCP"));
   EXPECT_THAT(read("drop-log.html"), HasSubstr("<td>shop/frontend</td>"));
   EXPECT_THAT(read("junit-drops.xml"), HasSubstr("failures=\"1\""));
+  EXPECT_THAT(read("suggested-policy.yaml"), HasSubstr("name: allow-observed-db-ingress"));
   for (const char* name : {"drop-log.jsonl", "drop-summary.json"}) {
     EXPECT_EQ(std::filesystem::status(m_dir / "report" / name).permissions() &
                   std::filesystem::perms::others_read,
@@ -179,6 +181,27 @@ TEST_F(DropsCommand, BadInputIsOneLineAndReportsAreStillWritten) {
               MapEnvironment{{"CI_PIPELINE_CREATED_AT", "soon"}});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("CI_PIPELINE_CREATED_AT"));
+}
+
+TEST_F(DropsCommand, SuggestReadsTheDropLogOrTheSummary) {
+  const auto log = write_log(mixed_log());
+  ASSERT_EQ(run_cli({"--output-dir", out_dir(), "drops", "-A", "--from-file", log}).exit_code, 0);
+  const auto report = m_dir / "report";
+  for (const char* input : {"drop-log.jsonl", "drop-summary.json"}) {
+    auto r = run_cli({"--output-dir", (m_dir / "suggest").string(), "-n", "shop", "suggest",
+                      "--from-file", (report / input).string()});
+    ASSERT_EQ(r.exit_code, 0) << input << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr("name: allow-observed-db-ingress")) << input;
+    EXPECT_THAT(r.out, Not(HasSubstr("allow-observed-cache-ingress"))) << input; // namespace ci
+    std::ifstream written(m_dir / "suggest" / "suggested-policy.yaml");
+    std::stringstream ss;
+    ss << written.rdbuf();
+    EXPECT_EQ(ss.str(), r.out) << input;
+  }
+  auto all = run_cli({"--output-dir", (m_dir / "suggest").string(), "suggest", "--from-file",
+                      (report / "drop-log.jsonl").string()});
+  EXPECT_THAT(all.out, HasSubstr("allow-observed-cache-ingress"));
+  EXPECT_EQ(run_cli({"suggest"}).exit_code, 2);
 }
 
 } // namespace
