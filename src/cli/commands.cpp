@@ -2,9 +2,11 @@
 #include "cli/analyze_cmd.hpp"
 #include "cli/command.hpp"
 #include "cli/detect_cmd.hpp"
+#include "cli/drops_cmd.hpp"
 #include "cli/install_cilium_cmd.hpp"
 #include "cli/lint_cmd.hpp"
 #include "cli/run_cmd.hpp"
+#include "cli/suggest_cmd.hpp"
 #include "cli/version_cmd.hpp"
 
 namespace netpol::cli {
@@ -15,6 +17,8 @@ std::span<const Command> commands() {
       detect_command(),
       install_cilium_command(),
       lint_command(),
+      drops_command(),
+      suggest_command(),
       analyze_command(),
       run_command(),
   };

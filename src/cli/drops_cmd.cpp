@@ -1,0 +1,204 @@
+#include "cli/drops_cmd.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "droplog/cluster_source.hpp"
+#include "droplog/collector.hpp"
+#include "droplog/source.hpp"
+#include "droplog/suggest.hpp"
+#include "droplog/timestamp.hpp"
+#include "droplog/views.hpp"
+#include "util/duration.hpp"
+
+namespace netpol::cli {
+namespace {
+
+using droplog::DropSummary;
+
+struct DropsOptions {
+  std::string from_file; // "" = the cluster
+  std::optional<int64_t> since_ns;
+  std::vector<std::string> namespaces; // empty = all
+  bool fail_on_drops = false;
+};
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// --since / NETPOL_SINCE: an RFC 3339 time or a duration back from now.
+Result<int64_t> parse_since(const std::string& text, const std::string& what) {
+  if (auto t = droplog::parse_rfc3339(text)) return *t;
+  auto d = parse_duration(text, what);
+  if (!d) {
+    return fail(ErrorCode::usage,
+                fmt::format("{}: invalid time '{}': use RFC 3339 (2026-11-26T10:00:00Z) or a "
+                            "duration (30m, 2h)",
+                            what, text));
+  }
+  return now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(*d).count();
+}
+
+Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
+  DropsOptions o;
+  if (args.count("from-file")) o.from_file = args["from-file"].as<std::string>();
+  if (args.count("since")) {
+    auto since = parse_since(args["since"].as<std::string>(), "--since");
+    if (!since) return fail(since.error());
+    o.since_ns = *since;
+  } else if (auto created = ctx.getenv("CI_PIPELINE_CREATED_AT"); created && !created->empty()) {
+    auto t = droplog::parse_rfc3339(*created);
+    if (!t) {
+      return fail(ErrorCode::config,
+                  "CI_PIPELINE_CREATED_AT: invalid time '" + *created + "': expected RFC 3339");
+    }
+    o.since_ns = *t;
+  } else if (o.from_file.empty()) {
+    // Reading the cluster: the agents' logs reach back days; default to the last hour.
+    o.since_ns = now_ns() - std::chrono::nanoseconds(std::chrono::hours(1)).count();
+  }
+  if (!args["all-namespaces"].as<bool>()) {
+    // A file needs no kubeconfig: its namespace is -n/KUBE_NAMESPACE or "default".
+    const auto& ns = ctx.global().namespace_name;
+    if (!o.from_file.empty() || !ns.empty()) {
+      o.namespaces = {ns.empty() ? std::string("default") : ns};
+    } else {
+      auto from_context = ctx.namespace_name();
+      if (!from_context) return fail(from_context.error());
+      o.namespaces = {*from_context};
+    }
+  }
+  if (args.count("fail-on-drops")) {
+    auto b = parse_bool(args["fail-on-drops"].as<std::string>(), "--fail-on-drops");
+    if (!b) return fail(b.error());
+    o.fail_on_drops = *b;
+  }
+  return o;
+}
+
+// Writes every view of the drop log; the first failure is returned after trying all.
+Result<void> write_views(const DropSummary& summary, Context& ctx) {
+  const auto& out = ctx.output();
+  Result<void> first = {};
+  auto keep = [&](const Result<std::filesystem::path>& r) {
+    if (!r && first) first = fail(r.error());
+  };
+  keep(out.write("drop-summary.json", droplog::summary_to_json(summary).dump(2) + "\n"));
+  keep(out.write("drop-log.txt", droplog::render_text(summary)));
+  keep(out.write("drop-log.html", droplog::render_html(summary)));
+  keep(out.write("junit-drops.xml", droplog::render_junit(summary).to_xml()));
+  keep(out.write("suggested-policy.yaml", droplog::suggestion_to_yaml(droplog::suggest_policies(
+                                              summary.rows, summary.namespaces))));
+  return first;
+}
+
+Result<int> run_drops(const po::variables_map& args, Context& ctx) {
+  auto opts = read_options(args, ctx);
+  if (!opts) return fail(opts.error());
+
+  std::unique_ptr<droplog::DropSource> source;
+  if (!opts->from_file.empty()) {
+    source = std::make_unique<droplog::FileSource>(opts->from_file);
+  } else {
+    auto api = ctx.kube();
+    if (!api) return fail(api.error());
+    droplog::ClusterSourceOptions source_options;
+    if (opts->since_ns) source_options.since_time = droplog::format_rfc3339(*opts->since_ns);
+    source = std::make_unique<droplog::ClusterSource>(**api, std::move(source_options));
+  }
+
+  auto jsonl = droplog::JsonlWriter::open(ctx.output().path() / "drop-log.jsonl");
+  if (!jsonl) return fail(jsonl.error());
+  droplog::DropFilter filter{opts->namespaces, opts->since_ns, std::nullopt};
+  droplog::DropCollector collector(std::move(filter),
+                                   [&](std::string_view json) { jsonl->write(json); });
+
+  auto phase = ctx.reporter().phase("Collecting dropped and audited flows");
+  auto read = source->read([&](std::string_view line) { collector.add_line(line); });
+  auto committed = jsonl->commit();
+
+  DropSummary summary;
+  summary.since = opts->since_ns                 ? droplog::format_rfc3339(*opts->since_ns)
+                  : collector.earliest_ns() != 0 ? droplog::format_rfc3339(collector.earliest_ns())
+                                                 : "";
+  constexpr int64_t k_second = 1'000'000'000;
+  summary.until = droplog::format_rfc3339(now_ns() / k_second * k_second);
+  summary.namespaces = opts->namespaces;
+  summary.counts = collector.counts();
+  summary.rows = collector.rows();
+  auto written = write_views(summary, ctx);
+
+  if (!read) {
+    phase.failed(read.error().message);
+    return fail(read.error());
+  }
+  for (const auto& w : read->warnings)
+    ctx.reporter().warn(w);
+  if (!committed) return fail(committed.error());
+  if (!written) return fail(written.error());
+  if (summary.counts.lines_malformed != 0) {
+    ctx.reporter().warn(fmt::format("{} malformed line(s) in {} were skipped",
+                                    summary.counts.lines_malformed, read->description));
+  }
+  phase.done(fmt::format("{} flows in {} rows from {} ({} lines)", summary.counts.flows_matched,
+                         summary.rows.size(), read->description, summary.counts.lines_read));
+
+  if (ctx.global().format == OutputFormat::json) {
+    ctx.out() << droplog::summary_to_json(summary).dump(2) << "\n";
+  } else {
+    ctx.out() << droplog::render_text(summary);
+  }
+  if (opts->fail_on_drops && !summary.rows.empty()) {
+    ctx.reporter().warn(
+        fmt::format("--fail-on-drops: {} dropped or audited flows", summary.counts.flows_matched));
+    return exit_code(ErrorCode::check_failed);
+  }
+  return 0;
+}
+
+void describe(po::options_description& options, po::positional_options_description&) {
+  // clang-format off
+  options.add_options()
+    ("from-file", po::value<std::string>()->value_name("PATH|-"),
+     "read a Hubble export or `hubble observe -o jsonpb` output instead of the cluster "
+     "(- = standard input)")
+    ("since", po::value<std::string>()->value_name("TIME|DURATION"),
+     "start of the window: RFC 3339 time or a duration back from now [NETPOL_SINCE; "
+     "default CI_PIPELINE_CREATED_AT, else 1h; all of a file]")
+    ("all-namespaces,A", po::bool_switch(), "keep flows of every namespace")
+    ("fail-on-drops", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "exit 4 when flows were dropped or audited [NETWORK_POLICY_FAIL_ON_DROPS]");
+  // clang-format on
+}
+
+} // namespace
+
+Command drops_command() {
+  return Command{
+      .name = "drops",
+      .summary = "collect dropped and audited flows into the drop log",
+      .usage = "drops [--from-file PATH|-] [--since TIME|DURATION] [-A] [--fail-on-drops]",
+      .help = "Reads Hubble flow events (the Cilium agents' exporter output, or a file with\n"
+              "--from-file), keeps DROPPED and AUDIT flows whose source or destination is in\n"
+              "the namespace (-n, or every namespace with -A) and writes drop-log.jsonl,\n"
+              "drop-log.txt, drop-log.html, drop-summary.json, junit-drops.xml and\n"
+              "suggested-policy.yaml to the output directory. The table is also printed.\n"
+              "Without --from-file, the cilium-agent container logs of every Cilium agent pod\n"
+              "(label k8s-app=cilium) are read from --since on, all pods at once.\n\n"
+              "Examples:\n"
+              "  netpol drops --from-file hubble-export.jsonl -n shop\n"
+              "  hubble observe -o jsonpb --verdict DROPPED | netpol drops --from-file - -A\n"
+              "  netpol drops -n shop --since 30m --fail-on-drops",
+      .needs_cluster = false, // not with --from-file; otherwise the client is built on use
+      .describe = describe,
+      .env = {{"since", "NETPOL_SINCE"}, {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"}},
+      .run = run_drops,
+  };
+}
+
+} // namespace netpol::cli

@@ -1,0 +1,111 @@
+#include "droplog/cluster_source.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "droplog/collector.hpp"
+
+namespace netpol::droplog {
+namespace {
+
+struct AgentPod {
+  std::string namespace_name;
+  std::string name;
+};
+
+bool has_container(const nlohmann::json& pod, const std::string& container) {
+  const auto containers = pod.value("/spec/containers"_json_pointer, nlohmann::json::array());
+  return std::any_of(containers.begin(), containers.end(), [&](const nlohmann::json& c) {
+    return c.is_object() && c.value("name", "") == container;
+  });
+}
+
+} // namespace
+
+Result<SourceReport> ClusterSource::read(const std::function<void(std::string_view)>& on_line) {
+  kube::ListOptions list;
+  list.label_selector = m_options.label_selector;
+  auto pods = m_api.list(kube::resources::pods, "", list);
+  if (!pods) {
+    return fail(
+        Error(pods.error()).wrap("listing Cilium agent pods (" + list.label_selector + ")"));
+  }
+  std::vector<AgentPod> agents;
+  for (const auto& pod : *pods) {
+    if (!has_container(pod, m_options.container)) continue; // e.g. GKE's anetd has other names
+    agents.push_back({pod.value("/metadata/namespace"_json_pointer, std::string()),
+                      pod.value("/metadata/name"_json_pointer, std::string())});
+  }
+  std::sort(agents.begin(), agents.end(),
+            [](const AgentPod& a, const AgentPod& b) { return a.name < b.name; });
+
+  SourceReport report;
+  report.description =
+      fmt::format("{} {} pod{}", agents.size(), m_options.container, agents.size() == 1 ? "" : "s");
+  if (agents.empty()) {
+    report.warnings.push_back(fmt::format("no pod with label {} and container {}: is Cilium "
+                                          "installed?",
+                                          m_options.label_selector, m_options.container));
+    return report;
+  }
+
+  std::mutex lines_mutex; // on_line is never called concurrently
+  std::vector<std::optional<Error>> failures(agents.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < agents.size(); i = next++) {
+      const AgentPod& agent = agents[i];
+      kube::LogOptions options;
+      options.container = m_options.container;
+      if (!m_options.since_time.empty()) options.since_time = m_options.since_time;
+      LineSplitter splitter;
+      // Lines are batched per chunk so the lock is taken once per chunk, not per line.
+      std::vector<std::string> batch;
+      auto collect = [&](std::string_view line) { batch.emplace_back(line); };
+      auto flush = [&] {
+        std::lock_guard<std::mutex> lock(lines_mutex);
+        for (const auto& l : batch)
+          on_line(l);
+        batch.clear();
+      };
+      auto streamed =
+          m_api.stream_logs(agent.namespace_name, agent.name, options, [&](std::string_view chunk) {
+            splitter.feed(chunk, collect);
+            flush();
+            return true;
+          });
+      splitter.finish(collect);
+      flush();
+      if (!streamed) failures[i] = streamed.error();
+    }
+  };
+  const size_t threads = std::min(m_options.max_parallel, agents.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool)
+    t.join();
+
+  size_t failed = 0;
+  for (size_t i = 0; i < agents.size(); ++i) {
+    if (!failures[i]) continue;
+    ++failed;
+    report.warnings.push_back(fmt::format("reading the log of pod {}/{}: {}",
+                                          agents[i].namespace_name, agents[i].name,
+                                          failures[i]->message));
+  }
+  if (failed == agents.size()) {
+    Error e = *failures.front();
+    e.message = fmt::format("no {} log could be read ({} pods): {}", m_options.container,
+                            agents.size(), e.message);
+    return fail(std::move(e));
+  }
+  return report;
+}
+
+} // namespace netpol::droplog

@@ -1,0 +1,99 @@
+#include "droplog/collector.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace netpol::droplog {
+
+DropCounts& DropCounts::operator+=(const DropCounts& o) {
+  lines_read += o.lines_read;
+  flows_matched += o.flows_matched;
+  lines_skipped += o.lines_skipped;
+  lines_malformed += o.lines_malformed;
+  return *this;
+}
+
+DropCollector::DropCollector(DropFilter filter, std::function<void(std::string_view)> on_match)
+    : m_filter(std::move(filter)), m_on_match(std::move(on_match)) {}
+
+bool DropCollector::selected(const DropFlow& f) const {
+  if (f.has_time) {
+    if (m_filter.since_ns && f.time_ns < *m_filter.since_ns) return false;
+    if (m_filter.until_ns && f.time_ns > *m_filter.until_ns) return false;
+  }
+  if (m_filter.namespaces.empty()) return true;
+  auto in = [&](const std::string& ns) {
+    return !ns.empty() && std::find(m_filter.namespaces.begin(), m_filter.namespaces.end(), ns) !=
+                              m_filter.namespaces.end();
+  };
+  return in(f.source.namespace_name) || in(f.destination.namespace_name);
+}
+
+void DropCollector::add_line(std::string_view line) {
+  if (line.empty() || (line.size() == 1 && line[0] == '\r')) return;
+  ++m_counts.lines_read;
+  switch (m_parser.parse(line, m_flow)) {
+  case LineOutcome::skipped: ++m_counts.lines_skipped; return;
+  case LineOutcome::malformed: ++m_counts.lines_malformed; return;
+  case LineOutcome::flow: break;
+  }
+  if (!selected(m_flow)) {
+    ++m_counts.lines_skipped;
+    return;
+  }
+  ++m_counts.flows_matched;
+  if (m_flow.has_time) {
+    if (m_earliest_ns == 0 || m_flow.time_ns < m_earliest_ns) m_earliest_ns = m_flow.time_ns;
+    if (m_latest_ns == 0 || m_flow.time_ns > m_latest_ns) m_latest_ns = m_flow.time_ns;
+  }
+  m_rows.add(m_flow);
+  if (m_on_match) m_on_match(m_parser.event_json());
+}
+
+void DropCollector::merge(const DropCollector& other) {
+  m_counts += other.m_counts;
+  m_rows.merge(other.m_rows);
+  if (other.m_earliest_ns != 0 && (m_earliest_ns == 0 || other.m_earliest_ns < m_earliest_ns)) {
+    m_earliest_ns = other.m_earliest_ns;
+  }
+  m_latest_ns = std::max(m_latest_ns, other.m_latest_ns);
+}
+
+void LineSplitter::feed(std::string_view chunk,
+                        const std::function<void(std::string_view)>& on_line) {
+  while (!chunk.empty()) {
+    const void* nl = std::memchr(chunk.data(), '\n', chunk.size());
+    if (nl == nullptr) {
+      if (m_discarding) return;
+      const size_t room = m_max_line - m_carry.size();
+      if (chunk.size() <= room) {
+        m_carry.append(chunk);
+        return;
+      }
+      m_carry.append(chunk.substr(0, room));
+      on_line(m_carry);
+      m_carry.clear();
+      m_discarding = true;
+      return;
+    }
+    const size_t len = static_cast<size_t>(static_cast<const char*>(nl) - chunk.data());
+    if (m_discarding) {
+      m_discarding = false;
+    } else if (m_carry.empty()) {
+      on_line(chunk.substr(0, std::min(len, m_max_line)));
+    } else {
+      m_carry.append(chunk.substr(0, std::min(len, m_max_line - m_carry.size())));
+      on_line(m_carry);
+      m_carry.clear();
+    }
+    chunk.remove_prefix(len + 1);
+  }
+}
+
+void LineSplitter::finish(const std::function<void(std::string_view)>& on_line) {
+  if (!m_carry.empty() && !m_discarding) on_line(m_carry);
+  m_carry.clear();
+  m_discarding = false;
+}
+
+} // namespace netpol::droplog

@@ -1,0 +1,165 @@
+#include <map>
+#include <mutex>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "droplog/cluster_source.hpp"
+#include "droplog/collector.hpp"
+#include "unit/droplog/flow_lines.hpp"
+
+namespace netpol::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Serves a pod list and per-pod logs (in small chunks, to cut lines mid-way); a pod mapped
+// to an Error fails. Records what was asked.
+class FakeLogApi final : public kube::KubeApi {
+public:
+  std::vector<nlohmann::json> pods;
+  std::map<std::string, std::string> logs; // pod name -> log text
+  std::map<std::string, Error> broken;     // pod name -> failure
+  std::optional<Error> list_error;
+  std::vector<kube::LogOptions> asked;
+  std::string selector;
+  std::mutex mutex;
+
+  static nlohmann::json pod(const std::string& ns, const std::string& name,
+                            const std::string& container = "cilium-agent") {
+    return {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", {{"namespace", ns}, {"name", name}}},
+            {"spec", {{"containers", {{{"name", container}}}}}}};
+  }
+
+  std::string server() const override { return "https://fake"; }
+  Result<nlohmann::json> version() override { return nlohmann::json::object(); }
+  Result<std::optional<kube::ResourceInfo>> resolve(const std::string&,
+                                                    const std::string&) override {
+    return std::optional<kube::ResourceInfo>();
+  }
+  Result<std::vector<std::string>> api_groups() override { return std::vector<std::string>{}; }
+  Result<nlohmann::json> get(const kube::ResourceInfo&, const std::string&,
+                             const std::string&) override {
+    return fail(ErrorCode::internal, "unused");
+  }
+  Result<std::vector<nlohmann::json>> list(const kube::ResourceInfo& r, const std::string& ns,
+                                           const kube::ListOptions& o) override {
+    EXPECT_EQ(r.resource, "pods");
+    EXPECT_EQ(ns, "");
+    selector = o.label_selector;
+    if (list_error) return fail(*list_error);
+    return pods;
+  }
+  Result<nlohmann::json> apply(const nlohmann::json&, const kube::ApplyOptions&) override {
+    return fail(ErrorCode::internal, "unused");
+  }
+  std::vector<Result<nlohmann::json>> apply_all(const std::vector<nlohmann::json>&,
+                                                const kube::ApplyOptions&) override {
+    return {};
+  }
+  Result<void> remove(const kube::ResourceInfo&, const std::string&, const std::string&,
+                      const kube::DeleteOptions&) override {
+    return fail(ErrorCode::internal, "unused");
+  }
+  Result<nlohmann::json> create(const nlohmann::json&) override {
+    return fail(ErrorCode::internal, "unused");
+  }
+  Result<nlohmann::json> replace_status(const nlohmann::json&) override {
+    return fail(ErrorCode::internal, "unused");
+  }
+  Result<void> stream_logs(const std::string&, const std::string& pod,
+                           const kube::LogOptions& options,
+                           const std::function<bool(std::string_view)>& on_data) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      asked.push_back(options);
+    }
+    if (auto it = broken.find(pod); it != broken.end()) return fail(it->second);
+    const std::string& text = logs[pod];
+    for (size_t i = 0; i < text.size(); i += 97) {
+      if (!on_data(std::string_view(text).substr(i, 97))) break;
+    }
+    return {};
+  }
+  Result<bool> can_i(const kube::AccessCheck&) override { return true; }
+  uint64_t request_count() const override { return 0; }
+};
+
+std::string agent_log(const std::string& ns) {
+  FlowSpec f;
+  f.source.ns = ns;
+  f.destination.ns = ns;
+  return "level=info msg=\"Starting agent\" subsys=daemon\n" + logfmt_line(flow_line(f)) + "\n" +
+         flow_line(f) + "\n";
+}
+
+TEST(ClusterSource, ReadsEveryAgentPodWithSinceTime) {
+  FakeLogApi api;
+  api.pods = {FakeLogApi::pod("kube-system", "cilium-a"),
+              FakeLogApi::pod("kube-system", "cilium-b"),
+              FakeLogApi::pod("kube-system", "anetd-x", "other")};
+  api.logs["cilium-a"] = agent_log("shop");
+  api.logs["cilium-b"] = agent_log("ci");
+  droplog::ClusterSource source(api, {"2026-11-26T10:00:00Z"});
+  droplog::DropCollector collector(droplog::DropFilter{});
+  auto report = source.read([&](std::string_view l) { collector.add_line(l); });
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->description, "2 cilium-agent pods");
+  EXPECT_TRUE(report->warnings.empty());
+  EXPECT_EQ(api.selector, "k8s-app=cilium");
+  ASSERT_EQ(api.asked.size(), 2u);
+  for (const auto& o : api.asked) {
+    EXPECT_EQ(o.container, "cilium-agent");
+    EXPECT_EQ(o.since_time, "2026-11-26T10:00:00Z");
+  }
+  EXPECT_EQ(collector.counts().lines_read, 6u);
+  EXPECT_EQ(collector.counts().flows_matched, 4u);
+  EXPECT_EQ(collector.rows().size(), 2u);
+}
+
+TEST(ClusterSource, OneFailingPodIsAWarningAllFailingIsAnError) {
+  FakeLogApi api;
+  api.pods = {FakeLogApi::pod("kube-system", "cilium-a"),
+              FakeLogApi::pod("kube-system", "cilium-b"),
+              FakeLogApi::pod("kube-system", "cilium-c")};
+  api.logs["cilium-a"] = agent_log("shop");
+  api.logs["cilium-c"] = agent_log("shop");
+  Error gone(ErrorCode::api, "get pods/log kube-system/cilium-b: container is terminated");
+  gone.http_status = 400;
+  api.broken["cilium-b"] = gone;
+  droplog::ClusterSource source(api, {});
+  size_t lines = 0;
+  auto report = source.read([&](std::string_view) { ++lines; });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(lines, 6u);
+  ASSERT_EQ(report->warnings.size(), 1u);
+  EXPECT_THAT(report->warnings[0], HasSubstr("kube-system/cilium-b"));
+  EXPECT_THAT(report->warnings[0], HasSubstr("container is terminated"));
+
+  api.broken["cilium-a"] = gone;
+  api.broken["cilium-c"] = gone;
+  auto none = source.read([](std::string_view) {});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::api);
+  EXPECT_THAT(none.error().message, HasSubstr("no cilium-agent log could be read (3 pods)"));
+}
+
+TEST(ClusterSource, NoAgentPodsIsAWarningAndAListFailureAnError) {
+  FakeLogApi api;
+  droplog::ClusterSource source(api, {});
+  auto report = source.read([](std::string_view) {});
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->warnings.size(), 1u);
+  EXPECT_THAT(report->warnings[0], HasSubstr("is Cilium installed?"));
+
+  api.list_error = Error(ErrorCode::unreachable, "https://fake: connection refused");
+  auto r = source.read([](std::string_view) {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::unreachable);
+  EXPECT_THAT(r.error().message, HasSubstr("listing Cilium agent pods"));
+}
+
+} // namespace
+} // namespace netpol::test

@@ -1,0 +1,129 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "droplog/collector.hpp"
+#include "droplog/views.hpp"
+#include "unit/droplog/flow_lines.hpp"
+
+namespace netpol::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+droplog::DropSummary sample_summary() {
+  droplog::DropCollector c(droplog::DropFilter{{"shop"}, {}, {}});
+  FlowSpec db;
+  db.denied_by = {"shop/deny-all"};
+  for (int i = 0; i < 12; ++i)
+    c.add_line(flow_line(db));
+  FlowSpec audit;
+  audit.verdict = "AUDIT";
+  audit.reason = "";
+  audit.source = PeerSpec{"", "", {"reserved:world"}, "203.0.113.9"};
+  audit.destination = PeerSpec{"shop", "web-6f7d8c9b5-abcde", {"k8s:app=web"}, "10.0.2.8"};
+  audit.port = 443;
+  c.add_line(flow_line(audit));
+  c.add_line("not a flow");
+  droplog::DropSummary s;
+  s.since = "2026-11-26T10:00:00Z";
+  s.until = "2026-11-26T10:07:12Z";
+  s.namespaces = {"shop"};
+  s.counts = c.counts();
+  s.rows = c.rows();
+  return s;
+}
+
+TEST(Views, SummaryJsonHasExactlyTheSpecShape) {
+  const auto j = droplog::summary_to_json(sample_summary());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items())
+    keys.push_back(k);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"since", "until", "namespaces", "lines_read", "flows_matched",
+                                      "lines_skipped", "lines_malformed", "rows"}));
+  EXPECT_EQ(j["lines_read"], 14);
+  EXPECT_EQ(j["flows_matched"], 13);
+  EXPECT_EQ(j["lines_skipped"], 1);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  const auto& row = j["rows"][0];
+  keys.clear();
+  for (const auto& [k, v] : row.items())
+    keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"verdict", "direction", "source", "destination", "port",
+                                            "protocol", "reason", "policies", "count", "first_seen",
+                                            "last_seen"}));
+  EXPECT_EQ(row["source"],
+            nlohmann::ordered_json::parse(
+                R"({"namespace":"shop","workload":"frontend","pod":"frontend-7d9f8b6c5d-x2x4z",
+                                   "labels":{"app":"frontend"},"ip":"10.0.1.5"})"));
+  EXPECT_EQ(row["port"], 5432);
+  EXPECT_EQ(row["protocol"], "TCP");
+  EXPECT_EQ(row["reason"], "POLICY_DENIED");
+  EXPECT_EQ(row["policies"], nlohmann::json::array({"shop/deny-all"}));
+  EXPECT_EQ(row["count"], 12);
+  EXPECT_EQ(row["first_seen"], "2026-11-26T10:00:00Z");
+  const auto& world = j["rows"][1]["source"];
+  EXPECT_TRUE(world["namespace"].is_null());
+  EXPECT_TRUE(world["pod"].is_null());
+  EXPECT_EQ(world["workload"], "203.0.113.9");
+  EXPECT_TRUE(j["rows"][1]["reason"].is_null());
+}
+
+TEST(Views, SummaryJsonRoundTrips) {
+  const auto s = sample_summary();
+  auto back = droplog::summary_from_json(nlohmann::json::parse(droplog::summary_to_json(s).dump()),
+                                         "drop-summary.json");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(droplog::summary_to_json(*back)["rows"], droplog::summary_to_json(s)["rows"]);
+}
+
+TEST(Views, SummaryFromJsonNamesTheBadField) {
+  auto bad = nlohmann::json::parse(R"({"rows":[{"verdict":"DROPPED","port":"http"}]})");
+  auto r = droplog::summary_from_json(bad, "s.json");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("s.json: /rows/0"));
+  EXPECT_FALSE(droplog::summary_from_json(nlohmann::json::array(), "s.json"));
+}
+
+TEST(Views, TextTableShowsEveryRowInOrder) {
+  const auto text = droplog::render_text(sample_summary());
+  EXPECT_THAT(text, HasSubstr("13 flows dropped or audited in namespace shop"));
+  const auto first = text.find("DROPPED  INGRESS    shop/frontend → shop/db:5432/TCP");
+  const auto second = text.find("AUDIT    INGRESS    203.0.113.9 → shop/web:443/TCP");
+  ASSERT_NE(first, std::string::npos) << text;
+  ASSERT_NE(second, std::string::npos) << text;
+  EXPECT_LT(first, second);
+  EXPECT_THAT(text, HasSubstr("shop/deny-all"));
+}
+
+TEST(Views, HtmlIsSelfContainedEscapedAndSortable) {
+  auto s = sample_summary();
+  s.rows[0].source.workload = "<script>alert(1)</script>";
+  const auto html = droplog::render_html(s);
+  EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert(1)")));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)"));
+  for (const char* external : {"src=", "href=", "http://", "https://", "@import", "url("}) {
+    EXPECT_THAT(html, Not(HasSubstr(external))) << external;
+  }
+  EXPECT_THAT(html, HasSubstr("addEventListener('click'"));
+  EXPECT_THAT(html, HasSubstr("data-sort=\"00000000000000000012\""));
+}
+
+TEST(Views, JunitFailsEveryRowAndPassesWhenThereAreNone) {
+  const auto xml = droplog::render_junit(sample_summary()).to_xml();
+  EXPECT_THAT(xml, HasSubstr("tests=\"2\" failures=\"2\""));
+  EXPECT_THAT(xml, HasSubstr("classname=\"netpol.drops.shop\""));
+  EXPECT_THAT(xml, HasSubstr("12 flows dropped (POLICY_DENIED, policy shop/deny-all)"));
+  EXPECT_THAT(xml, HasSubstr("would have been dropped (audit mode)"));
+
+  droplog::DropSummary empty;
+  empty.namespaces = {"shop"};
+  const auto ok = droplog::render_junit(empty).to_xml();
+  EXPECT_THAT(ok, HasSubstr("tests=\"1\" failures=\"0\""));
+  EXPECT_THAT(ok, HasSubstr("name=\"no dropped or audited flows\""));
+}
+
+} // namespace
+} // namespace netpol::test
