@@ -2,7 +2,6 @@
 # The main job, end to end: builds netpol, and when no cluster is configured (KUBECONFIG
 # unset and no ~/.kube/config) starts the bundled local test cluster, then runs netpol
 # against it and shows where the reports are.
-# Usage: scripts/demo.sh [netpol args...]   (default: the CI job, `netpol run`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +20,8 @@ if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
 fi
 
 "$netpol" version
+echo >&2
+"$netpol" --output-dir netpol-report run || status=$?
+echo "demo: reports in $(pwd)/netpol-report:" >&2
+ls netpol-report >&2
+exit "${status:-0}"
