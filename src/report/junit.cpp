@@ -9,14 +9,11 @@ namespace netpol::report {
 
 void JUnitReport::add(TestCase test_case) {
   auto key = [](const TestCase& c) { return c.classname + '\x1f' + c.name; };
-  std::set<std::string> seen;
-  for (const auto& existing : m_cases) {
-    seen.insert(key(existing));
-  }
   const std::string base_name = test_case.name;
-  for (int n = 2; seen.count(key(test_case)) != 0; ++n) {
+  for (int n = 2; m_keys.count(key(test_case)) != 0; ++n) {
     test_case.name = fmt::format("{} ({})", base_name, n);
   }
+  m_keys.insert(key(test_case));
   m_cases.push_back(std::move(test_case));
 }
 

@@ -3,6 +3,7 @@
 // GitLab collapses duplicates; failures carry the reason and skips say why.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ public:
 private:
   std::string m_subcommand;
   std::vector<TestCase> m_cases;
+  std::set<std::string> m_keys; // classname + '\x1f' + name of every case, for uniqueness
 };
 
 // Escapes &, <, >, " and ' and drops characters XML 1.0 cannot carry.
