@@ -13,14 +13,8 @@ namespace netpol::cli {
 
 std::span<const Command> commands() {
   static const std::vector<Command> table = {
-      version_command(),
-      detect_command(),
-      install_cilium_command(),
-      lint_command(),
-      drops_command(),
-      suggest_command(),
-      analyze_command(),
-      run_command(),
+      version_command(), detect_command(),  install_cilium_command(), lint_command(),
+      drops_command(),   suggest_command(), analyze_command(),        run_command(),
   };
   return table;
 }

@@ -27,10 +27,10 @@ namespace netpol::kube {
 
 // A resource type as discovery describes it.
 struct ResourceInfo {
-  std::string group;     // "" for the core group
-  std::string version;   // "v1"
-  std::string resource;  // plural: "networkpolicies"
-  std::string kind;      // "NetworkPolicy"
+  std::string group;    // "" for the core group
+  std::string version;  // "v1"
+  std::string resource; // plural: "networkpolicies"
+  std::string kind;     // "NetworkPolicy"
   bool namespaced = true;
 
   std::string api_version() const { return group.empty() ? version : group + "/" + version; }
@@ -53,13 +53,13 @@ extern const ResourceInfo cilium_endpoints;
 struct ListOptions {
   std::string label_selector;
   std::string field_selector;
-  int page_size = 500;  // `limit` per page; pages are followed with `continue`
+  int page_size = 500; // `limit` per page; pages are followed with `continue`
 };
 
 struct ApplyOptions {
   std::string field_manager = "netpol";
-  bool force = false;    // take ownership of conflicting fields (--force-conflicts)
-  bool dry_run = false;  // dryRun=All: the server validates and answers, stores nothing
+  bool force = false;   // take ownership of conflicting fields (--force-conflicts)
+  bool dry_run = false; // dryRun=All: the server validates and answers, stores nothing
 };
 
 struct DeleteOptions {
@@ -69,7 +69,7 @@ struct DeleteOptions {
 
 struct LogOptions {
   std::string container;
-  std::optional<std::string> since_time;  // RFC 3339
+  std::optional<std::string> since_time; // RFC 3339
   std::optional<int64_t> since_seconds;
   std::optional<int64_t> limit_bytes;
   bool timestamps = false;
@@ -77,10 +77,10 @@ struct LogOptions {
 
 // One SelfSubjectAccessReview question.
 struct AccessCheck {
-  std::string verb;  // "list", "patch", ...
+  std::string verb; // "list", "patch", ...
   std::string group;
   std::string resource;
-  std::string namespace_name;  // "" = cluster-wide
+  std::string namespace_name; // "" = cluster-wide
   std::string subresource;
 };
 
@@ -102,8 +102,8 @@ public:
   // Names of every API group the server serves ("apps", "cilium.io", ...).
   virtual Result<std::vector<std::string>> api_groups() = 0;
 
-  virtual Result<nlohmann::json> get(const ResourceInfo& resource, const std::string& namespace_name,
-                                     const std::string& name) = 0;
+  virtual Result<nlohmann::json>
+  get(const ResourceInfo& resource, const std::string& namespace_name, const std::string& name) = 0;
 
   // Every item, following `continue` pages (a 410 Expired restarts the list). Items carry
   // apiVersion and kind. namespace_name "" lists across all namespaces.
@@ -113,7 +113,8 @@ public:
 
   // Server-side apply of one object (apiVersion, kind, metadata.name[, namespace] set).
   // Returns the object as stored (or as it would be, with dry_run).
-  virtual Result<nlohmann::json> apply(const nlohmann::json& object, const ApplyOptions& options) = 0;
+  virtual Result<nlohmann::json> apply(const nlohmann::json& object,
+                                       const ApplyOptions& options) = 0;
 
   // Applies many objects concurrently; results are in the order of `objects`.
   virtual std::vector<Result<nlohmann::json>> apply_all(const std::vector<nlohmann::json>& objects,
@@ -141,9 +142,15 @@ public:
   virtual uint64_t request_count() const = 0;
 };
 
-inline bool is_not_found(const Error& e) { return e.http_status == 404; }
-inline bool is_forbidden(const Error& e) { return e.http_status == 403; }
-inline bool is_conflict(const Error& e) { return e.http_status == 409; }
+inline bool is_not_found(const Error& e) {
+  return e.http_status == 404;
+}
+inline bool is_forbidden(const Error& e) {
+  return e.http_status == 403;
+}
+inline bool is_conflict(const Error& e) {
+  return e.http_status == 409;
+}
 
 // "Kind/ns/name" or "Kind/name" for an object, for messages.
 std::string describe(const nlohmann::json& object);
