@@ -178,7 +178,8 @@ Result<GlobalOptions> read_globals(const po::variables_map& vm, const Environmen
 
 int report_error(std::ostream& err, const Error& error) {
   err << log::redact(format_error(error));
-  if (error.code == ErrorCode::usage) {
+  // A message that already points at a subcommand's help needs no second hint.
+  if (error.code == ErrorCode::usage && error.message.find("--help") == std::string::npos) {
     err << "Run 'netpol --help' for usage.\n";
   }
   return exit_code(error.code);

@@ -217,7 +217,7 @@ Result<int> run_run(const po::variables_map& args, Context& ctx) {
 Command run_command() {
   return Command{
       .name = "run",
-      .summary = "the CI job: detect, install Cilium if asked, apply or skip policies, report",
+      .summary = "the CI job: install Cilium if asked, detect, report (mode off in this release)",
       .usage = "run [--mode off] [--install-cilium] [--require-enforcement] [options]",
       .help = "Runs the pipeline job in one process: installs or upgrades Cilium when asked\n"
               "(CILIUM_INSTALL), detects the cluster flavour and network provider, decides what\n"
