@@ -1,0 +1,92 @@
+#include "cli/plan_cmd.hpp"
+
+#include <fmt/format.h>
+
+#include "util/yaml.hpp"
+
+namespace netpol::cli {
+namespace {
+
+void describe_plan(po::options_description& options, po::positional_options_description&) {
+  describe_policy_options(options);
+}
+
+Result<int> run_plan(const po::variables_map& args, Context& ctx) {
+  auto api = ctx.kube();
+  if (!api) return fail(api.error());
+  report::JUnitReport junit("plan");
+  auto step = plan_step(args, ctx, **api, junit);
+  auto written = ctx.output().write("junit-plan.xml", junit.to_xml());
+  if (!step) return fail(step.error());
+  if (!written) return fail(written.error());
+  return 0;
+}
+
+} // namespace
+
+Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
+                           report::JUnitReport& junit) {
+  auto phase = ctx.reporter().phase("Checking policies");
+  auto state = build_desired(args, ctx, api);
+  if (!state) return fail(state.error());
+  const auto check_cases = policy::junit_for(state->check, junit.subcommand());
+  for (const auto& c : check_cases.cases())
+    junit.add(c);
+  const bool json = ctx.global().format == OutputFormat::json;
+  if (!json) {
+    for (const auto& f : state->check.findings)
+      ctx.out() << f.text() << "\n";
+  }
+  if (state->check.has_errors()) {
+    phase.failed("invalid policies: nothing is applied");
+    if (json) ctx.out() << policy::to_json(state->check).dump(2) << "\n";
+    return fail(state->check.error());
+  }
+  phase.done(fmt::format("{} objects valid", state->desired.size()));
+
+  std::string policies_yaml;
+  for (const auto& d : state->desired)
+    policies_yaml += "---\n" + to_yaml(d);
+  if (auto w = ctx.output().write("policies.yaml", policies_yaml); !w) return fail(w.error());
+
+  auto diff_phase = ctx.reporter().phase("Comparing with the cluster");
+  auto plan = policy::make_plan(api, state->desired, state->render, prune_enabled(args));
+  if (!plan) {
+    diff_phase.failed(plan.error().message);
+    return fail(plan.error());
+  }
+  diff_phase.done(
+      fmt::format("{} create, {} update, {} unchanged, {} prune",
+                  plan->count(policy::Action::create), plan->count(policy::Action::update),
+                  plan->count(policy::Action::unchanged), plan->count(policy::Action::prune)));
+  if (auto w = ctx.output().write("plan.txt", plan->to_text()); !w) return fail(w.error());
+  if (auto w = ctx.output().write("plan.json", plan->to_json().dump(2) + "\n"); !w)
+    return fail(w.error());
+  if (json) {
+    auto out = plan->to_json();
+    out["lint"] = policy::to_json(state->check);
+    ctx.out() << out.dump(2) << "\n";
+  } else {
+    ctx.out() << plan->to_text();
+  }
+  return PlanStep{std::move(*state), std::move(*plan)};
+}
+
+Command plan_command() {
+  return Command{
+      .name = "plan",
+      .summary = "render, validate and lint the desired policies and diff them against the cluster",
+      .usage = "plan [--policies PATH] [--default-policy PROFILE] [--no-prune]",
+      .help = "Loads the project's policies and the default profile, validates and lints them,\n"
+              "labels them for this project and environment (CI_PROJECT_ID, CI_ENVIRONMENT_SLUG)\n"
+              "and compares them with what netpol applied earlier: create, update (with the\n"
+              "changed fields), unchanged, prune. Writes policies.yaml, plan.txt, plan.json and\n"
+              "junit-plan.xml. Changes nothing. Exit 3 when any policy is invalid.\n",
+      .needs_cluster = true,
+      .describe = describe_plan,
+      .env = policy_env(),
+      .run = run_plan,
+  };
+}
+
+} // namespace netpol::cli

@@ -1,0 +1,25 @@
+// `netpol plan`: renders the desired policies, validates and lints them, and diffs them
+// against the cluster; changes nothing.
+#pragma once
+
+#include "cli/command.hpp"
+#include "cli/policy_options.hpp"
+#include "policy/plan.hpp"
+
+namespace netpol::cli {
+
+Command plan_command();
+
+struct PlanStep {
+  DesiredState state;
+  policy::Plan plan;
+};
+
+// The plan part of `plan` and `apply`: builds the desired state, writes policies.yaml,
+// plan.txt and plan.json, prints the findings and the plan, adds their cases to `junit`.
+// Invalid policies: ErrorCode::invalid_policy, after the findings are printed and
+// junit filled (nothing is planned then).
+Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
+                           report::JUnitReport& junit);
+
+} // namespace netpol::cli

@@ -1,0 +1,38 @@
+// Options shared by plan, apply and remove: where the policies are, the default profile,
+// pruning, and the project/environment identity; and the step that turns them into the
+// checked, rendered desired objects.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.hpp"
+#include "kube/api.hpp"
+#include "policy/check.hpp"
+#include "policy/profiles.hpp"
+
+namespace netpol::cli {
+
+// --policies, --default-policy, --allow-namespaces, --prune/--no-prune, --var.
+void describe_policy_options(po::options_description& options);
+// NETWORK_POLICY_PATH, NETWORK_POLICY_DEFAULT, NETWORK_POLICY_PRUNE.
+std::vector<EnvBinding> policy_env();
+
+// Project and environment from CI_PROJECT_ID / CI_ENVIRONMENT_SLUG, namespace from ctx.
+Result<policy::RenderOptions> render_options(Context& ctx);
+bool prune_enabled(const po::variables_map& args);
+
+struct DesiredState {
+  policy::CheckReport check;           // load + validate + lint of files and profile
+  std::vector<nlohmann::json> desired; // rendered (empty when check.has_errors())
+  policy::RenderOptions render;
+};
+
+// Loads the project's policies (a missing default directory is no policies) and the default
+// profile (Knative looked up through `api` for namespace-isolation), validates, lints and
+// renders them. Writes nothing. Fails only for configuration problems; invalid policies show
+// in check.has_errors().
+Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx, kube::KubeApi& api);
+
+} // namespace netpol::cli

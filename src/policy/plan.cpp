@@ -1,0 +1,254 @@
+#include "policy/plan.hpp"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace netpol::policy {
+namespace {
+
+using nlohmann::json;
+
+json drop_empty(const json& v) {
+  if (v.is_object()) {
+    json out = json::object();
+    for (const auto& [k, val] : v.items()) {
+      json n = drop_empty(val);
+      if (n.is_null() || (n.is_array() && n.empty()) || (n.is_object() && n.empty())) continue;
+      out[k] = std::move(n);
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    json out = json::array();
+    for (const auto& item : v)
+      out.push_back(drop_empty(item));
+    return out;
+  }
+  return v;
+}
+
+// The API server's defaulting of NetworkPolicy (SetDefaults_NetworkPolicy and the port
+// protocol default).
+void default_network_policy(json& spec) {
+  if (!spec.is_object()) return;
+  for (const char* direction : {"ingress", "egress"}) {
+    if (!spec.contains(direction) || !spec[direction].is_array()) continue;
+    for (auto& rule : spec[direction]) {
+      if (!rule.is_object() || !rule.contains("ports") || !rule["ports"].is_array()) continue;
+      for (auto& port : rule["ports"])
+        if (port.is_object() && !port.contains("protocol")) port["protocol"] = "TCP";
+    }
+  }
+  if (!spec.contains("policyTypes") || !spec["policyTypes"].is_array() ||
+      spec["policyTypes"].empty()) {
+    json types = json::array({"Ingress"});
+    if (spec.contains("egress") && spec["egress"].is_array() && !spec["egress"].empty())
+      types.push_back("Egress");
+    spec["policyTypes"] = types;
+  }
+}
+
+std::string key_of(const json& o) {
+  return fmt::format("{}/{}/{}", o.value("kind", ""), o["metadata"].value("namespace", ""),
+                     o["metadata"].value("name", ""));
+}
+
+std::string describe_object(const json& o) {
+  const std::string ns = o["metadata"].value("namespace", "");
+  return fmt::format("{}/{}{}", o.value("kind", ""), ns.empty() ? "" : ns + "/",
+                     o["metadata"].value("name", ""));
+}
+
+// "/spec/ingress/0/ports/0/port" → "spec.ingress[0].ports[0].port"
+std::string field_path(const std::string& pointer) {
+  std::string out;
+  size_t i = 1;
+  while (i <= pointer.size()) {
+    size_t next = pointer.find('/', i);
+    if (next == std::string::npos) next = pointer.size();
+    std::string token = pointer.substr(i, next - i);
+    size_t pos;
+    while ((pos = token.find("~1")) != std::string::npos)
+      token.replace(pos, 2, "/");
+    while ((pos = token.find("~0")) != std::string::npos)
+      token.replace(pos, 2, "~");
+    if (!token.empty() && std::all_of(token.begin(), token.end(), ::isdigit)) {
+      out += "[" + token + "]";
+    } else {
+      out += (out.empty() ? "" : ".") + token;
+    }
+    i = next + 1;
+  }
+  return out;
+}
+
+std::string short_value(const json& v) {
+  if (v.is_null()) return "(none)";
+  std::string s = v.dump();
+  return s.size() > 120 ? s.substr(0, 117) + "..." : s;
+}
+
+} // namespace
+
+const char* to_string(Action action) {
+  switch (action) {
+  case Action::create: return "create";
+  case Action::update: return "update";
+  case Action::unchanged: return "unchanged";
+  case Action::prune: return "prune";
+  }
+  return "?";
+}
+
+json normalise(const json& object) {
+  json out;
+  out["apiVersion"] = object.value("apiVersion", "");
+  out["kind"] = object.value("kind", "");
+  const json& meta = object.contains("metadata") ? object["metadata"] : json::object();
+  out["metadata"]["name"] = meta.value("name", "");
+  if (meta.contains("namespace")) out["metadata"]["namespace"] = meta["namespace"];
+  for (const char* key : {"spec", "specs"}) {
+    if (object.contains(key)) out[key] = object[key];
+  }
+  if (out["kind"] == "NetworkPolicy") {
+    if (!out.contains("spec")) out["spec"] = json::object();
+    default_network_policy(out["spec"]);
+  }
+  return drop_empty(out);
+}
+
+int Plan::count(Action action) const {
+  int n = 0;
+  for (const auto& i : items)
+    n += i.action == action ? 1 : 0;
+  return n;
+}
+
+std::string Plan::to_text() const {
+  std::string out;
+  for (const auto& i : items) {
+    out += fmt::format("{:<9} {}\n", to_string(i.action), i.object);
+    for (const auto& d : i.diff)
+      out += "            " + d + "\n";
+  }
+  out +=
+      fmt::format("{} to create, {} to update, {} unchanged, {} to prune\n", count(Action::create),
+                  count(Action::update), count(Action::unchanged), count(Action::prune));
+  return out;
+}
+
+nlohmann::ordered_json Plan::to_json() const {
+  nlohmann::ordered_json out;
+  out["items"] = nlohmann::ordered_json::array();
+  for (const auto& i : items) {
+    out["items"].push_back(
+        {{"action", to_string(i.action)}, {"object", i.object}, {"diff", i.diff}});
+  }
+  out["summary"] = {{"create", count(Action::create)},
+                    {"update", count(Action::update)},
+                    {"unchanged", count(Action::unchanged)},
+                    {"prune", count(Action::prune)}};
+  return out;
+}
+
+Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
+                       const RenderOptions& options, bool prune) {
+  // Which kinds to list: NetworkPolicy always; Cilium kinds when served (pruning needs them
+  // even when nothing Cilium is desired any more).
+  struct Kind {
+    const char* kind;
+    bool namespaced;
+  };
+  const std::vector<Kind> kinds = {{"NetworkPolicy", true},
+                                   {"CiliumNetworkPolicy", true},
+                                   {"CiliumClusterwideNetworkPolicy", false}};
+  std::set<std::string> desired_kinds;
+  for (const auto& d : desired)
+    desired_kinds.insert(d.value("kind", ""));
+
+  std::map<std::string, json> live;
+  std::vector<std::string> live_order;
+  kube::ListOptions list;
+  list.label_selector = managed_selector(options);
+  for (const auto& k : kinds) {
+    const std::string api_version =
+        k.kind == std::string("NetworkPolicy") ? "networking.k8s.io/v1" : "cilium.io/v2";
+    auto info = api.resolve(api_version, k.kind);
+    if (!info) return fail(info.error());
+    if (!*info) {
+      if (desired_kinds.count(k.kind)) {
+        return fail(ErrorCode::config,
+                    fmt::format("the cluster does not serve {} {} (is Cilium installed?)",
+                                api_version, k.kind));
+      }
+      continue;
+    }
+    if (!desired_kinds.count(k.kind) && !prune) continue;
+    auto items = api.list(**info, k.namespaced ? options.namespace_name : "", list);
+    if (!items) return fail(items.error());
+    for (auto& item : *items) {
+      item["kind"] = k.kind;
+      item["apiVersion"] = api_version;
+      const std::string key = key_of(item);
+      live_order.push_back(key);
+      live[key] = std::move(item);
+    }
+  }
+
+  Plan plan;
+  std::set<std::string> desired_keys;
+  for (const auto& d : desired) {
+    PlanItem item;
+    item.object = describe_object(d);
+    item.desired = d;
+    const std::string key = key_of(d);
+    desired_keys.insert(key);
+    auto it = live.find(key);
+    if (it == live.end()) {
+      item.action = Action::create;
+    } else {
+      item.live = it->second;
+      json want = normalise(d);
+      json have = normalise(it->second);
+      // Labels and annotations: only the ones netpol sets are compared (others may belong to
+      // other field managers).
+      json want_meta = json::object(), have_meta = json::object();
+      for (const char* field : {"labels", "annotations"}) {
+        if (!d["metadata"].contains(field)) continue;
+        for (const auto& [k, v] : d["metadata"][field].items()) {
+          want_meta[field][k] = v;
+          const json& live_meta = it->second["metadata"];
+          if (live_meta.contains(field) && live_meta[field].contains(k))
+            have_meta[field][k] = live_meta[field][k];
+        }
+      }
+      want["metadata"].update(want_meta);
+      have["metadata"].update(have_meta);
+      for (const auto& op : json::diff(have, want)) {
+        const std::string path = op["path"].get<std::string>();
+        const json before =
+            have.contains(json::json_pointer(path)) ? have.at(json::json_pointer(path)) : json();
+        const json after = op.contains("value") ? op["value"] : json();
+        item.diff.push_back(
+            fmt::format("{}: {} → {}", field_path(path), short_value(before), short_value(after)));
+      }
+      item.action = item.diff.empty() ? Action::unchanged : Action::update;
+    }
+    plan.items.push_back(std::move(item));
+  }
+  if (prune) {
+    for (const auto& key : live_order) {
+      if (desired_keys.count(key)) continue;
+      PlanItem item;
+      item.action = Action::prune;
+      item.live = live[key];
+      item.object = describe_object(item.live);
+      plan.items.push_back(std::move(item));
+    }
+  }
+  return plan;
+}
+
+} // namespace netpol::policy

@@ -1,0 +1,327 @@
+// `netpol plan/apply/remove` against the real kube-apiserver: idempotent re-apply, update,
+// prune of our objects only, conflicts, missing rights and all-or-nothing validation.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "detect/detection.hpp"
+#include "support/run_cli.hpp"
+#include "support/test_cluster.hpp"
+
+namespace netpol::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string policy(const std::string& name, int port) {
+  return "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: " + name +
+         "}\nspec:\n  podSelector: {matchLabels: {app: " + name +
+         "}}\n  ingress:\n"
+         "  - ports: [{port: " +
+         std::to_string(port) + "}]\n";
+}
+
+struct ApplyFixture {
+  const TestCluster* cluster;
+  std::string ns;
+  fs::path dir;
+  fs::path policies;
+  MapEnvironment env{{"CI_PROJECT_ID", "7"}, {"CI_ENVIRONMENT_SLUG", "review"}};
+
+  ApplyFixture(const TestCluster* c, const std::string& prefix) : cluster(c) {
+    ns = cluster->create_namespace(prefix);
+    dir = fs::temp_directory_path() / ("netpol-e2e-" + ns);
+    policies = dir / "policies";
+    fs::create_directories(policies);
+    set_provider(true, false);
+  }
+  // The provider state `apply` decides by (as an earlier `netpol detect` wrote it).
+  void set_provider(bool enforces, bool audit_mode) {
+    detect::Detection d;
+    d.provider.name = enforces ? detect::ProviderName::cilium : detect::ProviderName::flannel;
+    d.provider.enforces_network_policy = enforces;
+    d.provider.audit_mode = audit_mode;
+    std::ofstream(dir / "provider.json", std::ios::trunc) << d.to_json().dump();
+  }
+  ~ApplyFixture() { fs::remove_all(dir); }
+
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(policies / (name + ".yaml")) << text;
+  }
+  CliResult run(const std::string& verb, std::vector<std::string> extra = {},
+                const std::string& kubeconfig = "") {
+    std::vector<std::string> args = {"--kubeconfig",
+                                     kubeconfig.empty() ? cluster->kubeconfig : kubeconfig,
+                                     "-n",
+                                     ns,
+                                     "--output-dir",
+                                     (dir / "out").string(),
+                                     verb};
+    if (verb != "remove") {
+      args.insert(args.end(), {"--policies", policies.string()});
+    }
+    if (verb == "apply") {
+      args.insert(args.end(), {"--provider-file", (dir / "provider.json").string()});
+      const bool has_mode = std::find(extra.begin(), extra.end(), "--mode") != extra.end();
+      if (!has_mode) args.insert(args.end(), {"--mode", "enforce"});
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_cli(args, env);
+  }
+  std::map<std::string, std::string> versions(kube::KubeApi& api) {
+    std::map<std::string, std::string> out;
+    auto items = api.list(kube::resources::network_policies, ns);
+    EXPECT_TRUE(items.has_value());
+    for (const auto& i : *items)
+      out[i["metadata"]["name"]] = i["metadata"]["resourceVersion"];
+    return out;
+  }
+};
+
+TEST(Apply, ApplyReapplyUpdatePruneAndRemove) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply");
+  // Someone else's policy in the same namespace: never touched.
+  auto foreign = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"foreign"},"spec":{"podSelector":{}}})");
+  foreign["metadata"]["namespace"] = f.ns;
+  ASSERT_TRUE(api->create(foreign).has_value());
+  f.write("web", policy("web", 80));
+  f.write("db", policy("db", 5432));
+
+  auto first = f.run("apply");
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+  EXPECT_THAT(first.out, HasSubstr("2 applied, 0 unchanged"));
+  auto web = api->get(kube::resources::network_policies, f.ns, "web");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_EQ((*web)["metadata"]["labels"]["app.kubernetes.io/managed-by"], "netpol");
+  EXPECT_EQ((*web)["metadata"]["labels"]["app.gitlab.com/proj"], "7");
+  EXPECT_EQ((*web)["metadata"]["labels"]["app.gitlab.com/env"], "review");
+  EXPECT_THAT((*web)["metadata"]["annotations"]["netpol.gitlab.io/source"].get<std::string>(),
+              HasSubstr("web.yaml"));
+  bool netpol_manager = false;
+  for (const auto& m : (*web)["metadata"]["managedFields"])
+    netpol_manager |= m["manager"] == "netpol";
+  EXPECT_TRUE(netpol_manager);
+
+  // Another project's policy in the same namespace, labelled like ours but for project 8.
+  auto other = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"other-project","labels":{"app.kubernetes.io/managed-by":"netpol",
+      "app.gitlab.com/proj":"8","app.gitlab.com/env":"review"}},"spec":{"podSelector":{}}})");
+  other["metadata"]["namespace"] = f.ns;
+  ASSERT_TRUE(api->create(other).has_value());
+
+  // Re-apply: nothing sent, nothing changed. The request log (debug level) proves it: only
+  // reads, no PATCH, POST or DELETE.
+  const auto before = f.versions(*api);
+  auto again = f.run("apply", {"--log-level", "debug"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 applied, 2 unchanged"));
+  EXPECT_THAT(again.err,
+              HasSubstr("GET /apis/networking.k8s.io/v1/namespaces/" + f.ns + "/networkpolicies"));
+  for (const char* verb : {"PATCH ", "POST ", "DELETE ", "PUT "})
+    EXPECT_THAT(again.err, ::testing::Not(HasSubstr(verb))) << verb;
+  EXPECT_EQ(f.versions(*api), before);
+
+  // Update one, drop the other: one update, one prune, foreign untouched.
+  f.write("web", policy("web", 8080));
+  fs::remove(f.policies / "db.yaml");
+  auto plan = f.run("plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("spec.ingress[0].ports[0].port: 80 → 8080"));
+  EXPECT_THAT(plan.out, HasSubstr("prune     NetworkPolicy/" + f.ns + "/db"));
+  auto update = f.run("apply");
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  auto after = f.versions(*api);
+  EXPECT_EQ(after.count("db"), 0u);
+  EXPECT_EQ(after.count("foreign"), 1u);
+  EXPECT_EQ(after["foreign"], before.at("foreign"));
+  EXPECT_EQ(after["other-project"], before.at("other-project"));
+  EXPECT_NE(after["web"], before.at("web"));
+
+  auto removed = f.run("remove");
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  auto left = f.versions(*api);
+  EXPECT_EQ(left.size(), 2u);
+  EXPECT_EQ(left.count("foreign"), 1u);
+  EXPECT_EQ(left.count("other-project"), 1u);
+}
+
+// SPEC §4: what each mode does with each provider state. Nothing is written unless the
+// mode and the provider allow it.
+TEST(Apply, ModeDecisionsAgainstProviderStates) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-modes");
+  f.write("web", policy("web", 80));
+
+  auto off = f.run("apply", {"--mode", "off"});
+  EXPECT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_THAT(off.err, HasSubstr("mode off: nothing applied"));
+  EXPECT_TRUE(f.versions(*api).empty());
+
+  // Enforcing provider, mode audit: nothing applied (it would block).
+  f.set_provider(true, false);
+  auto audit_enforcing = f.run("apply", {"--mode", "audit"});
+  EXPECT_EQ(audit_enforcing.exit_code, 0) << audit_enforcing.err;
+  EXPECT_THAT(audit_enforcing.err, HasSubstr("the provider enforces"));
+  EXPECT_TRUE(f.versions(*api).empty());
+
+  // No enforcement at all: skipped with a warning, or exit 4 when enforcement is required.
+  f.set_provider(false, false);
+  auto none = f.run("apply", {"--mode", "enforce"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_THAT(none.err, HasSubstr("does not enforce NetworkPolicy"));
+  auto required = f.run("apply", {"--mode", "enforce", "--require-enforcement"});
+  EXPECT_EQ(required.exit_code, 4) << required.err;
+  EXPECT_TRUE(f.versions(*api).empty());
+  const auto junit = read_file(f.dir / "out" / "junit-apply.xml");
+  EXPECT_THAT(junit, HasSubstr("<failure"));
+
+  // Provider in audit mode: audit applies (nothing gets blocked) ...
+  f.set_provider(true, true);
+  auto audit = f.run("apply", {"--mode", "audit"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.err;
+  EXPECT_EQ(f.versions(*api).count("web"), 1u);
+  // ... and enforce applies too, warning that nothing is blocked yet.
+  f.write("web", policy("web", 81));
+  auto enforce = f.run("apply", {"--mode", "enforce"});
+  EXPECT_EQ(enforce.exit_code, 0) << enforce.err;
+  EXPECT_THAT(enforce.err, HasSubstr("audit mode"));
+  EXPECT_THAT(enforce.out, HasSubstr("1 applied, 0 unchanged"));
+}
+
+TEST(Apply, DryRunStoresNothing) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-dry");
+  f.write("web", policy("web", 80));
+  auto r = f.run("apply", {"--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 applied, 0 unchanged, 0 pruned (dry run)"));
+  EXPECT_TRUE(f.versions(*api).empty());
+  // The plan files are written all the same.
+  EXPECT_THAT(read_file(f.dir / "out" / "plan.txt"),
+              HasSubstr("create    NetworkPolicy/" + f.ns + "/web"));
+  EXPECT_THAT(read_file(f.dir / "out" / "policies.yaml"), HasSubstr("app.gitlab.com/proj: \"7\""));
+}
+
+TEST(Apply, NoPruneWhenAnApplyFailed) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-noprune");
+  f.write("web", policy("web", 80));
+  f.write("db", policy("db", 5432));
+  ASSERT_EQ(f.run("apply").exit_code, 0);
+  // db leaves the repo while web now collides with a field kubectl owns: the apply of web
+  // fails, so db must stay.
+  fs::remove(f.policies / "db.yaml");
+  auto web = api->get(kube::resources::network_policies, f.ns, "web");
+  ASSERT_TRUE(web.has_value());
+  auto theirs = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}},
+      "ingress":[{"ports":[{"port":9090}]}]}})");
+  theirs["metadata"]["namespace"] = f.ns;
+  kube::ApplyOptions kubectl;
+  kubectl.field_manager = "kubectl";
+  kubectl.force = true;
+  ASSERT_TRUE(api->apply(theirs, kubectl).has_value());
+  f.write("web", policy("web", 8080));
+  auto r = f.run("apply");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(f.versions(*api).count("db"), 1u);
+  EXPECT_THAT(read_file(f.dir / "out" / "junit-apply.xml"),
+              HasSubstr("not pruned: an apply failed in this run"));
+}
+
+TEST(Apply, OneInvalidAmongTenWritesNothing) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-invalid");
+  for (int i = 0; i < 9; ++i)
+    f.write("p" + std::to_string(i), policy("p" + std::to_string(i), 80 + i));
+  f.write("bad", policy("bad", 70000));
+  auto r = f.run("apply");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.out, HasSubstr("bad.yaml:7: error: NetworkPolicy/bad: "
+                               "spec.ingress[0].ports[0].port: Invalid value: 70000"));
+  EXPECT_TRUE(f.versions(*api).empty());
+}
+
+TEST(Apply, ConflictWithAnotherManagersField) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-conflict");
+  auto theirs = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}},
+      "ingress":[{"ports":[{"port":80}]}]}})");
+  theirs["metadata"]["namespace"] = f.ns;
+  kube::ApplyOptions kubectl;
+  kubectl.field_manager = "kubectl";
+  ASSERT_TRUE(api->apply(theirs, kubectl).has_value());
+  f.write("web", policy("web", 8080));
+  auto r = f.run("apply");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("conflict"));
+  auto forced = f.run("apply", {"--force-conflicts"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  auto web = api->get(kube::resources::network_policies, f.ns, "web");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_EQ((*web)["spec"]["ingress"][0]["ports"][0]["port"], 8080);
+}
+
+TEST(Apply, MissingRightsAreListedAndNothingIsWritten) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-rbac");
+  f.write("web", policy("web", 80));
+  const auto kc =
+      cluster->write_kubeconfig((f.dir / "kc").string(), "token: " + cluster->nobody_token);
+  auto r = f.run("apply", {}, kc);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("forbidden"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr(cluster->nobody_token)));
+  EXPECT_TRUE(f.versions(*api).empty());
+}
+
+TEST(Apply, PreflightListsMissingVerbsBeforeAnyWrite) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-preflight");
+  // The limited user may read policies in this namespace, and nothing else.
+  auto role = json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",
+      "metadata":{"name":"read-netpol"},"rules":[{"apiGroups":["networking.k8s.io"],
+      "resources":["networkpolicies"],"verbs":["get","list"]}]})");
+  role["metadata"]["namespace"] = f.ns;
+  ASSERT_TRUE(api->create(role).has_value());
+  auto binding = json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",
+      "metadata":{"name":"read-netpol"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io",
+      "kind":"Role","name":"read-netpol"},"subjects":[{"kind":"User","name":"limited",
+      "apiGroup":"rbac.authorization.k8s.io"}]})");
+  binding["metadata"]["namespace"] = f.ns;
+  ASSERT_TRUE(api->create(binding).has_value());
+  f.write("web", policy("web", 80));
+  const auto kc =
+      cluster->write_kubeconfig((f.dir / "kc").string(), "token: " + cluster->limited_token);
+  auto r = f.run("apply", {}, kc);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("missing permissions, nothing was changed"));
+  EXPECT_THAT(r.err, HasSubstr("create networkpolicies.networking.k8s.io in namespace " + f.ns));
+  EXPECT_THAT(r.err, HasSubstr("patch networkpolicies.networking.k8s.io in namespace " + f.ns));
+  EXPECT_TRUE(f.versions(*api).empty());
+}
+
+} // namespace
+} // namespace netpol::test

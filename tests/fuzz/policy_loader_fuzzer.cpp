@@ -1,0 +1,33 @@
+// libFuzzer target: any bytes through the policy loader, validation and lint must give
+// objects or errors, never a crash, an exception or a hang.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "policy/inventory.hpp"
+#include "policy/lint.hpp"
+#include "policy/loader.hpp"
+#include "policy/validate.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace netpol;
+  static const MapEnvironment env{{"CI_ENVIRONMENT_SLUG", "review"}, {"KUBE_NAMESPACE", "shop"}};
+  policy::LoadOptions options;
+  options.env = &env;
+  options.collect_other_kinds = true;
+  options.fetch = [](const std::string&) -> Result<std::string> {
+    return fail(ErrorCode::io, "no network in the fuzzer");
+  };
+  auto loaded = policy::load_policy_text(
+      std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.yaml", options);
+  for (const auto& object : loaded.policies) {
+    auto result = policy::validate(object);
+    for (const auto& e : result.errors)
+      (void)policy::format_field_error(object, e);
+  }
+  policy::LintOptions lint_options;
+  lint_options.inventory = policy::make_inventory(loaded.others, "default");
+  lint_options.pod_cidrs.push_back(*policy::parse_cidr("10.244.0.0/16"));
+  (void)policy::lint(loaded.policies, lint_options);
+  return 0;
+}

@@ -1,0 +1,264 @@
+// Profiles, rendering and planning against a small in-memory API.
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "policy/plan.hpp"
+#include "policy/profiles.hpp"
+#include "policy/validate.hpp"
+#include "support/paths.hpp"
+
+namespace netpol::policy {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Serves NetworkPolicy (and Cilium kinds when `cilium`), lists by label selector, counts
+// requests.
+class MemoryApi final : public kube::KubeApi {
+public:
+  bool cilium = false;
+  std::vector<json> objects;
+  std::vector<std::string> log;
+
+  std::string server() const override { return "https://memory.invalid"; }
+  Result<json> version() override { return json::object(); }
+  Result<std::optional<kube::ResourceInfo>> resolve(const std::string& api_version,
+                                                    const std::string& kind) override {
+    log.push_back("resolve " + kind);
+    if (api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy")
+      return kube::resources::network_policies;
+    if (cilium && api_version == "cilium.io/v2" && kind == "CiliumNetworkPolicy")
+      return kube::resources::cilium_network_policies;
+    if (cilium && api_version == "cilium.io/v2" && kind == "CiliumClusterwideNetworkPolicy")
+      return kube::ResourceInfo{"cilium.io", "v2", "ciliumclusterwidenetworkpolicies", kind, false};
+    return std::optional<kube::ResourceInfo>();
+  }
+  Result<std::vector<std::string>> api_groups() override { return std::vector<std::string>{}; }
+  Result<json> get(const kube::ResourceInfo&, const std::string&, const std::string&) override {
+    return json();
+  }
+  Result<std::vector<json>> list(const kube::ResourceInfo& r, const std::string& ns,
+                                 const kube::ListOptions& options) override {
+    log.push_back("list " + r.resource + " " + ns + " " + options.label_selector);
+    std::vector<json> out;
+    for (const auto& o : objects) {
+      if (o["kind"] != r.kind || (r.namespaced && o["metadata"].value("namespace", "") != ns))
+        continue;
+      bool match = true;
+      std::stringstream ss(options.label_selector);
+      std::string term;
+      while (std::getline(ss, term, ',')) {
+        const auto eq = term.find('=');
+        const auto& labels = o["metadata"].value("labels", json::object());
+        match = match && labels.value(term.substr(0, eq), "") == term.substr(eq + 1);
+      }
+      if (match) out.push_back(o);
+    }
+    return out;
+  }
+  Result<json> apply(const json& o, const kube::ApplyOptions&) override { return o; }
+  std::vector<Result<json>> apply_all(const std::vector<json>& os,
+                                      const kube::ApplyOptions&) override {
+    return {os.begin(), os.end()};
+  }
+  Result<void> remove(const kube::ResourceInfo&, const std::string&, const std::string&,
+                      const kube::DeleteOptions&) override {
+    return {};
+  }
+  Result<json> create(const json& o) override { return o; }
+  Result<json> replace_status(const json& o) override { return o; }
+  Result<void> stream_logs(const std::string&, const std::string&, const kube::LogOptions&,
+                           const std::function<bool(std::string_view)>&) override {
+    return {};
+  }
+  Result<bool> can_i(const kube::AccessCheck&) override { return true; }
+  uint64_t request_count() const override { return log.size(); }
+};
+
+const MapEnvironment k_env{
+    {"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}, {"CI_PROJECT_ID", "42"}};
+const RenderOptions k_render{"42", "review-x", "shop"};
+
+TEST(Profiles, EmbeddedProfilesAreTheFilesInProfilesDir) {
+  std::vector<std::string> names;
+  for (const auto& p : embedded_profiles()) {
+    names.push_back(std::string(p.name));
+    std::ifstream in(test::source_dir() / "profiles" / (std::string(p.name) + ".yaml"));
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), p.yaml) << p.name;
+  }
+  EXPECT_THAT(names, ElementsAre("gitlab", "namespace-isolation"));
+}
+
+TEST(Profiles, GitlabProfileIsAutoDevOpsDefault) {
+  auto objects = load_profile("gitlab", &k_env);
+  ASSERT_TRUE(objects) << objects.error().message;
+  ASSERT_EQ(objects->size(), 1u);
+  const auto& o = (*objects)[0];
+  EXPECT_TRUE(validate(o).ok());
+  EXPECT_EQ(o.describe(), "NetworkPolicy/shop/netpol-gitlab-review-x");
+  EXPECT_EQ(o.origin, "profile:gitlab");
+  EXPECT_EQ(o.value["spec"]["podSelector"], json::object());
+  EXPECT_EQ(o.value["spec"]["policyTypes"], json::array({"Ingress"}));
+  const auto& from = o.value["spec"]["ingress"][0]["from"];
+  EXPECT_EQ(from[0], json::parse(R"({"podSelector":{}})"));
+  EXPECT_EQ(from[1]["namespaceSelector"]["matchLabels"]["app.gitlab.com/managed_by"], "gitlab");
+}
+
+json isolation_values(const ProfileOptions& options) {
+  auto objects = load_profile("namespace-isolation", &k_env, options);
+  EXPECT_TRUE(objects);
+  EXPECT_TRUE(validate((*objects)[0]).ok());
+  return (*objects)[0]
+      .value["spec"]["ingress"][0]["from"][2]["namespaceSelector"]["matchExpressions"][0]["values"];
+}
+
+TEST(Profiles, NamespaceIsolationNamespacesAndKnative) {
+  EXPECT_EQ(isolation_values({}),
+            json::array({"ingress-nginx", "gitlab-managed-apps", "monitoring"}));
+  EXPECT_EQ(isolation_values({{}, true}),
+            json::array({"ingress-nginx", "gitlab-managed-apps", "monitoring", "knative-serving"}));
+  EXPECT_EQ(isolation_values({{"traefik"}, false}), json::array({"traefik"}));
+}
+
+TEST(Profiles, UnknownProfileAndUnsetVariableAreConfigErrors) {
+  auto unknown = load_profile("strict", &k_env);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::config);
+  EXPECT_THAT(unknown.error().message, HasSubstr("known: none, gitlab, namespace-isolation"));
+  MapEnvironment empty;
+  auto unset = load_profile("gitlab", &empty);
+  ASSERT_FALSE(unset);
+  EXPECT_EQ(unset.error().code, ErrorCode::config);
+  EXPECT_THAT(unset.error().message, HasSubstr("CI_ENVIRONMENT_SLUG is not set"));
+  auto none = load_profile("none", &empty);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
+std::vector<PolicyObject> objects_from(const std::string& text) {
+  auto loaded = load_policy_text(text, "p.yaml", {});
+  EXPECT_TRUE(loaded.errors.empty());
+  return loaded.policies;
+}
+
+const char* const k_web = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                          "metadata:\n  name: web\n  labels: {team: a}\n"
+                          "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n"
+                          "  - ports: [{port: 80}]\n";
+
+TEST(Render, LabelsAnnotationAndNamespace) {
+  auto desired = render_desired(objects_from(k_web), k_render);
+  ASSERT_TRUE(desired) << desired.error().message;
+  ASSERT_EQ(desired->size(), 1u);
+  const auto& d = (*desired)[0];
+  EXPECT_EQ(d["metadata"]["namespace"], "shop");
+  EXPECT_EQ(d["metadata"]["labels"],
+            json::parse(R"({"team":"a","app.kubernetes.io/managed-by":"netpol",
+                            "app.gitlab.com/proj":"42","app.gitlab.com/env":"review-x"})"));
+  EXPECT_EQ(d["metadata"]["annotations"]["netpol.gitlab.io/source"], "p.yaml");
+  EXPECT_EQ(
+      managed_selector(k_render),
+      "app.kubernetes.io/managed-by=netpol,app.gitlab.com/proj=42,app.gitlab.com/env=review-x");
+}
+
+TEST(Render, OtherNamespaceAndMissingIdentityFail) {
+  auto other = render_desired(objects_from(std::string(k_web).replace(
+                                  std::string(k_web).find("  labels"), 0, "  namespace: prod\n")),
+                              k_render);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::invalid_policy);
+  EXPECT_THAT(other.error().message,
+              HasSubstr("p.yaml:5: NetworkPolicy/prod/web: declares namespace prod"));
+  auto missing = render_desired(objects_from(k_web), {"", "review-x", "shop"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::config);
+}
+
+// The object as the API server returns it after applying `desired`: defaults filled in,
+// server fields and other managers' metadata added.
+json as_stored(json desired) {
+  desired["metadata"]["resourceVersion"] = "17";
+  desired["metadata"]["uid"] = "u-1";
+  desired["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = "{}";
+  desired["metadata"]["labels"]["added-by-someone"] = "x";
+  desired["spec"]["policyTypes"] = json::array({"Ingress"});
+  desired["spec"]["ingress"][0]["ports"][0]["protocol"] = "TCP";
+  return desired;
+}
+
+TEST(Plan, ServerDefaultsAreNoChange) {
+  auto desired = *render_desired(objects_from(k_web), k_render);
+  MemoryApi api;
+  api.objects.push_back(as_stored(desired[0]));
+  auto plan = make_plan(api, desired, k_render, true);
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->items.size(), 1u);
+  EXPECT_EQ(plan->items[0].action, Action::unchanged) << plan->to_text();
+  // One LIST for the only kind served, with the managed selector.
+  EXPECT_THAT(api.log,
+              ::testing::Contains("list networkpolicies shop " + managed_selector(k_render)));
+}
+
+TEST(Plan, CreateUpdatePrune) {
+  auto desired =
+      *render_desired(objects_from(std::string(k_web) + "---\n" +
+                                   "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                   "metadata: {name: db}\nspec: {podSelector: {}}\n"),
+                      k_render);
+  MemoryApi api;
+  json stored_web = as_stored(desired[0]);
+  stored_web["spec"]["ingress"][0]["ports"][0]["port"] = 8080;
+  api.objects.push_back(stored_web);
+  json old = as_stored(desired[0]);
+  old["metadata"]["name"] = "old";
+  api.objects.push_back(old);
+  json foreign = old;
+  foreign["metadata"]["name"] = "foreign";
+  foreign["metadata"]["labels"].erase("app.kubernetes.io/managed-by");
+  api.objects.push_back(foreign);
+  json other_env = old;
+  other_env["metadata"]["name"] = "other-env";
+  other_env["metadata"]["labels"]["app.gitlab.com/env"] = "production";
+  api.objects.push_back(other_env);
+
+  auto plan = make_plan(api, desired, k_render, true);
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->items.size(), 3u) << plan->to_text();
+  EXPECT_EQ(plan->items[0].action, Action::update);
+  EXPECT_THAT(plan->items[0].diff, ElementsAre("spec.ingress[0].ports[0].port: 8080 → 80"));
+  EXPECT_EQ(plan->items[1].action, Action::create);
+  EXPECT_EQ(plan->items[1].object, "NetworkPolicy/shop/db");
+  EXPECT_EQ(plan->items[2].action, Action::prune);
+  EXPECT_EQ(plan->items[2].object, "NetworkPolicy/shop/old");
+  EXPECT_THAT(plan->to_text(), HasSubstr("1 to create, 1 to update, 0 unchanged, 1 to prune"));
+  EXPECT_EQ(plan->to_json()["summary"]["prune"], 1);
+
+  auto no_prune = make_plan(api, desired, k_render, false);
+  ASSERT_TRUE(no_prune);
+  EXPECT_EQ(no_prune->count(Action::prune), 0);
+}
+
+TEST(Plan, CiliumKindNotServedIsAConfigError) {
+  auto desired = *render_desired(
+      objects_from("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c}\n"
+                   "spec: {endpointSelector: {}}\n"),
+      k_render);
+  MemoryApi api;
+  auto plan = make_plan(api, desired, k_render, true);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, ErrorCode::config);
+  api.cilium = true;
+  auto served = make_plan(api, desired, k_render, true);
+  ASSERT_TRUE(served) << served.error().message;
+  EXPECT_EQ(served->items[0].action, Action::create);
+}
+
+} // namespace
+} // namespace netpol::policy
