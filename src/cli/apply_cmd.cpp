@@ -3,19 +3,22 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
-#include "cli/plan_cmd.hpp"
 #include "detect/detect.hpp"
 
 namespace netpol::cli {
 namespace {
 
 using policy::Action;
+using report::CaseStatus;
+
+constexpr const char* k_classname = "netpol.apply";
 
 void describe_apply(po::options_description& options, po::positional_options_description&) {
-  describe_policy_options(options);
+  describe_apply_options(options);
   // clang-format off
   options.add_options()
     ("mode", po::value<std::string>()->value_name("off|audit|enforce"),
@@ -23,157 +26,237 @@ void describe_apply(po::options_description& options, po::positional_options_des
     ("require-enforcement", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
      "exit 4 when the provider does not enforce NetworkPolicy [NETWORK_POLICY_REQUIRE_ENFORCEMENT]")
     ("provider-file", po::value<std::string>()->value_name("FILE"),
-     "provider.json of an earlier `netpol detect` instead of detecting again")
-    ("force-conflicts", po::bool_switch(), "take over fields another manager owns")
-    ("dry-run", po::bool_switch(), "server-side dry run: the server validates, nothing is stored");
+     "provider.json of an earlier `netpol detect` instead of detecting again");
   // clang-format on
 }
 
-struct Mode {
-  enum { off, audit, enforce } value = off;
-};
-
-Result<Mode> parse_mode(const po::variables_map& args) {
-  const std::string m = args.count("mode") ? args["mode"].as<std::string>() : "off";
-  if (m == "off") return Mode{Mode::off};
-  if (m == "audit") return Mode{Mode::audit};
-  if (m == "enforce") return Mode{Mode::enforce};
-  return fail(ErrorCode::usage,
-              "--mode/NETWORK_POLICY_MODE '" + m + "': use off, audit or enforce");
-}
-
-Result<detect::Detection> provider(const po::variables_map& args, kube::KubeApi& api) {
-  if (args.count("provider-file")) {
-    const std::string path = args["provider-file"].as<std::string>();
-    std::ifstream in(path);
-    if (!in) return fail(ErrorCode::config, path + ": cannot read provider file");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto j = nlohmann::json::parse(text.str(), nullptr, false);
-    auto d = j.is_discarded() ? std::nullopt : detect::Detection::from_json(j);
-    if (!d) return fail(ErrorCode::config, path + ": not a provider.json written by netpol detect");
-    return *d;
+Result<detect::Detection> read_provider_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::config, path + ": cannot read the provider file");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto json = nlohmann::json::parse(text.str(), nullptr, false);
+  auto detection = json.is_discarded() ? std::nullopt : detect::Detection::from_json(json);
+  if (!detection) {
+    return fail(ErrorCode::config,
+                path + ": not a provider.json written by `netpol detect` (run it again)");
   }
-  detect::Hints hints;
-  hints.server = api.server();
-  return detect::detect(api, hints);
+  return *detection;
 }
 
 // RBAC preflight: every verb the writes need, asked before the first write.
 Result<void> preflight(kube::KubeApi& api, const policy::Plan& plan, bool prune) {
   std::set<std::tuple<std::string, std::string, std::string, std::string>> needed;
   for (const auto& item : plan.items) {
-    const auto& o = item.action == Action::prune ? item.live : item.desired;
-    auto info = api.resolve(o.value("apiVersion", ""), o.value("kind", ""));
+    if (item.action == Action::unchanged || (item.action == Action::prune && !prune)) continue;
+    const auto& object = item.action == Action::prune ? item.live : item.desired;
+    auto info = api.resolve(object.value("apiVersion", ""), object.value("kind", ""));
     if (!info) return fail(info.error());
-    if (!*info) continue;
-    const std::string ns = (*info)->namespaced ? o["metadata"].value("namespace", "") : "";
-    if (item.action == Action::create) {
-      needed.insert({"create", (*info)->group, (*info)->resource, ns});
-      needed.insert({"patch", (*info)->group, (*info)->resource, ns});
-    } else if (item.action == Action::update) {
-      needed.insert({"patch", (*info)->group, (*info)->resource, ns});
-    } else if (item.action == Action::prune && prune) {
-      needed.insert({"delete", (*info)->group, (*info)->resource, ns});
-    }
+    if (!*info) continue; // make_plan already refused desired kinds the server lacks
+    const std::string ns = (*info)->namespaced ? object["metadata"].value("namespace", "") : "";
+    const auto& [group, resource] = std::pair{(*info)->group, (*info)->resource};
+    // Server-side apply is a PATCH; creating an object through it also needs `create`.
+    if (item.action == Action::create) needed.insert({"create", group, resource, ns});
+    if (item.action != Action::prune) needed.insert({"patch", group, resource, ns});
+    if (item.action == Action::prune) needed.insert({"delete", group, resource, ns});
   }
   std::vector<std::string> missing;
   for (const auto& [verb, group, resource, ns] : needed) {
-    kube::AccessCheck check{verb, group, resource, ns, ""};
-    auto allowed = api.can_i(check);
+    auto allowed = api.can_i({verb, group, resource, ns, ""});
     if (!allowed) return fail(allowed.error());
     if (!*allowed) {
       missing.push_back(fmt::format("{} {}{}{}", verb, resource, group.empty() ? "" : "." + group,
                                     ns.empty() ? " (cluster-wide)" : " in namespace " + ns));
     }
   }
-  if (!missing.empty()) {
-    Error e(ErrorCode::api, fmt::format("apply: missing permissions, nothing was changed: {}",
-                                        fmt::join(missing, ", ")));
-    e.http_status = 403;
-    e.reason = "Forbidden";
-    e.details = missing;
-    return tl::unexpected(e);
-  }
-  return {};
+  if (missing.empty()) return {};
+  Error e(ErrorCode::api,
+          fmt::format("apply: missing permissions, nothing was changed: {} (grant them to the "
+                      "job's service account; see docs/cluster-access.md)",
+                      fmt::join(missing, ", ")));
+  e.http_status = 403;
+  e.reason = "Forbidden";
+  e.details = missing;
+  return tl::unexpected(std::move(e));
 }
 
-Result<int> run_apply(const po::variables_map& args, Context& ctx) {
-  auto mode = parse_mode(args);
-  if (!mode) return fail(mode.error());
-  bool require_enforcement = false;
-  if (args.count("require-enforcement")) {
-    auto b = parse_bool(args["require-enforcement"].as<std::string>(), "--require-enforcement");
-    if (!b) return fail(b.error());
-    require_enforcement = *b;
-  }
-  auto api_result = ctx.kube();
-  if (!api_result) return fail(api_result.error());
-  kube::KubeApi& api = **api_result;
-
-  report::JUnitReport junit("apply");
-  auto write_junit = [&] { (void)ctx.output().write("junit-apply.xml", junit.to_xml()); };
-  auto step = plan_step(args, ctx, api, junit);
-  if (!step) {
-    write_junit();
-    return fail(step.error());
-  }
-  const policy::Plan& plan = step->plan;
-
-  // Decide by mode and provider (SPEC §4).
-  report::TestCase decision{
-      "netpol.apply", "policies applied", report::CaseStatus::passed, "", "", 0};
-  auto skip = [&](const std::string& why) -> Result<int> {
-    ctx.reporter().warn(why);
-    decision.status = report::CaseStatus::skipped;
-    decision.message = why;
-    junit.add(decision);
-    write_junit();
-    return 0;
-  };
-  if (mode->value == Mode::off)
-    return skip("mode off: nothing applied (set --mode audit or enforce)");
-  auto detection = provider(args, api);
-  if (!detection) {
-    write_junit();
-    return fail(detection.error());
+// Why nothing may be applied with this mode and provider; nullopt when applying is allowed.
+// Sets `check_failed` when that is an error (--require-enforcement).
+std::optional<std::string> refusal(PolicyMode mode, const detect::Detection* detection,
+                                   bool require_enforcement, bool& check_failed) {
+  check_failed = false;
+  if (mode == PolicyMode::off) {
+    return "mode off: nothing applied (NETWORK_POLICY_MODE audit or enforce applies)";
   }
   const auto& p = detection->provider;
   if (!p.enforces_network_policy) {
-    const std::string why = fmt::format("the network provider ({}) does not enforce NetworkPolicy",
-                                        detect::to_string(p.name));
-    if (require_enforcement) {
-      decision.status = report::CaseStatus::failed;
-      decision.message = why;
-      junit.add(decision);
-      write_junit();
-      return fail(ErrorCode::check_failed, why + " (--require-enforcement)");
+    check_failed = require_enforcement;
+    return fmt::format("the network provider ({}) does not enforce NetworkPolicy: nothing applied",
+                       detect::to_string(p.name));
+  }
+  if (mode == PolicyMode::audit && !p.audit_mode) {
+    return fmt::format("mode audit, but the provider ({}) enforces: applying would block "
+                       "traffic, so nothing was applied (`netpol analyze --live --diff` shows "
+                       "what the policies would block)",
+                       detect::to_string(p.name));
+  }
+  return std::nullopt;
+}
+
+// Deletes the plan's prune items; the first failure is returned after trying all. A missing
+// object (deleted meanwhile) is no failure.
+int prune_items(kube::KubeApi& api, const policy::Plan& plan, bool dry_run,
+                report::JUnitReport& junit, std::optional<Error>& first_error) {
+  int pruned = 0;
+  for (const auto& item : plan.items) {
+    if (item.action != Action::prune) continue;
+    report::TestCase c{k_classname, "prune " + item.object, CaseStatus::passed, "", "", 0};
+    const auto& meta = item.live["metadata"];
+    auto info = api.resolve(item.live.value("apiVersion", ""), item.live.value("kind", ""));
+    Result<void> removed = {};
+    if (!info) {
+      removed = fail(info.error());
+    } else if (*info) {
+      removed = api.remove(**info, meta.value("namespace", ""), meta.value("name", ""),
+                           kube::DeleteOptions{"Background", dry_run});
     }
-    return skip(why + ": nothing applied");
+    if (!removed && !kube::is_not_found(removed.error())) {
+      c.status = CaseStatus::failed;
+      c.message = removed.error().message;
+      if (!first_error) first_error = removed.error();
+    } else {
+      ++pruned;
+    }
+    junit.add(std::move(c));
   }
-  if (mode->value == Mode::audit && !p.audit_mode) {
-    return skip(
-        "mode audit but the provider enforces: nothing applied (run `netpol analyze` to see "
-        "what the policies would block)");
+  return pruned;
+}
+
+Result<int> run_apply(const po::variables_map& args, Context& ctx) {
+  auto mode = parse_policy_mode(args.count("mode") ? args["mode"].as<std::string>() : "off",
+                                "--mode (NETWORK_POLICY_MODE)");
+  if (!mode) return fail(mode.error());
+  bool require_enforcement = false;
+  if (args.count("require-enforcement")) {
+    auto b = parse_bool(args["require-enforcement"].as<std::string>(),
+                        "--require-enforcement (NETWORK_POLICY_REQUIRE_ENFORCEMENT)");
+    if (!b) return fail(b.error());
+    require_enforcement = *b;
   }
-  if (mode->value == Mode::enforce && p.audit_mode) {
-    ctx.reporter().warn("the provider is in audit mode: the policies are applied but nothing is "
-                        "blocked yet");
+  auto api = ctx.kube();
+  if (!api) return fail(api.error());
+
+  report::JUnitReport junit("apply");
+  auto finish = [&](Result<int> result) -> Result<int> {
+    auto written = ctx.output().write("junit-apply.xml", junit.to_xml());
+    if (result && !written) return fail(written.error());
+    return result;
+  };
+  // The provider decides what each mode does; mode off needs no detection.
+  std::optional<detect::Detection> detection;
+  if (*mode != PolicyMode::off) {
+    if (args.count("provider-file")) {
+      auto read = read_provider_file(args["provider-file"].as<std::string>());
+      if (!read) return finish(fail(read.error()));
+      detection = std::move(*read);
+    } else {
+      auto phase = ctx.reporter().phase("Detecting the network provider");
+      detect::Hints hints;
+      hints.server = (*api)->server();
+      auto detected = detect::detect(**api, hints);
+      if (!detected) return finish(fail(detected.error()));
+      phase.done(std::string(detect::to_string(detected->provider.name)));
+      detection = std::move(*detected);
+    }
+  }
+  auto outcome = apply_step(args, ctx, **api, detection ? &*detection : nullptr, *mode,
+                            require_enforcement, junit);
+  if (!outcome) return finish(fail(outcome.error()));
+  if (outcome->allowed) {
+    ctx.out() << fmt::format("{} applied, {} unchanged, {} pruned{}\n", outcome->applied,
+                             outcome->unchanged, outcome->pruned,
+                             outcome->dry_run ? " (dry run)" : "");
+  }
+  return finish(0);
+}
+
+} // namespace
+
+const char* to_string(PolicyMode mode) {
+  switch (mode) {
+  case PolicyMode::off: return "off";
+  case PolicyMode::audit: return "audit";
+  case PolicyMode::enforce: return "enforce";
+  }
+  return "?";
+}
+
+Result<PolicyMode> parse_policy_mode(const std::string& text, const std::string& what) {
+  for (auto mode : {PolicyMode::off, PolicyMode::audit, PolicyMode::enforce}) {
+    if (text == to_string(mode)) return mode;
+  }
+  return fail(ErrorCode::usage,
+              fmt::format("{}: invalid value '{}': use off, audit or enforce", what, text));
+}
+
+void describe_apply_options(po::options_description& options) {
+  describe_policy_options(options);
+  // clang-format off
+  options.add_options()
+    ("force-conflicts", po::bool_switch(), "take over fields another field manager owns")
+    ("dry-run", po::bool_switch(), "server-side dry run: the server validates, nothing is stored");
+  // clang-format on
+}
+
+Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
+                                const detect::Detection* detection, PolicyMode mode,
+                                bool require_enforcement, report::JUnitReport& junit, bool print) {
+  auto step = plan_step(args, ctx, api, junit, print);
+  if (!step) return fail(step.error());
+  ApplyOutcome outcome;
+  outcome.plan = std::move(step->plan);
+  const policy::Plan& plan = outcome.plan;
+  outcome.unchanged = plan.count(Action::unchanged);
+  outcome.dry_run = args.count("dry-run") != 0 && args["dry-run"].as<bool>();
+
+  // Decide by mode and provider (SPEC §4).
+  bool check_failed = false;
+  if (auto why = refusal(mode, detection, require_enforcement, check_failed)) {
+    outcome.decision = *why;
+    junit.add({k_classname, "policies applied",
+               check_failed ? CaseStatus::failed : CaseStatus::skipped, *why, "", 0});
+    if (check_failed) {
+      return fail(ErrorCode::check_failed, *why + " (NETWORK_POLICY_REQUIRE_ENFORCEMENT)");
+    }
+    ctx.reporter().warn(*why);
+    return outcome;
+  }
+  outcome.allowed = true;
+  if (mode == PolicyMode::enforce && detection->provider.audit_mode) {
+    ctx.reporter().warn("the provider is in audit mode: the policies are applied, but nothing is "
+                        "blocked until audit mode is turned off");
   }
 
-  const bool prune = prune_enabled(args);
+  bool prune = prune_enabled(args);
+  if (prune && !step->state.declared && plan.count(Action::prune) > 0) {
+    // No policy directory and no profile: most likely the job cannot see the repository
+    // (GIT_STRATEGY none, another working directory), not a wish to delete everything.
+    ctx.reporter().warn(fmt::format(
+        "no policies are declared here (no {} directory, NETWORK_POLICY_DEFAULT none): "
+        "the {} object(s) applied earlier are kept; `netpol remove` deletes them",
+        args.count("policies") ? args["policies"].as<std::string>() : ".gitlab/network-policies",
+        plan.count(Action::prune)));
+    prune = false;
+  }
   if (auto ok = preflight(api, plan, prune); !ok) {
-    decision.status = report::CaseStatus::failed;
-    decision.message = ok.error().message;
-    junit.add(decision);
-    write_junit();
+    junit.add({k_classname, "permissions to apply", CaseStatus::failed, ok.error().message, "", 0});
     return fail(ok.error());
   }
 
   kube::ApplyOptions options;
   options.field_manager = policy::k_field_manager;
-  options.force = args["force-conflicts"].as<bool>();
-  options.dry_run = args["dry-run"].as<bool>();
+  options.force = args.count("force-conflicts") != 0 && args["force-conflicts"].as<bool>();
+  options.dry_run = outcome.dry_run;
   std::vector<nlohmann::json> to_send;
   std::vector<const policy::PlanItem*> sent_items;
   for (const auto& item : plan.items) {
@@ -183,16 +266,16 @@ Result<int> run_apply(const po::variables_map& args, Context& ctx) {
     }
   }
   auto phase = ctx.reporter().phase(
-      fmt::format("Applying {} objects{}", to_send.size(), options.dry_run ? " (dry run)" : ""));
+      fmt::format("Applying {} object(s){}", to_send.size(), options.dry_run ? " (dry run)" : ""));
   auto results =
       to_send.empty() ? std::vector<Result<nlohmann::json>>{} : api.apply_all(to_send, options);
   int failures = 0;
   std::optional<Error> first_error;
   for (size_t i = 0; i < results.size(); ++i) {
     report::TestCase c{
-        "netpol.apply",
+        k_classname,
         fmt::format("{} {}", to_string(sent_items[i]->action), sent_items[i]->object),
-        report::CaseStatus::passed,
+        CaseStatus::passed,
         "",
         "",
         0};
@@ -200,64 +283,49 @@ Result<int> run_apply(const po::variables_map& args, Context& ctx) {
       ++failures;
       Error e = results[i].error();
       if (kube::is_conflict(e)) {
-        e.message += " (a field is owned by another manager; --force-conflicts takes it over)";
+        e.message += " (another field manager owns these fields; --force-conflicts takes them "
+                     "over)";
       }
-      c.status = report::CaseStatus::failed;
+      c.status = CaseStatus::failed;
       c.message = e.message;
-      ctx.reporter().warn(fmt::format("apply {}: {}", sent_items[i]->object, e.message));
+      ctx.reporter().warn(e.message);
       if (!first_error) first_error = e;
     }
-    junit.add(c);
+    junit.add(std::move(c));
   }
   for (const auto& item : plan.items) {
-    if (item.action == Action::unchanged) {
-      junit.add(
-          {"netpol.apply", "unchanged " + item.object, report::CaseStatus::passed, "", "", 0});
-    }
+    if (item.action == Action::unchanged)
+      junit.add({k_classname, "unchanged " + item.object, CaseStatus::passed, "", "", 0});
   }
+  outcome.applied = static_cast<int>(results.size()) - failures;
   if (failures > 0) {
     phase.failed(fmt::format("{} of {} failed", failures, results.size()));
   } else {
     phase.done();
   }
 
-  int prune_failures = 0;
   if (prune && plan.count(Action::prune) > 0) {
-    for (const auto& item : plan.items) {
-      if (item.action != Action::prune) continue;
-      report::TestCase c{
-          "netpol.apply", "prune " + item.object, report::CaseStatus::passed, "", "", 0};
-      if (failures > 0) {
-        c.status = report::CaseStatus::skipped;
-        c.message = "not pruned: an apply failed in this run";
-        junit.add(c);
-        continue;
+    if (failures > 0) {
+      for (const auto& item : plan.items) {
+        if (item.action != Action::prune) continue;
+        junit.add({k_classname, "prune " + item.object, CaseStatus::skipped,
+                   "not pruned: an apply failed in this run", "", 0});
       }
-      auto info = api.resolve(item.live.value("apiVersion", ""), item.live.value("kind", ""));
-      Result<void> removed =
-          info ? (*info ? api.remove(**info, item.live["metadata"].value("namespace", ""),
-                                     item.live["metadata"].value("name", ""),
-                                     kube::DeleteOptions{"Background", options.dry_run})
-                        : Result<void>{})
-               : Result<void>(tl::unexpected(info.error()));
-      if (!removed && !kube::is_not_found(removed.error())) {
-        ++prune_failures;
-        c.status = report::CaseStatus::failed;
-        c.message = removed.error().message;
-        if (!first_error) first_error = removed.error();
+    } else {
+      auto prune_phase =
+          ctx.reporter().phase(fmt::format("Pruning {} object(s){}", plan.count(Action::prune),
+                                           options.dry_run ? " (dry run)" : ""));
+      outcome.pruned = prune_items(api, plan, options.dry_run, junit, first_error);
+      if (first_error) {
+        prune_phase.failed(first_error->message);
+      } else {
+        prune_phase.done();
       }
-      junit.add(c);
     }
   }
-  write_junit();
-  if (first_error) return fail(*first_error);
-  ctx.out() << fmt::format("{} applied, {} unchanged, {} pruned{}\n", results.size(),
-                           plan.count(Action::unchanged), prune ? plan.count(Action::prune) : 0,
-                           options.dry_run ? " (dry run)" : "");
-  return 0;
+  if (first_error) return fail(std::move(*first_error));
+  return outcome;
 }
-
-} // namespace
 
 Command apply_command() {
   return Command{
@@ -265,14 +333,17 @@ Command apply_command() {
       .summary = "plan, then server-side apply and prune the policies (honours --mode)",
       .usage = "apply [--mode off|audit|enforce] [--policies PATH] [--default-policy PROFILE] "
                "[--dry-run] [--force-conflicts]",
-      .help =
-          "Runs `plan`, then by --mode: off applies nothing; audit applies only when the\n"
-          "provider is in audit mode; enforce applies (warning when the provider only audits).\n"
-          "Before the first write it checks the permissions it needs and lists the missing\n"
-          "ones. Objects are applied with server-side apply (field manager netpol); unchanged\n"
-          "ones are not sent. A field owned by another manager is a conflict unless\n"
-          "--force-conflicts. Objects of this project and environment that are no longer\n"
-          "declared are pruned, only if every apply succeeded. Writes junit-apply.xml.\n",
+      .help = "Runs `plan`, then by --mode: off applies nothing; audit applies only when the\n"
+              "provider is in audit mode (nothing gets blocked); enforce applies, warning when\n"
+              "the provider only audits. Before the first write it checks every permission it\n"
+              "needs and lists the missing ones. Objects are server-side applied (field\n"
+              "manager netpol); unchanged ones are not sent. A field owned by another manager\n"
+              "is a conflict unless --force-conflicts. Objects of this project and environment\n"
+              "that are no longer declared are pruned, only when every apply succeeded.\n"
+              "Writes policies.yaml, plan.txt, plan.json and junit-apply.xml.\n\n"
+              "Examples:\n"
+              "  CI_PROJECT_ID=42 CI_ENVIRONMENT_SLUG=review netpol -n shop apply --mode enforce\n"
+              "  netpol apply --mode enforce --default-policy gitlab --dry-run",
       .needs_cluster = true,
       .describe = describe_apply,
       .env =

@@ -25,7 +25,7 @@ Result<int> run_plan(const po::variables_map& args, Context& ctx) {
 } // namespace
 
 Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
-                           report::JUnitReport& junit) {
+                           report::JUnitReport& junit, bool print) {
   auto phase = ctx.reporter().phase("Checking policies");
   auto state = build_desired(args, ctx, api);
   if (!state) return fail(state.error());
@@ -33,13 +33,13 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
   for (const auto& c : check_cases.cases())
     junit.add(c);
   const bool json = ctx.global().format == OutputFormat::json;
-  if (!json) {
+  if (print && !json) {
     for (const auto& f : state->check.findings)
       ctx.out() << f.text() << "\n";
   }
   if (state->check.has_errors()) {
     phase.failed("invalid policies: nothing is applied");
-    if (json) ctx.out() << policy::to_json(state->check).dump(2) << "\n";
+    if (print && json) ctx.out() << policy::to_json(state->check).dump(2) << "\n";
     return fail(state->check.error());
   }
   phase.done(fmt::format("{} objects valid", state->desired.size()));
@@ -55,6 +55,8 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
     diff_phase.failed(plan.error().message);
     return fail(plan.error());
   }
+  for (const auto& w : plan->warnings)
+    ctx.reporter().warn(w);
   diff_phase.done(
       fmt::format("{} create, {} update, {} unchanged, {} prune",
                   plan->count(policy::Action::create), plan->count(policy::Action::update),
@@ -62,11 +64,11 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
   if (auto w = ctx.output().write("plan.txt", plan->to_text()); !w) return fail(w.error());
   if (auto w = ctx.output().write("plan.json", plan->to_json().dump(2) + "\n"); !w)
     return fail(w.error());
-  if (json) {
+  if (print && json) {
     auto out = plan->to_json();
     out["lint"] = policy::to_json(state->check);
     ctx.out() << out.dump(2) << "\n";
-  } else {
+  } else if (print) {
     ctx.out() << plan->to_text();
   }
   return PlanStep{std::move(*state), std::move(*plan)};

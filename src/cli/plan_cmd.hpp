@@ -18,8 +18,9 @@ struct PlanStep {
 // The plan part of `plan` and `apply`: builds the desired state, writes policies.yaml,
 // plan.txt and plan.json, prints the findings and the plan, adds their cases to `junit`.
 // Invalid policies: ErrorCode::invalid_policy, after the findings are printed and
-// junit filled (nothing is planned then).
+// junit filled (nothing is planned then). With `print` false (run's JSON output) nothing
+// goes to stdout; the files are written all the same.
 Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
-                           report::JUnitReport& junit);
+                           report::JUnitReport& junit, bool print = true);
 
 } // namespace netpol::cli

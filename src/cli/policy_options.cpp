@@ -104,8 +104,10 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
   const std::string path = string_arg(args, "policies", k_default_policy_path);
   policy::LoadResult loaded;
   std::error_code ec;
+  bool declared = false;
   if (args.count("policies") || std::filesystem::exists(path, ec)) {
     loaded = policy::load_policies({path}, load);
+    declared = true;
   }
 
   const std::string profile = string_arg(args, "default-policy", "none");
@@ -129,6 +131,7 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
 
   DesiredState state;
   state.render = *render;
+  state.declared = declared || (!profile.empty() && profile != "none");
   policy::LintOptions lint_options;
   lint_options.default_namespace = render->namespace_name;
   state.check = policy::check_policies(std::move(loaded), lint_options);

@@ -27,6 +27,10 @@ struct DesiredState {
   policy::CheckReport check;           // load + validate + lint of files and profile
   std::vector<nlohmann::json> desired; // rendered (empty when check.has_errors())
   policy::RenderOptions render;
+  // False when neither a policy directory nor a default profile is there (the default
+  // directory is missing and NETWORK_POLICY_DEFAULT is none): then an empty desired set
+  // means "not declared here", not "delete everything", and apply does not prune.
+  bool declared = false;
 };
 
 // Loads the project's policies (a missing default directory is no policies) and the default

@@ -146,6 +146,7 @@ nlohmann::ordered_json Plan::to_json() const {
     out["items"].push_back(
         {{"action", to_string(i.action)}, {"object", i.object}, {"diff", i.diff}});
   }
+  out["warnings"] = warnings;
   out["summary"] = {{"create", count(Action::create)},
                     {"update", count(Action::update)},
                     {"unchanged", count(Action::unchanged)},
@@ -168,6 +169,7 @@ Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
   for (const auto& d : desired)
     desired_kinds.insert(d.value("kind", ""));
 
+  Plan plan;
   std::map<std::string, json> live;
   std::vector<std::string> live_order;
   kube::ListOptions list;
@@ -187,6 +189,12 @@ Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
     }
     if (!desired_kinds.count(k.kind) && !prune) continue;
     auto items = api.list(**info, k.namespaced ? options.namespace_name : "", list);
+    if (!items && kube::is_forbidden(items.error()) && !desired_kinds.count(k.kind)) {
+      plan.warnings.push_back(fmt::format("not allowed to list {}: any applied earlier for this "
+                                          "project and environment are not pruned",
+                                          (*info)->resource + "." + (*info)->group));
+      continue;
+    }
     if (!items) return fail(items.error());
     for (auto& item : *items) {
       item["kind"] = k.kind;
@@ -197,7 +205,6 @@ Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
     }
   }
 
-  Plan plan;
   std::set<std::string> desired_keys;
   for (const auto& d : desired) {
     PlanItem item;

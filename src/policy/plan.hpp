@@ -28,6 +28,9 @@ struct PlanItem {
 
 struct Plan {
   std::vector<PlanItem> items; // desired order, then prunes
+  // Things the plan could not look at, e.g. a Cilium kind this token may not list (objects
+  // of that kind applied earlier are then neither compared nor pruned).
+  std::vector<std::string> warnings;
   int count(Action action) const;
   std::string to_text() const;            // plan.txt
   nlohmann::ordered_json to_json() const; // plan.json
@@ -40,7 +43,9 @@ nlohmann::json normalise(const nlohmann::json& object);
 
 // Lists what is live (one LIST per kind that is desired or may need pruning) and compares.
 // Prune items only when `prune` is set. Fails as KubeApi does; a Cilium kind that is desired
-// but not served is ErrorCode::config.
+// but not served is ErrorCode::config. A kind listed only for pruning that the token may not
+// list is a warning, not a failure: a team with rights on NetworkPolicies alone can still
+// apply them on a cluster that also serves Cilium's kinds.
 Result<Plan> make_plan(kube::KubeApi& api, const std::vector<nlohmann::json>& desired,
                        const RenderOptions& options, bool prune);
 

@@ -38,6 +38,7 @@ struct ApplyFixture {
   fs::path dir;
   fs::path policies;
   MapEnvironment env{{"CI_PROJECT_ID", "7"}, {"CI_ENVIRONMENT_SLUG", "review"}};
+  bool without_policy_dir = false; // run with the default (absent) .gitlab/network-policies
 
   ApplyFixture(const TestCluster* c, const std::string& prefix) : cluster(c) {
     ns = cluster->create_namespace(prefix);
@@ -68,7 +69,7 @@ struct ApplyFixture {
                                      "--output-dir",
                                      (dir / "out").string(),
                                      verb};
-    if (verb != "remove") {
+    if (verb != "remove" && !without_policy_dir) {
       args.insert(args.end(), {"--policies", policies.string()});
     }
     if (verb == "apply") {
@@ -176,7 +177,7 @@ TEST(Apply, ModeDecisionsAgainstProviderStates) {
   f.set_provider(true, false);
   auto audit_enforcing = f.run("apply", {"--mode", "audit"});
   EXPECT_EQ(audit_enforcing.exit_code, 0) << audit_enforcing.err;
-  EXPECT_THAT(audit_enforcing.err, HasSubstr("the provider enforces"));
+  EXPECT_THAT(audit_enforcing.err, HasSubstr("mode audit, but the provider (cilium) enforces"));
   EXPECT_TRUE(f.versions(*api).empty());
 
   // No enforcement at all: skipped with a warning, or exit 4 when enforcement is required.
@@ -201,6 +202,21 @@ TEST(Apply, ModeDecisionsAgainstProviderStates) {
   EXPECT_EQ(enforce.exit_code, 0) << enforce.err;
   EXPECT_THAT(enforce.err, HasSubstr("audit mode"));
   EXPECT_THAT(enforce.out, HasSubstr("1 applied, 0 unchanged"));
+}
+
+// A job that cannot see the repository (no policy directory, no profile) must not read the
+// empty set as "delete everything applied earlier".
+TEST(Apply, NothingDeclaredPrunesNothing) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-undeclared");
+  f.write("web", policy("web", 80));
+  ASSERT_EQ(f.run("apply").exit_code, 0);
+  f.without_policy_dir = true;
+  auto r = f.run("apply");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no policies are declared here"));
+  EXPECT_EQ(f.versions(*api).count("web"), 1u);
 }
 
 TEST(Apply, DryRunStoresNothing) {

@@ -1,5 +1,6 @@
 // Profiles, rendering and planning against a small in-memory API.
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -22,6 +23,7 @@ using ::testing::HasSubstr;
 class MemoryApi final : public kube::KubeApi {
 public:
   bool cilium = false;
+  std::set<std::string> forbidden; // resources whose LIST answers 403
   std::vector<json> objects;
   std::vector<std::string> log;
 
@@ -45,6 +47,11 @@ public:
   Result<std::vector<json>> list(const kube::ResourceInfo& r, const std::string& ns,
                                  const kube::ListOptions& options) override {
     log.push_back("list " + r.resource + " " + ns + " " + options.label_selector);
+    if (forbidden.count(r.resource)) {
+      Error e(ErrorCode::api, "list " + r.kind + ": forbidden");
+      e.http_status = 403;
+      return tl::unexpected(e);
+    }
     std::vector<json> out;
     for (const auto& o : objects) {
       if (o["kind"] != r.kind || (r.namespaced && o["metadata"].value("namespace", "") != ns))
@@ -258,6 +265,26 @@ TEST(Plan, CiliumKindNotServedIsAConfigError) {
   auto served = make_plan(api, desired, k_render, true);
   ASSERT_TRUE(served) << served.error().message;
   EXPECT_EQ(served->items[0].action, Action::create);
+}
+
+// A team whose token may manage NetworkPolicies only still plans on a cluster that serves
+// Cilium's kinds: the Cilium kinds it does not declare are left out with a warning. A kind it
+// declares must be listable.
+TEST(Plan, ForbiddenListOfAnUndeclaredKindIsAWarning) {
+  auto desired = *render_desired(objects_from(k_web), k_render);
+  MemoryApi api;
+  api.cilium = true;
+  api.forbidden = {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"};
+  auto plan = make_plan(api, desired, k_render, true);
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->items[0].action, Action::create);
+  ASSERT_EQ(plan->warnings.size(), 2u);
+  EXPECT_THAT(plan->warnings[0], HasSubstr("not allowed to list ciliumnetworkpolicies.cilium.io"));
+
+  api.forbidden = {"networkpolicies"};
+  auto denied = make_plan(api, desired, k_render, true);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().http_status, 403);
 }
 
 } // namespace
