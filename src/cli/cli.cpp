@@ -25,7 +25,7 @@ const std::vector<std::string> k_valued_globals = {"--kubeconfig", "--context", 
                                                    "--log-level",  "--request-timeout"};
 
 po::options_description global_options() {
-  po::options_description desc("Global options");
+  po::options_description desc("Global options", k_help_width, k_help_width / 2);
   // clang-format off
   desc.add_options()
     ("kubeconfig", po::value<std::string>()->value_name("PATH[:PATH...]"),
@@ -82,7 +82,8 @@ void print_command_help(std::ostream& out, const Command& cmd) {
   if (cmd.help != nullptr && *cmd.help != '\0') {
     out << "\n" << cmd.help << "\n";
   }
-  po::options_description own(fmt::format("Options of '{}'", cmd.name));
+  po::options_description own(fmt::format("Options of '{}'", cmd.name), k_help_width,
+                              k_help_width / 2);
   po::positional_options_description positional;
   if (cmd.describe != nullptr) {
     cmd.describe(own, positional);

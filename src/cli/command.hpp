@@ -15,6 +15,9 @@ namespace netpol::cli {
 
 namespace po = boost::program_options;
 
+// Columns of --help (program_options wraps at 80 by default, splitting variable names).
+inline constexpr unsigned k_help_width = 100;
+
 // An option whose value falls back to an environment variable (SPEC §4: a flag wins over
 // its variable).
 struct EnvBinding {

@@ -97,7 +97,9 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
   return first;
 }
 
-Result<int> run_drops(const po::variables_map& args, Context& ctx) {
+} // namespace
+
+Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print) {
   auto opts = read_options(args, ctx);
   if (!opts) return fail(opts.error());
 
@@ -148,20 +150,41 @@ Result<int> run_drops(const po::variables_map& args, Context& ctx) {
   phase.done(fmt::format("{} flows in {} rows from {} ({} lines)", summary.counts.flows_matched,
                          summary.rows.size(), read->description, summary.counts.lines_read));
 
-  if (ctx.global().format == OutputFormat::json) {
+  if (print && ctx.global().format == OutputFormat::json) {
     ctx.out() << droplog::summary_to_json(summary).dump(2) << "\n";
-  } else {
+  } else if (print) {
     ctx.out() << droplog::render_text(summary);
   }
-  if (opts->fail_on_drops && !summary.rows.empty()) {
+  DropsOutcome outcome;
+  outcome.counts = summary.counts;
+  outcome.rows = summary.rows.size();
+  for (const auto& row : summary.rows)
+    (row.verdict == "AUDIT" ? outcome.audited : outcome.dropped) += row.count;
+  outcome.fail_on_drops = opts->fail_on_drops;
+  outcome.source = read->description;
+  return outcome;
+}
+
+namespace {
+
+Result<int> run_drops(const po::variables_map& args, Context& ctx) {
+  auto outcome = drops_step(args, ctx, true);
+  if (!outcome) return fail(outcome.error());
+  if (outcome->fail_on_drops && outcome->rows != 0) {
     ctx.reporter().warn(
-        fmt::format("--fail-on-drops: {} dropped or audited flows", summary.counts.flows_matched));
+        fmt::format("--fail-on-drops: {} dropped or audited flows", outcome->counts.flows_matched));
     return exit_code(ErrorCode::check_failed);
   }
   return 0;
 }
 
 void describe(po::options_description& options, po::positional_options_description&) {
+  describe_drops_options(options);
+}
+
+} // namespace
+
+void describe_drops_options(po::options_description& options) {
   // clang-format off
   options.add_options()
     ("from-file", po::value<std::string>()->value_name("PATH|-"),
@@ -175,8 +198,6 @@ void describe(po::options_description& options, po::positional_options_descripti
      "exit 4 when flows were dropped or audited [NETWORK_POLICY_FAIL_ON_DROPS]");
   // clang-format on
 }
-
-} // namespace
 
 Command drops_command() {
   return Command{

@@ -42,13 +42,15 @@ std::optional<std::string> string_arg(const po::variables_map& args, const char*
   return value;
 }
 
-Result<InstallCiliumOptions> read_options(const po::variables_map& args) {
+} // namespace
+
+Result<InstallCiliumOptions> read_install_cilium_options(const po::variables_map& args) {
   InstallCiliumOptions o;
   o.chart = string_arg(args, "chart");
   o.version = string_arg(args, "cilium-version");
   o.values_file = string_arg(args, "values");
   o.helm = string_arg(args, "helm");
-  if (args["no-audit-mode"].as<bool>()) {
+  if (args.count("no-audit-mode") && args["no-audit-mode"].as<bool>()) {
     o.audit_mode = false;
   } else if (auto text = string_arg(args, "audit-mode")) {
     auto value = parse_bool(*text, "--audit-mode (CILIUM_AUDIT_MODE)");
@@ -60,8 +62,8 @@ Result<InstallCiliumOptions> read_options(const po::variables_map& args) {
     if (!timeout) return fail(timeout.error());
     o.timeout = *timeout;
   }
-  o.force = args["force"].as<bool>();
-  o.dry_run = args["dry-run"].as<bool>();
+  o.force = args.count("force") && args["force"].as<bool>();
+  o.dry_run = args.count("dry-run") && args["dry-run"].as<bool>();
   if (auto text = string_arg(args, "restart-unmanaged")) {
     auto value = parse_bool(*text, "--restart-unmanaged (CILIUM_RESTART_UNMANAGED)");
     if (!value) return fail(value.error());
@@ -81,6 +83,8 @@ Result<InstallCiliumOptions> read_options(const po::variables_map& args) {
   }
   return o;
 }
+
+namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -436,12 +440,36 @@ void InstallRun::print_result() {
 }
 
 Result<int> run_install_cilium(const po::variables_map& args, Context& ctx) {
-  auto options = read_options(args);
+  auto options = read_install_cilium_options(args);
   if (!options) return fail(options.error());
   return install_cilium(*options, ctx);
 }
 
 void describe(po::options_description& options, po::positional_options_description&) {
+  describe_cilium_options(options);
+  // clang-format off
+  options.add_options()
+    ("force", po::bool_switch(), "install even where netpol refuses (another enforcing provider, "
+     "GKE Dataplane V2, OpenShift, ...)")
+    ("dry-run", po::bool_switch(), "print the values and the helm command; change nothing");
+  // clang-format on
+}
+
+} // namespace
+
+std::vector<EnvBinding> cilium_env() {
+  return {{"chart", "CILIUM_CHART"},
+          {"cilium-version", "CILIUM_VERSION"},
+          {"values", "CILIUM_VALUES_FILE"},
+          {"audit-mode", "CILIUM_AUDIT_MODE"},
+          {"helm", "NETPOL_HELM"},
+          {"eks-mode", "CILIUM_EKS_MODE"},
+          {"native-routing-cidr", "CILIUM_NATIVE_ROUTING_CIDR"},
+          {"cilium-namespace", "CILIUM_NAMESPACE"},
+          {"restart-unmanaged", "CILIUM_RESTART_UNMANAGED"}};
+}
+
+void describe_cilium_options(po::options_description& options) {
   // clang-format off
   options.add_options()
     ("chart", po::value<std::string>()->value_name("REF"),
@@ -458,8 +486,6 @@ void describe(po::options_description& options, po::positional_options_descripti
     ("helm", po::value<std::string>()->value_name("PATH"), "helm binary (default: helm on PATH)")
     ("timeout", po::value<std::string>()->value_name("DURATION"),
      "how long to wait for Cilium to be ready (default 5m)")
-    ("force", po::bool_switch(), "install even where netpol refuses (another enforcing provider, "
-     "GKE Dataplane V2, OpenShift, ...)")
     ("eks-mode", po::value<std::string>()->value_name("chaining|eni"),
      "EKS: chain on the AWS VPC CNI (default) or run Cilium's ENI mode")
     ("native-routing-cidr", po::value<std::string>()->value_name("CIDR"),
@@ -467,12 +493,9 @@ void describe(po::options_description& options, po::positional_options_descripti
     ("cilium-namespace", po::value<std::string>()->value_name("NS"),
      "namespace of the release (default kube-system)")
     ("restart-unmanaged", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
-     "delete running pods Cilium does not manage yet, so their controllers recreate them")
-    ("dry-run", po::bool_switch(), "print the values and the helm command; change nothing");
+     "delete running pods Cilium does not manage yet, so their controllers recreate them");
   // clang-format on
 }
-
-} // namespace
 
 Result<int> install_cilium(const InstallCiliumOptions& options, Context& ctx) {
   return InstallRun(ctx, options).execute();
@@ -499,15 +522,7 @@ Command install_cilium_command() {
           "  CILIUM_AUDIT_MODE=false netpol install-cilium --restart-unmanaged",
       .needs_cluster = true,
       .describe = describe,
-      .env = {{"chart", "CILIUM_CHART"},
-              {"cilium-version", "CILIUM_VERSION"},
-              {"values", "CILIUM_VALUES_FILE"},
-              {"audit-mode", "CILIUM_AUDIT_MODE"},
-              {"helm", "NETPOL_HELM"},
-              {"eks-mode", "CILIUM_EKS_MODE"},
-              {"native-routing-cidr", "CILIUM_NATIVE_ROUTING_CIDR"},
-              {"cilium-namespace", "CILIUM_NAMESPACE"},
-              {"restart-unmanaged", "CILIUM_RESTART_UNMANAGED"}},
+      .env = cilium_env(),
       .run = run_install_cilium,
   };
 }

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cilium/defaults.hpp"
 #include "cilium/values.hpp"
@@ -27,6 +28,15 @@ struct InstallCiliumOptions {
   std::string namespace_name = cilium::defaults::k_namespace; // --cilium-namespace
   bool namespace_given = false; // false: follow a running Cilium's namespace
 };
+
+// The Cilium options `install-cilium` and `run` share: --chart, --cilium-version, --values,
+// --[no-]audit-mode, --helm, --timeout, --eks-mode, --native-routing-cidr,
+// --cilium-namespace, --restart-unmanaged (install-cilium adds --force and --dry-run).
+void describe_cilium_options(po::options_description& options);
+// Their variables (CILIUM_CHART, CILIUM_VERSION, ...).
+std::vector<EnvBinding> cilium_env();
+// Reads them (and --force/--dry-run when declared); a bad value is ErrorCode::usage.
+Result<InstallCiliumOptions> read_install_cilium_options(const po::variables_map& args);
 
 // The whole of `install-cilium` for callers that already hold the options (`run`): the
 // same phases, output and report files as the subcommand. Returns 0, or the Error of the

@@ -99,7 +99,8 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
   }
   if (!written) return fail(written.error());
   if (report.has_errors()) {
-    phase.failed("invalid policies");
+    phase.failed(report.error().code == ErrorCode::invalid_policy ? "invalid policies"
+                                                                  : report.error().message);
     return fail(report.error());
   }
   if (args["strict"].as<bool>() && report.count(policy::Severity::warning) > 0) {

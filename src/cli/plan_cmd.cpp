@@ -38,7 +38,9 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
       ctx.out() << f.text() << "\n";
   }
   if (state->check.has_errors()) {
-    phase.failed("invalid policies: nothing is applied");
+    phase.failed(state->check.error().code == ErrorCode::invalid_policy
+                     ? "invalid policies: nothing is applied"
+                     : state->check.error().message + ": nothing is applied");
     if (print && json) ctx.out() << policy::to_json(state->check).dump(2) << "\n";
     return fail(state->check.error());
   }

@@ -61,6 +61,14 @@ bool prune_enabled(const po::variables_map& args) {
   return v.value_or(true);
 }
 
+bool policies_declared(const po::variables_map& args) {
+  std::error_code ec;
+  const std::string path = string_arg(args, "policies", k_default_policy_path);
+  if (path != k_default_policy_path || std::filesystem::exists(path, ec)) return true;
+  const std::string profile = string_arg(args, "default-policy", "none");
+  return !profile.empty() && profile != "none";
+}
+
 Result<policy::RenderOptions> render_options(Context& ctx) {
   policy::RenderOptions r;
   r.project_id = ctx.getenv("CI_PROJECT_ID").value_or("");
@@ -104,8 +112,10 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
   const std::string path = string_arg(args, "policies", k_default_policy_path);
   policy::LoadResult loaded;
   std::error_code ec;
+  // The default directory may be absent (a project without policies of its own; the CI
+  // templates always pass NETWORK_POLICY_PATH); any other path must exist.
   bool declared = false;
-  if (args.count("policies") || std::filesystem::exists(path, ec)) {
+  if (std::filesystem::exists(path, ec) || path != k_default_policy_path) {
     loaded = policy::load_policies({path}, load);
     declared = true;
   }

@@ -22,6 +22,10 @@ std::vector<EnvBinding> policy_env();
 // Project and environment from CI_PROJECT_ID / CI_ENVIRONMENT_SLUG, namespace from ctx.
 Result<policy::RenderOptions> render_options(Context& ctx);
 bool prune_enabled(const po::variables_map& args);
+// Does the project declare anything: a policy directory (the default .gitlab/network-policies
+// only when it exists) or a default profile? A --policies path other than the default counts
+// even when missing, so that a typo is an error rather than "no policies".
+bool policies_declared(const po::variables_map& args);
 
 struct DesiredState {
   policy::CheckReport check;           // load + validate + lint of files and profile

@@ -366,6 +366,9 @@ const char* to_string(Severity severity) {
 }
 
 std::string Finding::text() const {
+  // A load error has no object ("shop.yaml:3: error: bad indentation [load]").
+  if (object.empty())
+    return fmt::format("{}: {}: {} [{}]", where, to_string(severity), message, check);
   return fmt::format("{}: {}: {}: {} [{}]", where, to_string(severity), object, message, check);
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/paths.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_cluster.hpp"
 
@@ -38,9 +39,12 @@ TEST_F(RunE2e, DefaultModeOffWritesEveryReportAndWarnsWhenNothingEnforces) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   const auto ns = cluster->create_namespace("run");
   MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig}, {"KUBE_NAMESPACE", ns}};
-  auto r = run_cli({"--output-dir", m_out.string(), "run"}, env);
+  // Other e2e tests leave Cilium-agent pods whose logs cannot be read; the drop log has a
+  // test of its own below.
+  auto r = run_cli({"--output-dir", m_out.string(), "run", "--no-drop-log"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("policies    mode off: nothing applied"));
+  EXPECT_THAT(r.out, HasSubstr("policies    mode off, none declared: nothing planned or applied"));
+  EXPECT_THAT(r.out, HasSubstr("drop log    not collected (NETWORK_POLICY_DROP_LOG is false)"));
   for (const char* f :
        {"provider.json", "netpol.env", "junit-detect.xml", "junit-run.xml", "metrics.txt"}) {
     EXPECT_TRUE(std::filesystem::exists(m_out / f)) << f;
@@ -60,7 +64,7 @@ TEST_F(RunE2e, DefaultModeOffWritesEveryReportAndWarnsWhenNothingEnforces) {
   }
   EXPECT_THAT(metrics, HasSubstr("netpol_policies_applied 0\n"));
   const auto junit = slurp(m_out / "junit-run.xml");
-  EXPECT_THAT(junit, HasSubstr("NETWORK_POLICY_MODE is off: nothing applied"));
+  EXPECT_THAT(junit, HasSubstr("NETWORK_POLICY_MODE is off and no policies are declared"));
   EXPECT_THAT(junit, HasSubstr("failures=\"0\""));
 }
 
@@ -68,7 +72,8 @@ TEST_F(RunE2e, RequireEnforcementExitsFourExactlyWhenNothingEnforces) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig},
                      {"NETWORK_POLICY_REQUIRE_ENFORCEMENT", "true"}};
-  auto r = run_cli({"--output-dir", m_out.string(), "--format", "json", "run"}, env);
+  auto r =
+      run_cli({"--output-dir", m_out.string(), "--format", "json", "run", "--no-drop-log"}, env);
   auto summary = nlohmann::json::parse(r.out);
   const bool enforces = summary["detection"]["provider"]["enforces_network_policy"];
   const std::string name = summary["detection"]["provider"]["name"];
@@ -80,6 +85,55 @@ TEST_F(RunE2e, RequireEnforcementExitsFourExactlyWhenNothingEnforces) {
   } else {
     EXPECT_THAT(junit, HasSubstr("<failure message=\"provider " + name +
                                  " does not enforce NetworkPolicy\""));
+  }
+}
+
+// The whole job: policies planned and applied by mode (the shared cluster's provider decides
+// whether they may be), the drop log read from an exported Hubble log, and a failed
+// NETWORK_POLICY_FAIL_ON_DROPS check.
+TEST_F(RunE2e, EnforceAppliesByProviderAndFailsOnDrops) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  const auto ns = cluster->create_namespace("run-enforce");
+  const auto policies = m_out / "policies";
+  std::filesystem::create_directories(policies);
+  std::ofstream(policies / "web.yaml")
+      << "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web}\n"
+         "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - ports: [{port: 80}]\n";
+  MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig},
+                     {"KUBE_NAMESPACE", ns},
+                     {"CI_PROJECT_ID", "11"},
+                     {"CI_ENVIRONMENT_SLUG", "staging"},
+                     {"NETWORK_POLICY_MODE", "enforce"},
+                     {"NETWORK_POLICY_PATH", policies.string()},
+                     {"NETWORK_POLICY_FAIL_ON_DROPS", "true"}};
+  auto r = run_cli({"--output-dir", (m_out / "out").string(), "--format", "json", "run",
+                    "--from-file", testdata("hubble/hubble-flows-sample.jsonl").string(), "-A"},
+                   env);
+  const auto summary = nlohmann::json::parse(r.out);
+  // The sample holds two dropped flows: the check fails with exit 4 whatever the provider.
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(summary["drop_log"]["dropped"], 2);
+  const auto metrics = slurp(m_out / "out" / "metrics.txt");
+  EXPECT_THAT(metrics, HasSubstr("netpol_flows{verdict=\"dropped\"} 2\n"));
+  EXPECT_THAT(slurp(m_out / "out" / "junit-run.xml"),
+              HasSubstr("<failure message=\"2 dropped, 0 audited flow(s) (see drop-log.txt)\""));
+  EXPECT_TRUE(std::filesystem::exists(m_out / "out" / "drop-log.html"));
+  EXPECT_THAT(slurp(m_out / "out" / "plan.txt"), HasSubstr("NetworkPolicy/" + ns + "/web"));
+
+  auto live = api->list(kube::resources::network_policies, ns);
+  ASSERT_TRUE(live.has_value());
+  const bool applies = summary["detection"]["provider"]["enforces_network_policy"];
+  if (applies) {
+    ASSERT_EQ(live->size(), 1u);
+    EXPECT_EQ((*live)[0]["metadata"]["labels"]["app.gitlab.com/env"], "staging");
+    EXPECT_EQ(summary["policies"]["applied"], 1);
+    EXPECT_THAT(metrics, HasSubstr("netpol_policies_applied 1\n"));
+  } else {
+    EXPECT_TRUE(live->empty());
+    EXPECT_THAT(summary["policies"]["result"].get<std::string>(),
+                HasSubstr("does not enforce NetworkPolicy: nothing applied"));
+    EXPECT_THAT(metrics, HasSubstr("netpol_policies_applied 0\n"));
   }
 }
 

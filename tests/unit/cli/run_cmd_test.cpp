@@ -15,11 +15,12 @@ TEST(RunCommand, InvalidModeIsUsageErrorBeforeAnyClusterWork) {
   EXPECT_THAT(r.err, HasSubstr("--mode (NETWORK_POLICY_MODE): invalid value 'maybe'"));
 }
 
-TEST(RunCommand, ModesThatApplyAreRefusedWithTheWayOut) {
+TEST(RunCommand, UnknownModeIsAUsageErrorBeforeAnyClusterWork) {
   MapEnvironment env{{"KUBECONFIG", "/nonexistent/kubeconfig"}};
-  auto r = run_cli({"run", "--mode", "enforce"}, env);
+  auto r = run_cli({"run", "--mode", "block"}, env);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("cannot apply policies yet; use mode off"));
+  EXPECT_THAT(r.err, HasSubstr("--mode (NETWORK_POLICY_MODE): invalid value 'block': use off, "
+                               "audit or enforce"));
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("/nonexistent/kubeconfig")));
 }
 
@@ -31,9 +32,10 @@ TEST(RunCommand, BadBooleanVariableNamesTheVariable) {
 }
 
 TEST(RunCommand, FlagWinsOverVariable) {
-  MapEnvironment env{{"NETWORK_POLICY_MODE", "enforce"}, {"KUBECONFIG", "/nonexistent/kubeconfig"}};
+  MapEnvironment env{{"NETWORK_POLICY_MODE", "block"}, {"KUBECONFIG", "/nonexistent/kubeconfig"}};
   auto r = run_cli({"run", "--mode", "off"}, env);
-  // Mode off passes option checks and fails only on the missing kubeconfig.
+  // The flag's valid value wins over the variable's invalid one: the options pass, and only
+  // the missing kubeconfig fails.
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("/nonexistent/kubeconfig"));
 }
