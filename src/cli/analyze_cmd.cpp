@@ -296,6 +296,45 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
 
 } // namespace
 
+Result<WouldBlock> analyze_would_block(kube::KubeApi& api,
+                                       const std::vector<nlohmann::json>& desired, Context& ctx,
+                                       report::JUnitReport& junit) {
+  auto phase = ctx.reporter().phase("Analysing what the policies would block");
+  auto objects = analyze::list_live(api);
+  if (!objects) return fail(objects.error());
+  auto cluster = analyze::cluster_from(*objects);
+  if (!cluster) return fail(cluster.error());
+  auto in_force = analyze::policies_from(objects->policies);
+  if (!in_force) return fail(in_force.error());
+  auto planned = analyze::policies_from(desired);
+  if (!planned) return fail(planned.error());
+  const auto after = analyze::overlay(*in_force, *planned);
+  const auto results = analyze::analyze_ports(*cluster, after.policies, &in_force->policies,
+                                              std::nullopt, analyze::EngineOptions{});
+  WouldBlock out;
+  out.ports = results.size();
+  out.pods = cluster->pods().size();
+  for (const auto& r : results) {
+    for (size_t from = 0; from < r.planned.size(); ++from) {
+      for (size_t to = 0; to < r.planned.size(); ++to)
+        out.newly_denied += r.base->allowed(from, to) && !r.planned.allowed(from, to) ? 1 : 0;
+    }
+  }
+  analyze::add_junit_cases(junit, *cluster, results, after.warnings);
+  if (auto w = ctx.output().write("connectivity.txt",
+                                  analyze::to_text(*cluster, results, after.policies.size()));
+      !w) {
+    return fail(w.error());
+  }
+  auto written = write_streamed(ctx.output().path() / "connectivity.json", [&](std::ostream& o) {
+    write_json_results(o, *cluster, results, {.connectivity = false, .diff = true}, false);
+  });
+  if (!written) return fail(written.error());
+  phase.done(fmt::format("{} pod pair(s) newly denied over {} port(s), {} pods", out.newly_denied,
+                         out.ports, out.pods));
+  return out;
+}
+
 Command analyze_command() {
   return Command{
       .name = "analyze",

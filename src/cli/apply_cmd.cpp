@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/analyze_cmd.hpp"
 #include "detect/detect.hpp"
 
 namespace netpol::cli {
@@ -96,8 +97,7 @@ std::optional<std::string> refusal(PolicyMode mode, const detect::Detection* det
   }
   if (mode == PolicyMode::audit && !p.audit_mode) {
     return fmt::format("mode audit, but the provider ({}) enforces: applying would block "
-                       "traffic, so nothing was applied (`netpol analyze --live --diff` shows "
-                       "what the policies would block)",
+                       "traffic, so nothing was applied",
                        detect::to_string(p.name));
   }
   return std::nullopt;
@@ -223,12 +223,24 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
   bool check_failed = false;
   if (auto why = refusal(mode, detection, require_enforcement, check_failed)) {
     outcome.decision = *why;
+    if (mode == PolicyMode::audit && !check_failed) {
+      // SPEC §4: where audit mode cannot apply, say what the policies would block.
+      auto blocked = analyze_would_block(api, step->state.desired, ctx, junit);
+      if (blocked) {
+        outcome.decision += fmt::format("; they would newly deny {} pod pair(s) "
+                                        "(connectivity.txt)",
+                                        blocked->newly_denied);
+      } else {
+        ctx.reporter().warn("cannot tell what the policies would block: " +
+                            blocked.error().message);
+      }
+    }
     junit.add({k_classname, "policies applied",
-               check_failed ? CaseStatus::failed : CaseStatus::skipped, *why, "", 0});
+               check_failed ? CaseStatus::failed : CaseStatus::skipped, outcome.decision, "", 0});
     if (check_failed) {
       return fail(ErrorCode::check_failed, *why + " (NETWORK_POLICY_REQUIRE_ENFORCEMENT)");
     }
-    ctx.reporter().warn(*why);
+    ctx.reporter().warn(outcome.decision);
     return outcome;
   }
   outcome.allowed = true;

@@ -173,12 +173,25 @@ TEST(Apply, ModeDecisionsAgainstProviderStates) {
   EXPECT_THAT(off.err, HasSubstr("mode off: nothing applied"));
   EXPECT_TRUE(f.versions(*api).empty());
 
-  // Enforcing provider, mode audit: nothing applied (it would block).
+  // Enforcing provider, mode audit: nothing applied (it would block), and the analysis says
+  // what it would block: the client can no longer reach web on any port but 80.
+  for (const char* name : {"web", "client"}) {
+    json pod = {{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata", {{"name", name}, {"namespace", f.ns}, {"labels", {{"app", name}}}}},
+                {"spec", {{"containers", {{{"name", "main"}, {"image", "registry.invalid/a"}}}}}}};
+    ASSERT_TRUE(api->create(pod).has_value());
+  }
   f.set_provider(true, false);
   auto audit_enforcing = f.run("apply", {"--mode", "audit"});
   EXPECT_EQ(audit_enforcing.exit_code, 0) << audit_enforcing.err;
   EXPECT_THAT(audit_enforcing.err, HasSubstr("mode audit, but the provider (cilium) enforces"));
+  EXPECT_THAT(audit_enforcing.err, ::testing::ContainsRegex("would newly deny [1-9][0-9]* pod"));
   EXPECT_TRUE(f.versions(*api).empty());
+  const auto connectivity = read_file(f.dir / "out" / "connectivity.txt");
+  EXPECT_THAT(connectivity, HasSubstr(f.ns + "/client"));
+  EXPECT_THAT(read_file(f.dir / "out" / "junit-apply.xml"),
+              HasSubstr("pod pairs would be newly denied"));
 
   // No enforcement at all: skipped with a warning, or exit 4 when enforcement is required.
   f.set_provider(false, false);
