@@ -5,6 +5,8 @@
 #include <regex>
 #include <sstream>
 
+#include <fmt/format.h>
+#include <simdjson.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
@@ -209,6 +211,18 @@ std::string YamlDocument::where(const std::string& pointer) const {
 
 Result<std::vector<YamlDocument>>
 parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode error_code) {
+  // YAML is Unicode text, and Kubernetes stores UTF-8: refuse other bytes here, with their
+  // line, rather than carry them into objects that cannot be serialised.
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    int line = 1;
+    for (size_t start = 0; start < text.size(); ++line) {
+      const size_t end = std::min(text.find('\n', start), text.size());
+      if (!simdjson::validate_utf8(text.data() + start, end - start)) break;
+      start = end + 1;
+    }
+    return fail(error_code,
+                fmt::format("{}:{}: not valid UTF-8 text (save the file as UTF-8)", source, line));
+  }
   std::vector<YamlDocument> docs;
   try {
     const std::string input(text);

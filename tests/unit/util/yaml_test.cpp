@@ -34,6 +34,16 @@ TEST(Yaml, SyntaxErrorNamesFileLineColumn) {
   EXPECT_THAT(docs.error().message, HasSubstr("invalid YAML"));
 }
 
+// Bytes that are not UTF-8 would reach objects that cannot be serialised (found by the
+// policy loader fuzzer); they are an input error naming the line.
+TEST(Yaml, InvalidUtf8NamesTheLine) {
+  auto docs = parse_yaml_documents("a: b\nc: d\ne: caf\xe9\n", "latin1.yaml");
+  ASSERT_FALSE(docs.has_value());
+  EXPECT_EQ(docs.error().code, ErrorCode::invalid_policy);
+  EXPECT_EQ(docs.error().message, "latin1.yaml:3: not valid UTF-8 text (save the file as UTF-8)");
+  EXPECT_TRUE(parse_yaml_documents("e: caf\xc3\xa9\n", "utf8.yaml").has_value());
+}
+
 TEST(Yaml, MissingFile) {
   auto docs = load_yaml_file("/nonexistent/x.yaml", ErrorCode::config);
   ASSERT_FALSE(docs.has_value());
