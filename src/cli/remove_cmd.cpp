@@ -4,84 +4,179 @@
 
 #include <fmt/format.h>
 
+#include "cilium/defaults.hpp"
+#include "cilium/helm.hpp"
 #include "cli/policy_options.hpp"
 
 namespace netpol::cli {
 namespace {
 
+using report::CaseStatus;
+
+constexpr const char* k_classname = "netpol.remove";
+
 void describe_remove(po::options_description& options, po::positional_options_description&) {
-  options.add_options()("dry-run", po::bool_switch(), "server-side dry run: nothing is deleted");
+  // clang-format off
+  options.add_options()
+    ("dry-run", po::bool_switch(), "server-side dry run: nothing is deleted (helm: nothing is run)")
+    ("cilium", po::bool_switch(),
+     "also uninstall the Cilium Helm release: every pod loses its network provider until "
+     "another is installed")
+    ("cilium-namespace", po::value<std::string>()->value_name("NS"),
+     "namespace of the Cilium release (default kube-system) [CILIUM_NAMESPACE]")
+    ("helm", po::value<std::string>()->value_name("PATH"),
+     "helm binary (default: helm on PATH) [NETPOL_HELM]");
+  // clang-format on
 }
 
-Result<int> run_remove(const po::variables_map& args, Context& ctx) {
-  auto render = render_options(ctx);
-  if (!render) return fail(render.error());
-  auto api_result = ctx.kube();
-  if (!api_result) return fail(api_result.error());
-  kube::KubeApi& api = **api_result;
-  const bool dry_run = args["dry-run"].as<bool>();
+struct Target {
+  kube::ResourceInfo info;
+  std::string namespace_name; // "" for a cluster-wide kind
+  std::string name;
+};
 
-  report::JUnitReport junit("remove");
-  auto finish = [&](Result<int> r) {
-    (void)ctx.output().write("junit-remove.xml", junit.to_xml());
-    return r;
-  };
+// Deletes every object labelled for this project and environment. Permissions are checked
+// before the first delete; a Cilium kind the token may not list is a warning.
+Result<int> remove_policies(const policy::RenderOptions& render, kube::KubeApi& api, bool dry_run,
+                            Context& ctx, report::JUnitReport& junit) {
   kube::ListOptions list;
-  list.label_selector = policy::managed_selector(*render);
-  struct Target {
-    kube::ResourceInfo info;
-    nlohmann::json object;
-  };
+  list.label_selector = policy::managed_selector(render);
   std::vector<Target> targets;
   for (const auto& [api_version, kind] :
        {std::pair{"networking.k8s.io/v1", "NetworkPolicy"},
         std::pair{"cilium.io/v2", "CiliumNetworkPolicy"},
         std::pair{"cilium.io/v2", "CiliumClusterwideNetworkPolicy"}}) {
     auto info = api.resolve(api_version, kind);
-    if (!info) return finish(fail(info.error()));
+    if (!info) return fail(info.error());
     if (!*info) continue;
-    auto items = api.list(**info, (*info)->namespaced ? render->namespace_name : "", list);
-    if (!items) return finish(fail(items.error()));
-    for (auto& item : *items)
-      targets.push_back({**info, std::move(item)});
+    const std::string ns = (*info)->namespaced ? render.namespace_name : "";
+    auto items = api.list(**info, ns, list);
+    if (!items && kube::is_forbidden(items.error()) && (*info)->group == "cilium.io") {
+      ctx.reporter().warn(fmt::format("not allowed to list {}.{}: those are not removed",
+                                      (*info)->resource, (*info)->group));
+      continue;
+    }
+    if (!items) return fail(items.error());
+    for (const auto& item : *items)
+      targets.push_back({**info, ns, item["metadata"].value("name", "")});
   }
   std::vector<std::string> missing;
   std::set<std::pair<std::string, std::string>> asked;
   for (const auto& t : targets) {
-    const std::string ns = t.info.namespaced ? render->namespace_name : "";
-    if (!asked.insert({t.info.resource, ns}).second) continue;
-    auto allowed = api.can_i({"delete", t.info.group, t.info.resource, ns, ""});
-    if (!allowed) return finish(fail(allowed.error()));
-    if (!*allowed) missing.push_back(fmt::format("delete {}", t.info.resource));
+    if (!asked.insert({t.info.resource, t.namespace_name}).second) continue;
+    auto allowed = api.can_i({"delete", t.info.group, t.info.resource, t.namespace_name, ""});
+    if (!allowed) return fail(allowed.error());
+    if (!*allowed) {
+      missing.push_back(fmt::format(
+          "delete {}{}{}", t.info.resource, t.info.group.empty() ? "" : "." + t.info.group,
+          t.namespace_name.empty() ? " (cluster-wide)" : " in namespace " + t.namespace_name));
+    }
   }
   if (!missing.empty()) {
     Error e(ErrorCode::api, fmt::format("remove: missing permissions, nothing was deleted: {}",
                                         fmt::join(missing, ", ")));
     e.http_status = 403;
     e.reason = "Forbidden";
-    return finish(fail(std::move(e)));
+    return tl::unexpected(std::move(e));
   }
   std::optional<Error> first_error;
+  int removed = 0;
   for (const auto& t : targets) {
-    const std::string name = t.object["metadata"].value("name", "");
-    const std::string ns = t.info.namespaced ? render->namespace_name : "";
-    report::TestCase c{"netpol.remove",
-                       fmt::format("delete {}/{}{}", t.info.kind, ns.empty() ? "" : ns + "/", name),
-                       report::CaseStatus::passed,
-                       "",
-                       "",
-                       0};
-    auto removed = api.remove(t.info, ns, name, kube::DeleteOptions{"Background", dry_run});
-    if (!removed && !kube::is_not_found(removed.error())) {
-      c.status = report::CaseStatus::failed;
-      c.message = removed.error().message;
-      if (!first_error) first_error = removed.error();
+    const std::string object = fmt::format(
+        "{}/{}{}", t.info.kind, t.namespace_name.empty() ? "" : t.namespace_name + "/", t.name);
+    report::TestCase c{k_classname, "delete " + object, CaseStatus::passed, "", "", 0};
+    auto deleted =
+        api.remove(t.info, t.namespace_name, t.name, kube::DeleteOptions{"Background", dry_run});
+    if (!deleted && !kube::is_not_found(deleted.error())) {
+      c.status = CaseStatus::failed;
+      c.message = deleted.error().message;
+      if (!first_error) first_error = deleted.error();
+    } else {
+      ++removed;
+      ctx.out() << fmt::format("deleted {}{}\n", object, dry_run ? " (dry run)" : "");
     }
-    if (c.status == report::CaseStatus::passed)
-      ctx.out() << fmt::format("deleted {}{}\n", c.name.substr(7), dry_run ? " (dry run)" : "");
-    junit.add(c);
+    junit.add(std::move(c));
   }
-  if (first_error) return finish(fail(*first_error));
+  if (first_error) return fail(std::move(*first_error));
+  if (targets.empty()) {
+    ctx.out() << fmt::format("no policies applied by netpol for project {} environment {} in "
+                             "namespace {}\n",
+                             render.project_id, render.environment, render.namespace_name);
+  }
+  return removed;
+}
+
+// `helm uninstall` of the Cilium release.
+Result<void> uninstall_cilium(const po::variables_map& args, bool dry_run, Context& ctx,
+                              report::JUnitReport& junit) {
+  cilium::HelmOptions helm;
+  helm.kubeconfig_paths = ctx.global().kubeconfig_paths;
+  helm.kube_context = ctx.global().context;
+  if (args.count("cilium-namespace"))
+    helm.namespace_name = args["cilium-namespace"].as<std::string>();
+  const std::string release = helm.namespace_name + "/" + helm.release;
+  report::TestCase c{
+      k_classname, "uninstall Cilium release " + release, CaseStatus::passed, "", "", 0};
+  if (dry_run) {
+    c.status = CaseStatus::skipped;
+    c.message = "dry run: helm was not run";
+    junit.add(std::move(c));
+    ctx.out() << "would uninstall the Cilium release " << release << " (dry run)\n";
+    return {};
+  }
+  auto found = cilium::find_helm(args.count("helm") ? std::optional(args["helm"].as<std::string>())
+                                                    : std::nullopt,
+                                 ctx.getenv("PATH").value_or(""));
+  if (!found) return fail(found.error());
+  helm.helm = *found;
+  auto phase = ctx.reporter().phase("Uninstalling the Cilium release " + release);
+  auto removed = cilium::uninstall(helm);
+  if (!removed) {
+    phase.failed(removed.error().message);
+    c.status = CaseStatus::failed;
+    c.message = removed.error().message;
+    junit.add(std::move(c));
+    return fail(removed.error());
+  }
+  if (!*removed) {
+    phase.skipped("no such release");
+    c.status = CaseStatus::skipped;
+    c.message = "no release " + release + " (another namespace? --cilium-namespace)";
+    ctx.out() << "no Cilium release " << release << " to uninstall\n";
+  } else {
+    phase.done();
+    ctx.out() << "uninstalled the Cilium release " << release << "\n";
+  }
+  junit.add(std::move(c));
+  return {};
+}
+
+Result<int> run_remove(const po::variables_map& args, Context& ctx) {
+  const bool dry_run = args["dry-run"].as<bool>();
+  const bool cilium = args["cilium"].as<bool>();
+  // With --cilium alone (an operator's job), the project identity may be absent: then only
+  // Cilium is removed.
+  const bool has_identity = !ctx.getenv("CI_PROJECT_ID").value_or("").empty() ||
+                            !ctx.getenv("CI_ENVIRONMENT_SLUG").value_or("").empty();
+  report::JUnitReport junit("remove");
+  auto finish = [&](Result<int> r) -> Result<int> {
+    auto written = ctx.output().write("junit-remove.xml", junit.to_xml());
+    if (r && !written) return fail(written.error());
+    return r;
+  };
+  if (!cilium || has_identity) {
+    auto render = render_options(ctx);
+    if (!render) return finish(fail(render.error()));
+    auto api = ctx.kube();
+    if (!api) return finish(fail(api.error()));
+    auto removed = remove_policies(*render, **api, dry_run, ctx, junit);
+    if (!removed) return finish(fail(removed.error()));
+  }
+  if (cilium) {
+    ctx.reporter().warn("removing Cilium: pods it manages keep running but lose policy "
+                        "enforcement and, where Cilium is the CNI, networking for new pods");
+    if (auto ok = uninstall_cilium(args, dry_run, ctx, junit); !ok) return finish(fail(ok.error()));
+  }
   return finish(0);
 }
 
@@ -91,13 +186,18 @@ Command remove_command() {
   return Command{
       .name = "remove",
       .summary = "delete the policies netpol manages for this project and environment",
-      .usage = "remove [--dry-run]",
+      .usage = "remove [--dry-run] [--cilium [--cilium-namespace NS]]",
       .help = "Deletes every NetworkPolicy and Cilium policy labelled as applied by netpol for\n"
-              "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG in the namespace. Objects without these\n"
-              "labels are never touched. Writes junit-remove.xml.\n",
+              "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG in the namespace: the kill switch. Objects\n"
+              "without these labels are never touched. The delete permission is checked before\n"
+              "the first delete. With --cilium, also uninstalls the Cilium Helm release (without\n"
+              "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG, only that). Writes junit-remove.xml.\n\n"
+              "Examples:\n"
+              "  CI_PROJECT_ID=42 CI_ENVIRONMENT_SLUG=review netpol -n shop remove\n"
+              "  netpol remove --cilium --dry-run",
       .needs_cluster = true,
       .describe = describe_remove,
-      .env = {},
+      .env = {{"cilium-namespace", "CILIUM_NAMESPACE"}, {"helm", "NETPOL_HELM"}},
       .run = run_remove,
   };
 }

@@ -232,6 +232,49 @@ TEST_F(CiliumInstall, DryRunChangesNothing) {
   EXPECT_THAT(read_file(m_out / "junit-install-cilium.xml"), HasSubstr("dry run"));
 }
 
+// `netpol remove --cilium` is the way back: helm uninstalls the release netpol installed.
+TEST_F(CiliumInstall, RemoveCiliumUninstallsTheRelease) {
+  start_controllers(std::chrono::milliseconds(0));
+  auto installed = install();
+  ASSERT_EQ(installed.exit_code, 0) << installed.err;
+  ASSERT_TRUE(config_map());
+  auto remove = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {test::netpol_binary().string(),
+                                     "--kubeconfig",
+                                     m_kubeconfig,
+                                     "--output-dir",
+                                     m_out.string(),
+                                     "remove",
+                                     "--cilium",
+                                     "--cilium-namespace",
+                                     m_ns};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ProcessOptions options;
+    options.env = {{"NETPOL_HELM", m_helm}, {"NO_COLOR", "1"}};
+    auto r = run_process(argv, options);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : ProcessResult{};
+  };
+  auto dry = remove({"--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("would uninstall the Cilium release " + m_ns + "/cilium"));
+  EXPECT_TRUE(config_map());
+
+  auto r = remove({});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("uninstalled the Cilium release " + m_ns + "/cilium"));
+  EXPECT_THAT(r.err, HasSubstr("removing Cilium"));
+  EXPECT_FALSE(config_map());
+  auto status =
+      run_process({m_helm, "status", "cilium", "--namespace", m_ns, "--kubeconfig", m_kubeconfig});
+  ASSERT_TRUE(status);
+  EXPECT_THAT(status->err, HasSubstr("release: not found"));
+
+  auto again = remove({});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("no Cilium release " + m_ns + "/cilium to uninstall"));
+}
+
 TEST_F(CiliumInstall, DryRunJsonShowsTheValuesFileMergedLast) {
   fs::create_directories(m_out);
   const auto values = m_out / "extra-values.yaml";
