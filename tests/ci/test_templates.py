@@ -723,6 +723,47 @@ class GitlabCiLocalTest(unittest.TestCase):
                 for line in (report / "netpol.env").read_text().splitlines()}
         self.assertEqual(keys, DOTENV_KEYS)
 
+    @unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
+    def test_one_job_per_cluster_with_parallel_matrix(self):
+        """docs/getting-started.md: several clusters, one job each, by KUBE_CONTEXT."""
+        cluster_dir = os.environ.get("NETPOL_TEST_CLUSTER_DIR")
+        if not cluster_dir:
+            self.skipTest("needs the test cluster (NETPOL_TEST_CLUSTER_DIR)")
+        # One kubeconfig with two contexts, as GitLab's agent writes one per agent; each
+        # context has its own namespace, so each job reads another environment.
+        config = yaml.safe_load((Path(cluster_dir) / "kubeconfig").read_text())
+        base = config["contexts"][0]["context"]
+        config["contexts"] = [
+            {"name": f"agents:{name}", "context": {**base, "namespace": f"matrix-{name}"}}
+            for name in ("eu", "us")]
+        config.pop("current-context", None)
+        kubeconfig = self.dir / "agents.kubeconfig"
+        kubeconfig.write_text(yaml.safe_dump(config))
+        kubeconfig.chmod(0o600)
+        self.write_pipeline({
+            "stages": ["deploy", "verify"],
+            "include": [{"component":
+                         "$CI_SERVER_FQDN/netpol/netpol/network-policy@$CI_COMMIT_SHA",
+                         "inputs": {"stage": "verify"}}],
+            "network-policy": {"parallel": {"matrix": [{"KUBE_CONTEXT": ["agents:eu",
+                                                                        "agents:us"]}]},
+                               "variables": {"NETPOL_LOG_LEVEL": "debug",
+                                             "NETWORK_POLICY_DROP_LOG": "false"}},
+        })
+        jobs = self.listed({"KUBECONFIG": str(kubeconfig)})
+        matrix = sorted(name for name in jobs if name.startswith("network-policy"))
+        self.assertEqual(matrix, ["network-policy: [agents:eu]", "network-policy: [agents:us]"])
+        env = {"PATH": f"{Path(NETPOL).parent}:{os.environ['PATH']}"}
+        for name in matrix:
+            with self.subTest(job=name):
+                out = self.gcl("--force-shell-executor", "--variable",
+                               f"KUBECONFIG={kubeconfig}", name, env=env, check=False)
+                log = out.stdout + out.stderr
+                self.assertEqual(out.returncode, 0, log)
+                context = name[name.index("[") + 1:-1]
+                self.assertIn(f"(context '{context}' at", log)
+                self.assertTrue((self.dir / "netpol-report" / "junit-run.xml").is_file())
+
 
 @unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
 class FlagsDocumentedTest(unittest.TestCase):
