@@ -7,10 +7,29 @@
 #include <openssl/crypto.h>
 #include <spdlog/version.h>
 
+#include "cilium/defaults.hpp"
+#include "cilium/helm.hpp"
 #include "netpol/build_info.hpp"
 
 namespace netpol::cli {
 namespace {
+
+// The Cilium chart `install-cilium` uses by default: the one bundled in the image, or
+// NETPOL_CILIUM_CHART.
+nlohmann::ordered_json bundled_chart(Context& ctx) {
+  std::string ref = cilium::defaults::k_bundled_chart;
+  if (auto configured = ctx.getenv("NETPOL_CILIUM_CHART"); configured && !configured->empty())
+    ref = *configured;
+  nlohmann::ordered_json chart;
+  chart["path"] = ref;
+  auto resolved = cilium::resolve_chart(ref, std::nullopt);
+  if (resolved && resolved->kind == cilium::ChartKind::local && resolved->chart_version) {
+    chart["version"] = *resolved->chart_version;
+  } else {
+    chart["version"] = nullptr; // not there: install-cilium then needs --chart
+  }
+  return chart;
+}
 
 nlohmann::ordered_json version_info() {
   const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
@@ -36,6 +55,7 @@ nlohmann::ordered_json version_info() {
 
 Result<int> run_version(const po::variables_map&, Context& ctx) {
   auto info = version_info();
+  info["cilium_chart"] = bundled_chart(ctx);
   if (ctx.global().format == OutputFormat::json) {
     ctx.out() << info.dump(2) << "\n";
     return 0;
@@ -46,6 +66,14 @@ Result<int> run_version(const po::variables_map&, Context& ctx) {
     ctx.out() << fmt::format("  {:<14} {}\n", name,
                              value.is_string() ? value.get<std::string>() : value.dump());
   }
+  const auto& chart = info["cilium_chart"];
+  ctx.out() << fmt::format("cilium chart {}\n",
+                           chart["version"].is_string()
+                               ? fmt::format("{} ({})", chart["version"].get<std::string>(),
+                                             chart["path"].get<std::string>())
+                               : fmt::format("not bundled ({} is missing; install-cilium "
+                                             "needs --chart)",
+                                             chart["path"].get<std::string>()));
   return 0;
 }
 
@@ -56,8 +84,9 @@ Command version_command() {
       .name = "version",
       .summary = "print version, git revision and linked library versions",
       .usage = "version [--format json]",
-      .help = "Prints what this binary is: its version, the git revision it was built from, and\n"
-              "the versions of the libraries it links. Needs no cluster.",
+      .help = "Prints what this binary is: its version, the git revision it was built from, the\n"
+              "versions of the libraries it links, and the Cilium chart install-cilium uses by\n"
+              "default (bundled in the image, or NETPOL_CILIUM_CHART). Needs no cluster.",
       .needs_cluster = false,
       .describe = nullptr,
       .env = {},

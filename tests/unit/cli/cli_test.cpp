@@ -1,6 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "support/paths.hpp"
 #include "support/run_cli.hpp"
 
 namespace netpol::test {
@@ -45,6 +48,20 @@ TEST(Cli, VersionPrintsVersionRevisionAndLibraries) {
   EXPECT_THAT(r.out, HasSubstr("git "));
   EXPECT_THAT(r.out, HasSubstr("libcurl"));
   EXPECT_THAT(r.out, HasSubstr("yaml-cpp"));
+}
+
+TEST(Cli, VersionNamesTheCiliumChartInstallCiliumUses) {
+  const auto chart = (source_dir() / "charts/cilium-test").string();
+  MapEnvironment env({{"NETPOL_CILIUM_CHART", chart}});
+  auto r = run_cli({"version"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("cilium chart 1.19.5-test (" + chart + ")"));
+  MapEnvironment missing({{"NETPOL_CILIUM_CHART", "/nonexistent/chart"}});
+  auto none = run_cli({"--format", "json", "version"}, missing);
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  auto info = nlohmann::json::parse(none.out);
+  EXPECT_EQ(info["cilium_chart"]["path"], "/nonexistent/chart");
+  EXPECT_TRUE(info["cilium_chart"]["version"].is_null());
 }
 
 TEST(Cli, VersionFlagIsTheVersionSubcommand) {
