@@ -81,19 +81,29 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
   return o;
 }
 
-// Writes every view of the drop log; the first failure is returned after trying all.
+// Writes every view of the drop log, each streamed to its file row by row (the rows are
+// the only copy of the data in memory); the first failure is returned after trying all.
 Result<void> write_views(const DropSummary& summary, Context& ctx) {
-  const auto& out = ctx.output();
+  const auto& dir = ctx.output().path();
   Result<void> first = {};
-  auto keep = [&](const Result<std::filesystem::path>& r) {
+  auto keep = [&](const Result<void>& r) {
     if (!r && first) first = fail(r.error());
   };
-  keep(out.write("drop-summary.json", droplog::summary_to_json(summary).dump(2) + "\n"));
-  keep(out.write("drop-log.txt", droplog::render_text(summary)));
-  keep(out.write("drop-log.html", droplog::render_html(summary)));
-  keep(out.write("junit-drops.xml", droplog::render_junit(summary).to_xml()));
-  keep(out.write("suggested-policy.yaml", droplog::suggestion_to_yaml(droplog::suggest_policies(
-                                              summary.rows, summary.namespaces))));
+  auto stream = [&](const char* name, auto&& produce) {
+    auto file = droplog::FileWriter::open(dir / name);
+    if (!file) return keep(fail(file.error()));
+    produce(file->sink());
+    keep(file->commit());
+  };
+  stream("drop-summary.json",
+         [&](const droplog::TextSink& out) { droplog::write_summary_json(summary, out); });
+  stream("drop-log.txt", [&](const droplog::TextSink& out) { droplog::write_text(summary, out); });
+  stream("drop-log.html", [&](const droplog::TextSink& out) { droplog::write_html(summary, out); });
+  stream("junit-drops.xml",
+         [&](const droplog::TextSink& out) { out(droplog::render_junit(summary).to_xml()); });
+  stream("suggested-policy.yaml", [&](const droplog::TextSink& out) {
+    out(droplog::suggestion_to_yaml(droplog::suggest_policies(summary.rows, summary.namespaces)));
+  });
   return first;
 }
 
@@ -132,7 +142,7 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
   summary.until = droplog::format_rfc3339(now_ns() / k_second * k_second);
   summary.namespaces = opts->namespaces;
   summary.counts = collector.counts();
-  summary.rows = collector.rows();
+  summary.rows = collector.take_rows();
   auto written = write_views(summary, ctx);
 
   if (!read) {
@@ -150,10 +160,11 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
   phase.done(fmt::format("{} flows in {} rows from {} ({} lines)", summary.counts.flows_matched,
                          summary.rows.size(), read->description, summary.counts.lines_read));
 
+  const droplog::TextSink to_stdout = [&](std::string_view text) { ctx.out() << text; };
   if (print && ctx.global().format == OutputFormat::json) {
-    ctx.out() << droplog::summary_to_json(summary).dump(2) << "\n";
+    droplog::write_summary_json(summary, to_stdout);
   } else if (print) {
-    ctx.out() << droplog::render_text(summary);
+    droplog::write_text(summary, to_stdout);
   }
   DropsOutcome outcome;
   outcome.counts = summary.counts;

@@ -31,7 +31,7 @@ bool looks_like_summary(const std::string& path) {
   return false;
 }
 
-Result<std::vector<droplog::DropRow>> read_rows(const std::string& path, Context& ctx) {
+Result<droplog::DropRows> read_rows(const std::string& path, Context& ctx) {
   if (path != "-" && looks_like_summary(path)) {
     std::ifstream in(path);
     std::stringstream ss;
@@ -50,7 +50,7 @@ Result<std::vector<droplog::DropRow>> read_rows(const std::string& path, Context
     ctx.reporter().warn(fmt::format("{} malformed line(s) in {} were skipped",
                                     collector.counts().lines_malformed, read->description));
   }
-  return collector.rows();
+  return collector.take_rows();
 }
 
 Result<int> run_suggest(const po::variables_map& args, Context& ctx) {

@@ -63,16 +63,16 @@ void DropAggregator::add(const DropFlow& f) {
   row.policies = f.policies;
   row.count = 1;
   if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
-  m_index.emplace(m_key, m_rows.size());
-  m_keys.push_back(m_key);
+  const auto inserted = m_index.emplace(m_key, m_rows.size()).first;
+  m_keys.push_back(&inserted->first);
   m_rows.push_back(std::move(row));
 }
 
 void DropAggregator::add_row(const std::string& key, const DropRow& row) {
   auto it = m_index.find(key);
   if (it == m_index.end()) {
-    m_index.emplace(key, m_rows.size());
-    m_keys.push_back(key);
+    const auto inserted = m_index.emplace(key, m_rows.size()).first;
+    m_keys.push_back(&inserted->first);
     m_rows.push_back(row);
     return;
   }
@@ -83,11 +83,11 @@ void DropAggregator::add_row(const std::string& key, const DropRow& row) {
 
 void DropAggregator::merge(const DropAggregator& other) {
   for (size_t i = 0; i < other.m_rows.size(); ++i) {
-    add_row(other.m_keys[i], other.m_rows[i]);
+    add_row(*other.m_keys[i], other.m_rows[i]);
   }
 }
 
-std::vector<DropRow> DropAggregator::rows() const {
+std::vector<size_t> DropAggregator::sorted_order() const {
   std::vector<size_t> order(m_rows.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -95,12 +95,43 @@ std::vector<DropRow> DropAggregator::rows() const {
     const DropRow& y = m_rows[b];
     if (x.count != y.count) return x.count > y.count;
     if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
-    return m_keys[a] < m_keys[b];
+    return *m_keys[a] < *m_keys[b];
   });
-  std::vector<DropRow> out;
-  out.reserve(order.size());
-  for (size_t i : order)
+  return order;
+}
+
+DropRows DropAggregator::rows() const {
+  DropRows out;
+  for (size_t i : sorted_order())
     out.push_back(m_rows[i]);
+  return out;
+}
+
+DropRows DropAggregator::take_rows() {
+  const std::vector<size_t> order = sorted_order();
+  m_index.clear();
+  m_keys.clear();
+  m_keys.shrink_to_fit();
+  // Puts the rows in order in place (following the permutation's cycles), so no second
+  // vector of rows exists even for a moment: row i becomes the old row order[i].
+  std::vector<bool> placed(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (placed[i]) continue;
+    DropRow first = std::move(m_rows[i]);
+    size_t at = i;
+    while (true) {
+      placed[at] = true;
+      const size_t from = order[at];
+      if (from == i) {
+        m_rows[at] = std::move(first);
+        break;
+      }
+      m_rows[at] = std::move(m_rows[from]);
+      at = from;
+    }
+  }
+  DropRows out = std::move(m_rows);
+  m_rows.clear();
   return out;
 }
 

@@ -44,7 +44,9 @@ public:
 
   const DropCounts& counts() const { return m_counts; }
   const DropAggregator& aggregator() const { return m_rows; }
-  std::vector<DropRow> rows() const { return m_rows.rows(); }
+  DropRows rows() const { return m_rows.rows(); }
+  // rows() without a copy; the collector has no rows afterwards.
+  DropRows take_rows() { return m_rows.take_rows(); }
   const DropFilter& filter() const { return m_filter; }
   // Earliest and latest time among kept flows (0 when none had a time).
   int64_t earliest_ns() const { return m_earliest_ns; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -75,11 +76,13 @@ std::string policy_name(const Target& t) {
 
 } // namespace
 
-Suggestion suggest_policies(const std::vector<DropRow>& rows,
-                            const std::vector<std::string>& namespaces) {
+Suggestion suggest_policies(const DropRows& rows, const std::vector<std::string>& namespaces) {
   Suggestion out;
   std::map<Target, TargetRules> targets;
   std::set<std::string> notes;
+  // An endpoint's key -> its peer JSON, or "" and why it has none.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> peer_cache;
+  std::string peer_key;
   for (const auto& r : rows) {
     const bool dst_pod = r.destination.is_pod() || !r.destination.labels.empty();
     const bool src_pod = r.source.is_pod() || !r.source.labels.empty();
@@ -95,31 +98,50 @@ Suggestion suggest_policies(const std::vector<DropRow>& rows,
                                          subject.namespace_name) == namespaces.end()) {
       continue;
     }
-    const std::string flow = flow_name(r);
+    // Only notes name the flow; most rows become rules.
+    const auto flow = [&r] { return flow_name(r); };
     if (subject.namespace_name.empty() || !(ingress ? dst_pod : src_pod)) {
-      notes.insert(flow + ": the " + (ingress ? "destination" : "source") +
+      notes.insert(flow() + ": the " + (ingress ? "destination" : "source") +
                    " is not a pod, so no NetworkPolicy selects it");
       continue;
     }
     if (subject.labels.empty()) {
-      notes.insert(flow + ": the flow carries no labels for pod " + endpoint_name(subject) +
+      notes.insert(flow() + ": the flow carries no labels for pod " + endpoint_name(subject) +
                    " (a field mask may have removed them)");
       continue;
     }
     if (r.protocol != "TCP" && r.protocol != "UDP" && r.protocol != "SCTP") {
-      notes.insert(flow + ": NetworkPolicy cannot allow " +
+      notes.insert(flow() + ": NetworkPolicy cannot allow " +
                    (r.protocol.empty() ? std::string("an unknown protocol") : r.protocol) +
                    " without allowing every port");
       continue;
     }
     if (r.port == 0) {
-      notes.insert(flow + ": the flow has no destination port");
+      notes.insert(flow() + ": the flow has no destination port");
       continue;
     }
-    std::string why;
-    const std::string peer = peer_of(other, why);
+    // Rows share few endpoints: each peer's JSON is built once.
+    peer_key.clear();
+    peer_key += other.is_pod() ? 'p' : '-';
+    for (const std::string* part : {&other.namespace_name, &other.workload, &other.ip}) {
+      peer_key += *part;
+      peer_key += '\x1f';
+    }
+    for (const auto& [k, v] : other.labels) {
+      peer_key += k;
+      peer_key += '=';
+      peer_key += v;
+      peer_key += '\x1e';
+    }
+    auto cached = peer_cache.find(peer_key);
+    if (cached == peer_cache.end()) {
+      std::string why;
+      std::string peer = peer_of(other, why);
+      cached = peer_cache.emplace(peer_key, std::make_pair(std::move(peer), std::move(why))).first;
+    }
+    const auto& [peer, why] = cached->second;
     if (peer.empty()) {
-      notes.insert(flow + ": " + why);
+      notes.insert(flow() + ": " + why);
       continue;
     }
     auto& rules = targets[Target{subject.namespace_name, subject.workload, ingress}];
@@ -170,7 +192,7 @@ std::string suggestion_to_yaml(const Suggestion& s) {
     return out + "# No flow to allow.\n";
   }
   for (const auto& p : s.policies)
-    out += "---\n" + to_yaml(nlohmann::json::parse(p.dump()));
+    out += "---\n" + to_yaml(nlohmann::json(p));
   return out;
 }
 

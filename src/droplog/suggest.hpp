@@ -23,8 +23,7 @@ struct Suggestion {
 };
 
 // `namespaces`: only suggest policies for targets in these namespaces (empty = all).
-Suggestion suggest_policies(const std::vector<DropRow>& rows,
-                            const std::vector<std::string>& namespaces = {});
+Suggestion suggest_policies(const DropRows& rows, const std::vector<std::string>& namespaces = {});
 
 // suggested-policy.yaml: the policies as a multi-document YAML stream, led by a comment;
 // a file with only the comment when there is nothing to allow.

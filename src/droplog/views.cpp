@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -34,7 +37,7 @@ ordered_json endpoint_to_json(const FlowEndpoint& e) {
 }
 
 std::string port_text(const DropRow& r) {
-  if (r.port != 0) return fmt::format("{}/{}", r.port, r.protocol.empty() ? "?" : r.protocol);
+  if (r.port != 0) return std::to_string(r.port) + "/" + (r.protocol.empty() ? "?" : r.protocol);
   return r.protocol.empty() ? "-" : r.protocol;
 }
 
@@ -136,11 +139,35 @@ std::string with_port_brackets(std::string name) {
 } // namespace
 
 std::string flow_name(const DropRow& r) {
-  return fmt::format("{} → {}:{}", endpoint_name(r.source),
-                     with_port_brackets(endpoint_name(r.destination)), port_text(r));
+  // Appended piece by piece: every view names every row.
+  std::string out = endpoint_name(r.source);
+  out += " → ";
+  out += with_port_brackets(endpoint_name(r.destination));
+  out += ':';
+  out += port_text(r);
+  return out;
 }
 
-ordered_json summary_to_json(const DropSummary& s) {
+namespace {
+
+ordered_json row_to_json(const DropRow& r) {
+  ordered_json row;
+  row["verdict"] = r.verdict;
+  row["direction"] = r.direction;
+  row["source"] = endpoint_to_json(r.source);
+  row["destination"] = endpoint_to_json(r.destination);
+  row["port"] = r.port == 0 ? ordered_json(nullptr) : ordered_json(r.port);
+  row["protocol"] = string_or_null(r.protocol);
+  row["reason"] = string_or_null(r.reason);
+  row["policies"] = r.policies;
+  row["count"] = r.count;
+  row["first_seen"] = string_or_null(r.first_seen);
+  row["last_seen"] = string_or_null(r.last_seen);
+  return row;
+}
+
+// Everything but the rows; "rows" is an empty array.
+ordered_json summary_head(const DropSummary& s) {
   ordered_json j;
   j["since"] = string_or_null(s.since);
   j["until"] = string_or_null(s.until);
@@ -149,24 +176,171 @@ ordered_json summary_to_json(const DropSummary& s) {
   j["flows_matched"] = s.counts.flows_matched;
   j["lines_skipped"] = s.counts.lines_skipped;
   j["lines_malformed"] = s.counts.lines_malformed;
-  ordered_json rows = ordered_json::array();
-  for (const auto& r : s.rows) {
-    ordered_json row;
-    row["verdict"] = r.verdict;
-    row["direction"] = r.direction;
-    row["source"] = endpoint_to_json(r.source);
-    row["destination"] = endpoint_to_json(r.destination);
-    row["port"] = r.port == 0 ? ordered_json(nullptr) : ordered_json(r.port);
-    row["protocol"] = string_or_null(r.protocol);
-    row["reason"] = string_or_null(r.reason);
-    row["policies"] = r.policies;
-    row["count"] = r.count;
-    row["first_seen"] = string_or_null(r.first_seen);
-    row["last_seen"] = string_or_null(r.last_seen);
-    rows.push_back(std::move(row));
-  }
-  j["rows"] = std::move(rows);
+  j["rows"] = ordered_json::array();
   return j;
+}
+
+} // namespace
+
+ordered_json summary_to_json(const DropSummary& s) {
+  ordered_json j = summary_head(s);
+  for (const auto& r : s.rows)
+    j["rows"].push_back(row_to_json(r));
+  return j;
+}
+
+namespace {
+
+// A JSON string as nlohmann's dump() writes it (UTF-8 passed through, control characters
+// escaped), appended to `out`: the rows are written without building a JSON value each.
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  // Names and times rarely need escaping: copy runs of plain bytes at once.
+  const auto plain = [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  };
+  while (!s.empty()) {
+    size_t run = 0;
+    while (run < s.size() && plain(s[run]))
+      ++run;
+    out.append(s.data(), run);
+    if (run == s.size()) break;
+    const char ch = s[run];
+    s.remove_prefix(run + 1);
+    switch (ch) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(ch));
+    }
+  }
+  out += '"';
+}
+
+// `"key": ` at `indent` spaces, after the separator of the previous member.
+void append_key(std::string& out, int indent, std::string_view key, bool first) {
+  out += first ? "\n" : ",\n";
+  out.append(static_cast<size_t>(indent), ' ');
+  append_json_string(out, key);
+  out += ": ";
+}
+
+void append_string_or_null(std::string& out, const std::string& s) {
+  if (s.empty())
+    out += "null";
+  else
+    append_json_string(out, s);
+}
+
+void append_endpoint(std::string& out, int indent, const FlowEndpoint& e) {
+  out += '{';
+  append_key(out, indent + 2, "namespace", true);
+  append_string_or_null(out, e.namespace_name);
+  append_key(out, indent + 2, "workload", false);
+  append_json_string(out, e.workload);
+  append_key(out, indent + 2, "pod", false);
+  append_string_or_null(out, e.pod);
+  append_key(out, indent + 2, "labels", false);
+  if (e.labels.empty()) {
+    out += "{}";
+  } else {
+    // As an ordered_json object built label by label: a repeated key keeps its first place
+    // and its last value.
+    out += '{';
+    const auto& labels = e.labels;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      const auto same_key = [&](const auto& l) { return l.first == labels[i].first; };
+      if (std::any_of(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(i), same_key)) {
+        continue;
+      }
+      const auto last = std::find_if(labels.rbegin(), labels.rend(), same_key);
+      append_key(out, indent + 4, labels[i].first, out.back() == '{');
+      append_json_string(out, last->second);
+    }
+    out += '\n';
+    out.append(static_cast<size_t>(indent + 2), ' ');
+    out += '}';
+  }
+  append_key(out, indent + 2, "ip", false);
+  append_string_or_null(out, e.ip);
+  out += '\n';
+  out.append(static_cast<size_t>(indent), ' ');
+  out += '}';
+}
+
+// One row exactly as `row_to_json(r).dump(2)` nested at `indent` spaces would read.
+void append_row(std::string& out, int indent, const DropRow& r) {
+  const int inner = indent + 2;
+  out.append(static_cast<size_t>(indent), ' ');
+  out += '{';
+  append_key(out, inner, "verdict", true);
+  append_json_string(out, r.verdict);
+  append_key(out, inner, "direction", false);
+  append_json_string(out, r.direction);
+  append_key(out, inner, "source", false);
+  append_endpoint(out, inner, r.source);
+  append_key(out, inner, "destination", false);
+  append_endpoint(out, inner, r.destination);
+  append_key(out, inner, "port", false);
+  if (r.port == 0)
+    out += "null";
+  else
+    fmt::format_to(std::back_inserter(out), "{}", r.port);
+  append_key(out, inner, "protocol", false);
+  append_string_or_null(out, r.protocol);
+  append_key(out, inner, "reason", false);
+  append_string_or_null(out, r.reason);
+  append_key(out, inner, "policies", false);
+  if (r.policies.empty()) {
+    out += "[]";
+  } else {
+    out += '[';
+    for (size_t i = 0; i < r.policies.size(); ++i) {
+      out += i == 0 ? "\n" : ",\n";
+      out.append(static_cast<size_t>(inner + 2), ' ');
+      append_json_string(out, r.policies[i]);
+    }
+    out += '\n';
+    out.append(static_cast<size_t>(inner), ' ');
+    out += ']';
+  }
+  append_key(out, inner, "count", false);
+  fmt::format_to(std::back_inserter(out), "{}", r.count);
+  append_key(out, inner, "first_seen", false);
+  append_string_or_null(out, r.first_seen);
+  append_key(out, inner, "last_seen", false);
+  append_string_or_null(out, r.last_seen);
+  out += '\n';
+  out.append(static_cast<size_t>(indent), ' ');
+  out += '}';
+}
+
+} // namespace
+
+void write_summary_json(const DropSummary& s, const TextSink& out) {
+  const std::string head = summary_head(s).dump(2);
+  // dump(2) ends with `"rows": []\n}`; the rows go between the brackets.
+  constexpr std::string_view k_tail = "[]\n}";
+  if (s.rows.empty() || head.size() < k_tail.size() ||
+      std::string_view(head).substr(head.size() - k_tail.size()) != k_tail) {
+    out(head);
+    out("\n");
+    return;
+  }
+  out(std::string_view(head).substr(0, head.size() - k_tail.size()));
+  out("[\n");
+  std::string text;
+  for (size_t i = 0; i < s.rows.size(); ++i) {
+    text.clear();
+    append_row(text, 4, s.rows[i]);
+    text += i + 1 == s.rows.size() ? "\n" : ",\n";
+    out(text);
+  }
+  out("  ]\n}\n");
 }
 
 Result<DropSummary> summary_from_json(const nlohmann::json& j, const std::string& source) {
@@ -224,58 +398,83 @@ Result<DropSummary> summary_from_json(const nlohmann::json& j, const std::string
   return s;
 }
 
-std::string render_text(const DropSummary& s) {
-  std::string out = header_line(s) + "\n";
+namespace {
+
+constexpr size_t k_text_columns = 8;
+using TextCells = std::array<std::string, k_text_columns>;
+
+TextCells text_cells(const DropRow& r) {
+  return {r.verdict,
+          r.direction,
+          flow_name(r),
+          or_dash(r.reason),
+          policies_text(r),
+          std::to_string(r.count),
+          or_dash(r.first_seen),
+          or_dash(r.last_seen)};
+}
+
+} // namespace
+
+void write_text(const DropSummary& s, const TextSink& out) {
+  out(header_line(s));
+  out("\n");
   if (s.rows.empty()) {
-    return out + "No dropped or audited flows.\n";
+    out("No dropped or audited flows.\n");
+    return;
   }
-  const std::vector<std::string> head = {"VERDICT", "DIRECTION", "FLOW",       "REASON",
-                                         "POLICY",  "COUNT",     "FIRST SEEN", "LAST SEEN"};
-  std::vector<std::vector<std::string>> table;
-  for (const auto& r : s.rows) {
-    table.push_back({r.verdict, r.direction, flow_name(r), or_dash(r.reason), policies_text(r),
-                     std::to_string(r.count), or_dash(r.first_seen), or_dash(r.last_seen)});
-  }
-  std::vector<size_t> widths(head.size());
-  for (size_t c = 0; c < head.size(); ++c) {
+  const TextCells head = {"VERDICT", "DIRECTION", "FLOW",       "REASON",
+                          "POLICY",  "COUNT",     "FIRST SEEN", "LAST SEEN"};
+  // Two passes over the rows (widths, then lines) instead of holding the table.
+  std::array<size_t, k_text_columns> widths{};
+  for (size_t c = 0; c < k_text_columns; ++c)
     widths[c] = width(head[c]);
-    for (const auto& row : table)
-      widths[c] = std::max(widths[c], width(row[c]));
+  for (const auto& r : s.rows) {
+    const TextCells cells = text_cells(r);
+    for (size_t c = 0; c < k_text_columns; ++c)
+      widths[c] = std::max(widths[c], width(cells[c]));
   }
-  auto emit = [&](const std::vector<std::string>& cells) {
-    std::string line;
-    for (size_t c = 0; c < cells.size(); ++c) {
-      const bool last = c + 1 == cells.size();
+  std::string line;
+  auto emit = [&](const TextCells& cells) {
+    line.clear();
+    for (size_t c = 0; c < k_text_columns; ++c) {
+      const bool last = c + 1 == k_text_columns;
       const bool numeric = c == 5;
-      const std::string pad(widths[c] - width(cells[c]), ' ');
-      line += numeric ? pad + cells[c] : cells[c] + (last ? "" : pad);
+      const size_t pad = widths[c] - width(cells[c]);
+      if (numeric) line.append(pad, ' ');
+      line += cells[c];
+      if (!numeric && !last) line.append(pad, ' ');
       if (!last) line += "  ";
     }
-    out += line + "\n";
+    line += '\n';
+    out(line);
   };
   emit(head);
-  for (const auto& row : table)
-    emit(row);
+  for (const auto& r : s.rows)
+    emit(text_cells(r));
+}
+
+std::string render_text(const DropSummary& s) {
+  std::string out;
+  write_text(s, [&](std::string_view text) { out += text; });
   return out;
 }
 
-std::string render_html(const DropSummary& s) {
-  std::string rows;
-  for (const auto& r : s.rows) {
-    rows += fmt::format(
-        "<tr><td><span class=\"v v-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td data-sort=\"{:05}\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td class=\"n\" data-sort=\"{:020}\">{}</td><td>{}</td><td>{}</td></tr>\n",
-        html_escape(r.verdict), html_escape(r.verdict), html_escape(r.direction),
-        html_escape(endpoint_name(r.source)), html_escape(endpoint_name(r.destination)), r.port,
-        r.port == 0 ? "-" : std::to_string(r.port), html_escape(or_dash(r.protocol)),
-        html_escape(or_dash(r.reason)), html_escape(policies_text(r)), r.count, r.count,
-        html_escape(or_dash(r.first_seen)), html_escape(or_dash(r.last_seen)));
-  }
-  if (rows.empty()) {
-    rows = "<tr><td colspan=\"11\" class=\"empty\">No dropped or audited flows.</td></tr>\n";
-  }
-  static constexpr const char* k_page = R"(<!DOCTYPE html>
+namespace {
+
+std::string html_row(const DropRow& r) {
+  return fmt::format(
+      "<tr><td><span class=\"v v-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td>"
+      "<td data-sort=\"{:05}\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
+      "<td class=\"n\" data-sort=\"{:020}\">{}</td><td>{}</td><td>{}</td></tr>\n",
+      html_escape(r.verdict), html_escape(r.verdict), html_escape(r.direction),
+      html_escape(endpoint_name(r.source)), html_escape(endpoint_name(r.destination)), r.port,
+      r.port == 0 ? "-" : std::to_string(r.port), html_escape(or_dash(r.protocol)),
+      html_escape(or_dash(r.reason)), html_escape(policies_text(r)), r.count, r.count,
+      html_escape(or_dash(r.first_seen)), html_escape(or_dash(r.last_seen)));
+}
+
+constexpr const char* k_page = R"(<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -339,7 +538,28 @@ td.empty {{ text-align: center; color: #555; padding: 24px; }}
 </body>
 </html>
 )";
-  return fmt::format(k_page, html_escape(header_line(s)), rows);
+
+// Stands for the rows in the page while it is formatted; the rows are streamed in its place.
+constexpr std::string_view k_rows_marker = "\x1frows\x1f";
+
+} // namespace
+
+void write_html(const DropSummary& s, const TextSink& out) {
+  const std::string page = fmt::format(k_page, html_escape(header_line(s)), k_rows_marker);
+  const size_t at = page.find(k_rows_marker);
+  out(std::string_view(page).substr(0, at));
+  if (s.rows.empty()) {
+    out("<tr><td colspan=\"11\" class=\"empty\">No dropped or audited flows.</td></tr>\n");
+  }
+  for (const auto& r : s.rows)
+    out(html_row(r));
+  out(std::string_view(page).substr(at + k_rows_marker.size()));
+}
+
+std::string render_html(const DropSummary& s) {
+  std::string out;
+  write_html(s, [&](std::string_view text) { out += text; });
+  return out;
 }
 
 report::JUnitReport render_junit(const DropSummary& s) {
@@ -356,7 +576,9 @@ report::JUnitReport render_junit(const DropSummary& s) {
     });
     return junit;
   }
-  for (const auto& r : s.rows) {
+  const size_t shown = std::min(s.rows.size(), k_junit_max_rows);
+  for (size_t i = 0; i < shown; ++i) {
+    const DropRow& r = s.rows[i];
     const std::string& ns = !r.destination.namespace_name.empty() ? r.destination.namespace_name
                                                                   : r.source.namespace_name;
     const bool audit = r.verdict == "AUDIT";
@@ -381,26 +603,46 @@ report::JUnitReport render_junit(const DropSummary& s) {
         .seconds = 0.0,
     });
   }
+  if (shown < s.rows.size()) {
+    // GitLab's widget lists every case; thousands of them hide what matters and make a
+    // report of tens of MB. The rest stay countable here and visible in the other views.
+    uint64_t flows = 0;
+    for (size_t i = shown; i < s.rows.size(); ++i)
+      flows += s.rows[i].count;
+    const size_t rest = s.rows.size() - shown;
+    std::string message =
+        fmt::format("{} more row{} not shown ({} flow{}): see drop-log.txt, drop-log.html or "
+                    "drop-summary.json",
+                    rest, rest == 1 ? "" : "s", flows, flows == 1 ? "" : "s");
+    junit.add(report::TestCase{
+        .classname = "netpol.drops",
+        .name = fmt::format("{} more rows not shown", rest),
+        .status = report::CaseStatus::failed,
+        .message = message,
+        .detail = message,
+        .seconds = 0.0,
+    });
+  }
   return junit;
 }
 
-JsonlWriter::JsonlWriter(std::FILE* file, std::filesystem::path path, std::string tmp)
+FileWriter::FileWriter(std::FILE* file, std::filesystem::path path, std::string tmp)
     : m_file(file), m_path(std::move(path)), m_tmp(std::move(tmp)) {}
 
-JsonlWriter::JsonlWriter(JsonlWriter&& o) noexcept
+FileWriter::FileWriter(FileWriter&& o) noexcept
     : m_file(o.m_file), m_path(std::move(o.m_path)), m_tmp(std::move(o.m_tmp)),
       m_failed(o.m_failed) {
   o.m_file = nullptr;
 }
 
-JsonlWriter::~JsonlWriter() {
+FileWriter::~FileWriter() {
   if (m_file != nullptr) {
     std::fclose(m_file);
     ::unlink(m_tmp.c_str());
   }
 }
 
-Result<JsonlWriter> JsonlWriter::open(const std::filesystem::path& path) {
+Result<FileWriter> FileWriter::open(const std::filesystem::path& path) {
   std::error_code ec;
   if (path.has_parent_path()) {
     std::filesystem::create_directories(path.parent_path(), ec);
@@ -419,19 +661,16 @@ Result<JsonlWriter> JsonlWriter::open(const std::filesystem::path& path) {
     return fail(ErrorCode::io, "writing " + path.string() + ": " + std::strerror(errno));
   }
   std::setvbuf(file, nullptr, _IOFBF, 1u << 20);
-  return JsonlWriter(file, path, std::move(tmp));
+  return FileWriter(file, path, std::move(tmp));
 }
 
-void JsonlWriter::write(std::string_view json) {
+void FileWriter::write(std::string_view text) {
   if (m_file == nullptr || m_failed) return;
-  if (std::fwrite(json.data(), 1, json.size(), m_file) != json.size() ||
-      std::fputc('\n', m_file) == EOF) {
-    m_failed = true;
-  }
+  if (std::fwrite(text.data(), 1, text.size(), m_file) != text.size()) m_failed = true;
 }
 
-Result<void> JsonlWriter::commit() {
-  if (m_file == nullptr) return fail(ErrorCode::internal, "drop-log.jsonl committed twice");
+Result<void> FileWriter::commit() {
+  if (m_file == nullptr) return fail(ErrorCode::internal, m_path.string() + " committed twice");
   const int saved_fail = m_failed ? EIO : 0;
   ::fchmod(::fileno(m_file), 0644);
   const bool closed = std::fclose(m_file) == 0;
@@ -442,6 +681,12 @@ Result<void> JsonlWriter::commit() {
     return fail(ErrorCode::io, "writing " + m_path.string() + ": " + std::strerror(err));
   }
   return {};
+}
+
+Result<JsonlWriter> JsonlWriter::open(const std::filesystem::path& path) {
+  auto file = FileWriter::open(path);
+  if (!file) return fail(file.error());
+  return JsonlWriter(std::move(*file));
 }
 
 } // namespace netpol::droplog

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,8 +23,17 @@ struct DropSummary {
   std::string until;
   std::vector<std::string> namespaces; // empty = all namespaces
   DropCounts counts;
-  std::vector<DropRow> rows; // sorted, count descending
+  DropRows rows; // sorted, count descending
 };
+
+// Where the streaming writers below put their output, piece by piece (a file, a stream, a
+// string): a view is never built whole in memory, whatever the number of rows.
+using TextSink = std::function<void(std::string_view)>;
+
+// junit-drops.xml holds at most this many rows (the highest counts); the rest are folded
+// into one last failing case that says how many rows and flows it stands for. The other
+// views show every row.
+inline constexpr size_t k_junit_max_rows = 1000;
 
 // "ns/workload", or the workload alone for non-pods ("world", "host", an IP).
 std::string endpoint_name(const FlowEndpoint& endpoint);
@@ -33,36 +43,61 @@ std::string flow_name(const DropRow& row);
 // drop-summary.json, exactly the SPEC §8.1 shape. Absent values are null (a non-pod's
 // namespace and pod, a port for ICMP, a reason for audit verdicts, times when unknown).
 nlohmann::ordered_json summary_to_json(const DropSummary& summary);
+// The same JSON as `summary_to_json(summary).dump(2) + "\n"`, byte for byte, one row at a time.
+void write_summary_json(const DropSummary& summary, const TextSink& out);
 // The reverse, for `suggest --from-file drop-summary.json`; a wrong shape is
 // ErrorCode::usage naming `source` and the JSON pointer.
 Result<DropSummary> summary_from_json(const nlohmann::json& json, const std::string& source);
 
 // drop-log.txt: a header line with the window and counts, then an aligned table.
+void write_text(const DropSummary& summary, const TextSink& out);
 std::string render_text(const DropSummary& summary);
 // drop-log.html: one page with inline CSS and a few lines of JS to sort by any column.
+void write_html(const DropSummary& summary, const TextSink& out);
 std::string render_html(const DropSummary& summary);
-// junit-drops.xml: one failing case per row (DROPPED and AUDIT alike); a single passing
-// case when there are no rows.
+// junit-drops.xml: one failing case per row (DROPPED and AUDIT alike), at most
+// k_junit_max_rows of them plus one for the rest; a single passing case when there are no rows.
 report::JUnitReport render_junit(const DropSummary& summary);
 
-// drop-log.jsonl, written line by line as flows match (never held in memory), into a
-// temporary file that commit() renames into place; an uncommitted file is removed.
-class JsonlWriter {
+// A report file written piece by piece (never held in memory) into a temporary file that
+// commit() renames into place (mode 0644); an uncommitted file is removed. A write error is
+// remembered and returned by commit(), naming the path.
+class FileWriter {
 public:
-  static Result<JsonlWriter> open(const std::filesystem::path& path);
-  JsonlWriter(JsonlWriter&& other) noexcept;
-  JsonlWriter& operator=(JsonlWriter&&) = delete;
-  ~JsonlWriter();
+  static Result<FileWriter> open(const std::filesystem::path& path);
+  FileWriter(FileWriter&& other) noexcept;
+  FileWriter& operator=(FileWriter&&) = delete;
+  ~FileWriter();
 
-  void write(std::string_view json_object);
+  void write(std::string_view text);
   Result<void> commit();
+  // write() as a TextSink (valid while this writer lives).
+  TextSink sink() {
+    return [this](std::string_view text) { write(text); };
+  }
 
 private:
-  JsonlWriter(std::FILE* file, std::filesystem::path path, std::string tmp);
+  FileWriter(std::FILE* file, std::filesystem::path path, std::string tmp);
   std::FILE* m_file;
   std::filesystem::path m_path;
   std::string m_tmp;
   bool m_failed = false;
+};
+
+// drop-log.jsonl, written line by line as flows match.
+class JsonlWriter {
+public:
+  static Result<JsonlWriter> open(const std::filesystem::path& path);
+
+  void write(std::string_view json_object) {
+    m_file.write(json_object);
+    m_file.write("\n");
+  }
+  Result<void> commit() { return m_file.commit(); }
+
+private:
+  explicit JsonlWriter(FileWriter file) : m_file(std::move(file)) {}
+  FileWriter m_file;
 };
 
 } // namespace netpol::droplog

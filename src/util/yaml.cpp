@@ -35,6 +35,10 @@ nlohmann::json plain_scalar(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
+  // Every number form starts with a digit, a sign or a dot; the regexes are slow, and most
+  // scalars are names.
+  const char c = s.front();
+  if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.')) return s;
   try {
     if (std::regex_match(s, int_re)) {
       if (s[0] == '-') return std::stoll(s);

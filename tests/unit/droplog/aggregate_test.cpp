@@ -76,6 +76,26 @@ TEST(Aggregate, RowsSortByCountAndSeenTimesSpanTheRowWhateverTheOrder) {
   EXPECT_EQ(rows[1].count, 1u);
 }
 
+TEST(Aggregate, TakeRowsIsRowsWithoutTheCopy) {
+  DropAggregator agg;
+  for (int i = 0; i < 40; ++i) {
+    FlowSpec f;
+    f.port = 8000 + (i * 7) % 13; // counts 4 and 3, first seen in a shuffled order
+    f.time = "2026-11-26T10:" + std::to_string(10 + (i * 11) % 40) + ":00Z";
+    agg.add(parse(f));
+  }
+  const auto copied = agg.rows();
+  const auto taken = agg.take_rows();
+  ASSERT_EQ(taken.size(), 13u);
+  ASSERT_EQ(copied.size(), taken.size());
+  for (size_t i = 0; i < taken.size(); ++i) {
+    EXPECT_EQ(taken[i].port, copied[i].port) << i;
+    EXPECT_EQ(taken[i].count, copied[i].count) << i;
+    EXPECT_EQ(taken[i].first_seen, copied[i].first_seen) << i;
+  }
+  EXPECT_EQ(agg.size(), 0u);
+}
+
 TEST(Aggregate, MergeMatchesAddingEverythingToOne) {
   DropAggregator one, left, right;
   for (int i = 0; i < 10; ++i) {

@@ -13,7 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::vector<droplog::DropRow> rows_of(const std::vector<FlowSpec>& flows) {
+droplog::DropRows rows_of(const std::vector<FlowSpec>& flows) {
   droplog::DropCollector c(droplog::DropFilter{});
   for (const auto& f : flows)
     c.add_line(flow_line(f));

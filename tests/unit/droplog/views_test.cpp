@@ -78,6 +78,31 @@ TEST(Views, SummaryJsonRoundTrips) {
   EXPECT_EQ(droplog::summary_to_json(*back)["rows"], droplog::summary_to_json(s)["rows"]);
 }
 
+std::string streamed(void (*write)(const droplog::DropSummary&, const droplog::TextSink&),
+                     const droplog::DropSummary& s) {
+  std::string out;
+  write(s, [&](std::string_view piece) { out += piece; });
+  return out;
+}
+
+TEST(Views, StreamedSummaryJsonIsTheDumpByteForByte) {
+  auto s = sample_summary();
+  // What the row writer must escape and shape like nlohmann: quotes, backslashes, control
+  // characters, UTF-8, a repeated label key (first place, last value), several policies.
+  s.rows[0].source.labels = {{"app", "fr\"ont\\end"},
+                             {"tier", "a\tb\x01"
+                                      "c"},
+                             {"app", "é→"}};
+  s.rows[0].policies = {"shop/a", "shop/b"};
+  s.rows[1].destination.labels.clear();
+  s.rows[1].port = 0;
+  s.rows[1].protocol.clear();
+  EXPECT_EQ(streamed(droplog::write_summary_json, s), droplog::summary_to_json(s).dump(2) + "\n");
+  droplog::DropSummary empty;
+  EXPECT_EQ(streamed(droplog::write_summary_json, empty),
+            droplog::summary_to_json(empty).dump(2) + "\n");
+}
+
 TEST(Views, SummaryFromJsonNamesTheBadField) {
   auto bad = nlohmann::json::parse(R"({"rows":[{"verdict":"DROPPED","port":"http"}]})");
   auto r = droplog::summary_from_json(bad, "s.json");
@@ -109,6 +134,27 @@ TEST(Views, HtmlIsSelfContainedEscapedAndSortable) {
   }
   EXPECT_THAT(html, HasSubstr("addEventListener('click'"));
   EXPECT_THAT(html, HasSubstr("data-sort=\"00000000000000000012\""));
+}
+
+TEST(Views, JunitFoldsRowsPastTheCapIntoOneCase) {
+  auto s = sample_summary();
+  const droplog::DropRow row = s.rows[0];
+  s.rows.clear();
+  for (size_t i = 0; i < droplog::k_junit_max_rows + 3; ++i) {
+    s.rows.push_back(row);
+    s.rows.back().port = static_cast<uint32_t>(1000 + i);
+    s.rows.back().count = 2;
+  }
+  const auto junit = droplog::render_junit(s);
+  ASSERT_EQ(junit.cases().size(), droplog::k_junit_max_rows + 1);
+  EXPECT_THAT(junit.cases()[droplog::k_junit_max_rows - 1].name, HasSubstr(":1999/TCP"));
+  const auto& rest = junit.cases().back();
+  EXPECT_EQ(rest.status, report::CaseStatus::failed);
+  EXPECT_EQ(rest.name, "3 more rows not shown");
+  EXPECT_THAT(rest.message, HasSubstr("3 more rows not shown (6 flows)"));
+  // The other views keep every row.
+  EXPECT_THAT(droplog::render_text(s), HasSubstr(":2002/TCP"));
+  EXPECT_THAT(droplog::render_html(s), HasSubstr("<td data-sort=\"02002\">2002</td>"));
 }
 
 TEST(Views, JunitFailsEveryRowAndPassesWhenThereAreNone) {
