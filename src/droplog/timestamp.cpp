@@ -87,7 +87,13 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) {
   const int64_t days =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  return seconds * k_ns_per_second + fraction;
+  // Nanoseconds since the epoch fit 64 bits from 1677 to 2262; a log line can say year 9999.
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(seconds, k_ns_per_second, &ns) ||
+      __builtin_add_overflow(ns, fraction, &ns)) {
+    return std::nullopt;
+  }
+  return ns;
 }
 
 std::string format_rfc3339(int64_t ns) {

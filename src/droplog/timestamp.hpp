@@ -9,7 +9,8 @@
 
 namespace netpol::droplog {
 
-// nullopt unless `text` is a full RFC 3339 date-time (fraction optional, up to 9 digits).
+// nullopt unless `text` is a full RFC 3339 date-time (fraction optional, up to 9 digits)
+// whose nanoseconds since the epoch fit an int64 (years 1678 to 2261 at least).
 std::optional<int64_t> parse_rfc3339(std::string_view text);
 
 // "2026-11-26T10:00:00Z", or with a fraction when it is not zero

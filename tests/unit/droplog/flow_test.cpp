@@ -1,3 +1,5 @@
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 #include "droplog/flow.hpp"
@@ -80,6 +82,16 @@ TEST(Timestamp, ParsesRfc3339WithFractionsAndOffsets) {
                           "2026-11-26T10:00:00.Z", "2026-11-26T10:00:00Zjunk", "yesterday"}) {
     EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
   }
+}
+
+TEST(Timestamp, YearsPastTheNanosecondRangeAreRejectedNotWrapped) {
+  using droplog::parse_rfc3339;
+  // int64 nanoseconds end at 2262-04-11T23:47:16.854775807Z (found by the line fuzzer).
+  EXPECT_EQ(parse_rfc3339("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+  EXPECT_FALSE(parse_rfc3339("2262-04-11T23:47:16.854775808Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("0001-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_rfc3339("1700-01-01T00:00:00Z").has_value());
 }
 
 TEST(Timestamp, FormatRoundTrips) {
