@@ -28,7 +28,8 @@ measure() {
   local best="" rss=0 out s m
   for ((i = 0; i < runs; i++)); do
     rm -rf "$work/out"
-    out=$({ /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1
+    out=$(tail -1 "$work/time")
     s=${out% *} m=${out#* }
     if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
     if [ "$m" -gt "$rss" ]; then rss=$m; fi
