@@ -61,29 +61,6 @@ std::string describe_object(const json& o) {
                      o["metadata"].value("name", ""));
 }
 
-// "/spec/ingress/0/ports/0/port" → "spec.ingress[0].ports[0].port"
-std::string field_path(const std::string& pointer) {
-  std::string out;
-  size_t i = 1;
-  while (i <= pointer.size()) {
-    size_t next = pointer.find('/', i);
-    if (next == std::string::npos) next = pointer.size();
-    std::string token = pointer.substr(i, next - i);
-    size_t pos;
-    while ((pos = token.find("~1")) != std::string::npos)
-      token.replace(pos, 2, "/");
-    while ((pos = token.find("~0")) != std::string::npos)
-      token.replace(pos, 2, "~");
-    if (!token.empty() && std::all_of(token.begin(), token.end(), ::isdigit)) {
-      out += "[" + token + "]";
-    } else {
-      out += (out.empty() ? "" : ".") + token;
-    }
-    i = next + 1;
-  }
-  return out;
-}
-
 std::string short_value(const json& v) {
   if (v.is_null()) return "(none)";
   std::string s = v.dump();

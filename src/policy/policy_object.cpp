@@ -1,5 +1,7 @@
 #include "policy/policy_object.hpp"
 
+#include <algorithm>
+
 namespace netpol::policy {
 
 const char* to_string(PolicyKind kind) {
@@ -38,6 +40,28 @@ std::string PolicyObject::describe() const {
   const std::string ns = namespace_name();
   const std::string n = name().empty() ? "<unnamed>" : name();
   return std::string(to_string(kind)) + "/" + (ns.empty() ? "" : ns + "/") + n;
+}
+
+std::string field_path(const std::string& pointer) {
+  std::string out;
+  size_t i = 1;
+  while (i <= pointer.size()) {
+    size_t next = pointer.find('/', i);
+    if (next == std::string::npos) next = pointer.size();
+    std::string token = pointer.substr(i, next - i);
+    size_t pos;
+    while ((pos = token.find("~1")) != std::string::npos)
+      token.replace(pos, 2, "/");
+    while ((pos = token.find("~0")) != std::string::npos)
+      token.replace(pos, 2, "~");
+    if (!token.empty() && std::all_of(token.begin(), token.end(), ::isdigit)) {
+      out += "[" + token + "]";
+    } else {
+      out += (out.empty() ? "" : ".") + token;
+    }
+    i = next + 1;
+  }
+  return out;
 }
 
 } // namespace netpol::policy

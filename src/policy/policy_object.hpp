@@ -40,4 +40,8 @@ struct PolicyObject {
   std::string namespace_name() const; // "" when the object names none
 };
 
+// The API's field path of a JSON pointer: "/spec/ingress/0/ports/0/port" →
+// "spec.ingress[0].ports[0].port" (what the API server's messages name).
+std::string field_path(const std::string& pointer);
+
 } // namespace netpol::policy

@@ -10,12 +10,12 @@ Result<std::vector<PolicyObject>> load_profile(const std::string& name, const En
                                                const ProfileOptions& options) {
   if (name == "none" || name.empty()) return std::vector<PolicyObject>{};
   std::string known = "none";
-  for (const auto& profile : embedded_profiles()) {
+  for (const auto& profile : netpol::embedded_profiles()) {
     known += ", " + std::string(profile.name);
     if (profile.name != name) continue;
     LoadOptions load;
     load.env = env;
-    auto loaded = load_policy_text(profile.yaml, "profile:" + name, load);
+    auto loaded = load_policy_text(profile.text, "profile:" + name, load);
     if (!loaded.errors.empty()) {
       Error e = loaded.errors.front();
       // An unset variable in a profile is the caller's configuration, not a bad file.

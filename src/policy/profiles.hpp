@@ -11,6 +11,7 @@
 
 #include "policy/loader.hpp"
 #include "policy/policy_object.hpp"
+#include "util/embedded.hpp"
 #include "util/env.hpp"
 #include "util/error.hpp"
 
@@ -24,13 +25,7 @@ inline constexpr const char* k_environment_label = "app.gitlab.com/env";
 inline constexpr const char* k_source_annotation = "netpol.gitlab.io/source";
 inline constexpr const char* k_field_manager = "netpol";
 
-struct EmbeddedProfile {
-  std::string_view name; // file name without .yaml: "gitlab"
-  std::string_view yaml;
-};
-
-// Every profiles/*.yaml, in file name order (generated source).
-std::span<const EmbeddedProfile> embedded_profiles();
+// The profiles are embedded_profiles() (util/embedded.hpp): every profiles/*.yaml.
 
 struct ProfileOptions {
   // namespace-isolation: the namespaces whose pods may reach the app (empty = the profile's

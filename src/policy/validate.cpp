@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "policy/cidr.hpp"
+#include "policy/cilium_schema.hpp"
 
 namespace netpol::policy {
 namespace {
@@ -414,13 +415,11 @@ public:
     }
   }
 
-  // Structural checks from the Cilium CRDs (cilium.io/v2): a policy carries `spec` or
-  // `specs`, and every rule selects exactly one of endpoints or nodes.
+  // Cilium's own rule checks the CRD schema cannot express: a rule selects exactly one of
+  // endpoints or nodes, and nodes only in a clusterwide policy. Types, enums, patterns and
+  // formats come from the schema (cilium_schema_errors).
   void cilium_rule(const json& rule, const Path& p, bool clusterwide) {
     if (!expect(rule, json::value_t::object, p, "an object")) return;
-    unknown_fields(rule, p,
-                   {"endpointSelector", "nodeSelector", "ingress", "ingressDeny", "egress",
-                    "egressDeny", "labels", "description", "enableDefaultDeny", "log"});
     const json* endpoint = get(rule, "endpointSelector");
     const json* node = get(rule, "nodeSelector");
     if (!endpoint && !node) {
@@ -430,75 +429,6 @@ public:
     }
     if (node && !clusterwide)
       forbidden(p.child("nodeSelector"), "only allowed in CiliumClusterwideNetworkPolicy");
-    if (endpoint) label_selector(*endpoint, p.child("endpointSelector"));
-    if (node) label_selector(*node, p.child("nodeSelector"));
-    for (const char* direction : {"ingress", "ingressDeny", "egress", "egressDeny"}) {
-      const json* list = get(rule, direction);
-      if (!list) continue;
-      const Path lp = p.child(direction);
-      if (!expect(*list, json::value_t::array, lp, "a list of rules")) continue;
-      for (size_t i = 0; i < list->size(); ++i) {
-        const json& r = (*list)[i];
-        if (!expect(r, json::value_t::object, lp.index(i), "an object")) continue;
-        for (const char* sel_key : {"fromEndpoints", "toEndpoints", "fromRequires", "toRequires"}) {
-          const json* sels = get(r, sel_key);
-          if (!sels) continue;
-          const Path sp = lp.index(i).child(sel_key);
-          if (!expect(*sels, json::value_t::array, sp, "a list of label selectors")) continue;
-          for (size_t j = 0; j < sels->size(); ++j)
-            label_selector((*sels)[j], sp.index(j));
-        }
-        for (const char* cidr_key : {"fromCIDR", "toCIDR"}) {
-          const json* cidrs = get(r, cidr_key);
-          if (!cidrs) continue;
-          const Path cp = lp.index(i).child(cidr_key);
-          if (!expect(*cidrs, json::value_t::array, cp, "a list of CIDRs")) continue;
-          for (size_t j = 0; j < cidrs->size(); ++j) {
-            const json& c = (*cidrs)[j];
-            // Cilium accepts a bare IP here as well as a prefix.
-            if (c.is_string() && c.get_ref<const std::string&>().find('/') == std::string::npos) {
-              const std::string ip = c.get<std::string>();
-              if (parse_cidr(ip + (ip.find(':') != std::string::npos ? "/128" : "/32"))) continue;
-            }
-            std::optional<Cidr> parsed;
-            cidr_field(c, cp.index(j), parsed);
-          }
-        }
-        for (const char* ports_key : {"toPorts"}) {
-          const json* ports = get(r, ports_key);
-          if (!ports) continue;
-          const Path pp = lp.index(i).child(ports_key);
-          if (!expect(*ports, json::value_t::array, pp, "a list")) continue;
-          for (size_t j = 0; j < ports->size(); ++j) {
-            const json& pr = (*ports)[j];
-            if (!expect(pr, json::value_t::object, pp.index(j), "an object")) continue;
-            const json* list_ports = get(pr, "ports");
-            if (!list_ports ||
-                !expect(*list_ports, json::value_t::array, pp.index(j).child("ports"), "a list"))
-              continue;
-            for (size_t k = 0; k < list_ports->size(); ++k) {
-              const json& pp_entry = (*list_ports)[k];
-              const Path ep = pp.index(j).child("ports").index(k);
-              if (!expect(pp_entry, json::value_t::object, ep, "an object")) continue;
-              const json* port = get(pp_entry, "port");
-              if (!port) {
-                required(ep.child("port"), "");
-              } else if (!port->is_string()) {
-                // The CRD types port as a string ("80", "0-1024" not allowed; names allowed).
-                invalid(ep.child("port"), *port, "must be a string (quote the number)");
-              }
-              if (const json* proto = get(pp_entry, "protocol")) {
-                static const std::vector<std::string> allowed = {"TCP",    "UDP",  "SCTP", "ICMP",
-                                                                 "ICMPV6", "VRRP", "IGMP", "ANY"};
-                if (!proto->is_string() || std::find(allowed.begin(), allowed.end(),
-                                                     proto->get<std::string>()) == allowed.end())
-                  unsupported(ep.child("protocol"), *proto, allowed);
-              }
-            }
-          }
-        }
-      }
-    }
   }
 
   void cilium_policy(const json& obj, bool clusterwide) {
@@ -516,6 +446,26 @@ public:
         for (size_t i = 0; i < specs->size(); ++i)
           cilium_rule((*specs)[i], p.index(i), clusterwide);
       }
+    }
+    // Then the CRD's schema, as the API server checks a custom resource. A field the checks
+    // above already reported is not reported twice.
+    std::set<std::string> reported;
+    std::set<std::string> required_in; // parents of the required fields reported above
+    auto parent = [](const std::string& pointer) { return pointer.substr(0, pointer.rfind('/')); };
+    for (const auto& e : result.errors) {
+      reported.insert(e.pointer);
+      if (e.type == "Required value") required_in.insert(parent(e.pointer));
+    }
+    for (const auto& e : cilium_schema_errors(obj, clusterwide)) {
+      bool covered = false;
+      for (const auto& r : reported)
+        covered |= e.pointer.rfind(r, 0) == 0 || r.rfind(e.pointer + "/", 0) == 0;
+      // The schema's oneOf (endpointSelector | nodeSelector) reports each branch's missing
+      // field; the rule check above said it once.
+      covered |= e.type == "Required value" && required_in.count(parent(e.pointer)) != 0;
+      if (covered) continue;
+      reported.insert(e.pointer);
+      result.errors.push_back({field_path(e.pointer), e.pointer, e.type, e.detail});
     }
   }
 };

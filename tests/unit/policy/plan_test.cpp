@@ -98,7 +98,7 @@ TEST(Profiles, EmbeddedProfilesAreTheFilesInProfilesDir) {
     std::ifstream in(test::source_dir() / "profiles" / (std::string(p.name) + ".yaml"));
     std::stringstream text;
     text << in.rdbuf();
-    EXPECT_EQ(text.str(), p.yaml) << p.name;
+    EXPECT_EQ(text.str(), p.text) << p.name;
   }
   EXPECT_THAT(names, ElementsAre("gitlab", "namespace-isolation"));
 }

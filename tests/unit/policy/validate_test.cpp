@@ -1,5 +1,6 @@
 // The API server's NetworkPolicy validation cases (tests/data/netpol/k8s-validation): every
 // valid case accepted, every invalid case rejected at the expected field path.
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -228,6 +229,47 @@ TEST(Validate, CiliumPolicyStructure) {
       (std::set<std::string>{"specs[0].egress[0].toCIDR[0] Invalid value",
                              "specs[0].egress[0].toPorts[0].ports[0].port Invalid value",
                              "specs[0].egress[0].toPorts[0].ports[0].protocol Unsupported value"}));
+  // Cilium's label sources ("k8s:", "any:") are keys the schema allows.
+  EXPECT_TRUE(error_fields("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                           "metadata: {name: a}\nspec:\n  endpointSelector:\n"
+                           "    matchLabels: {\"k8s:io.kubernetes.pod.namespace\": x}\n")
+                  .empty());
+  // A misspelt field would be dropped by the server without a word: an error here.
+  EXPECT_EQ(error_fields("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                         "metadata: {name: a}\nspec:\n  endpointSelector: {}\n  ingress:\n"
+                         "  - toPort: [{ports: [{port: \"80\"}]}]\n"),
+            (std::set<std::string>{"spec.ingress[0].toPort Unknown field"}));
+}
+
+// tests/data/cilium-policies: what the API server (with Cilium's CRDs) accepts and rejects,
+// and the field each rejection names; an end-to-end test checks the server agrees.
+TEST(Validate, CiliumPoliciesAsTheServerJudgesThem) {
+  namespace fs = std::filesystem;
+  const auto dir = test::testdata("cilium-policies");
+  int valid = 0, invalid = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "valid")) {
+    auto loaded = load_policies({entry.path().string()}, {});
+    ASSERT_EQ(loaded.policies.size(), 1u) << entry.path();
+    auto result = validate(loaded.policies[0]);
+    EXPECT_TRUE(result.ok()) << entry.path() << ": "
+                             << (result.ok() ? "" : result.errors[0].text());
+    ++valid;
+  }
+  for (const auto& entry : fs::directory_iterator(dir / "invalid")) {
+    std::ifstream in(entry.path());
+    std::string first;
+    std::getline(in, first);
+    const std::string expect = first.substr(first.find(": ") + 2);
+    auto loaded = load_policies({entry.path().string()}, {});
+    ASSERT_EQ(loaded.policies.size(), 1u) << entry.path();
+    std::set<std::string> fields;
+    for (const auto& e : validate(loaded.policies[0]).errors)
+      fields.insert(e.field);
+    EXPECT_EQ(fields, std::set<std::string>{expect}) << entry.path();
+    ++invalid;
+  }
+  EXPECT_EQ(valid, 5);
+  EXPECT_EQ(invalid, 7);
 }
 
 } // namespace
