@@ -19,6 +19,8 @@ cluster_pkgs=(
   etcd-server golang-go rsync golang-github-modern-go-reflect2-dev dpkg-dev openssl curl
   # real clients used to cross-check, and the CI template runner and its tests
   kubectl nodejs python3 python3-yaml python3-jsonschema jq
+  # headless browser that renders drop-log.html (tests/ci/test_drop_log_html.py)
+  chromium
 )
 
 sudo=""
