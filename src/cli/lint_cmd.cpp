@@ -2,27 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "cli/policy_options.hpp"
 #include "policy/check.hpp"
 
 namespace netpol::cli {
 namespace {
-
-const char* const k_default_policy_path = ".gitlab/network-policies";
-
-// `--var NAME=VALUE` over the process environment, for rendering templates locally.
-class OverlayEnvironment final : public Environment {
-public:
-  OverlayEnvironment(const Environment& base, std::map<std::string, std::string> vars)
-      : m_base(base), m_vars(std::move(vars)) {}
-  std::optional<std::string> get(const std::string& name) const override {
-    if (auto it = m_vars.find(name); it != m_vars.end()) return it->second;
-    return m_base.get(name);
-  }
-
-private:
-  const Environment& m_base;
-  std::map<std::string, std::string> m_vars;
-};
 
 void describe_lint(po::options_description& options,
                    po::positional_options_description& positional) {
@@ -48,16 +32,11 @@ std::vector<std::string> strings(const po::variables_map& args, const char* name
 Result<int> run_lint(const po::variables_map& args, Context& ctx) {
   std::vector<std::string> paths = strings(args, "path");
   if (paths.empty())
-    paths.push_back(ctx.getenv("NETWORK_POLICY_PATH").value_or(k_default_policy_path));
+    paths.push_back(ctx.getenv("NETWORK_POLICY_PATH").value_or(k_default_policy_dir));
 
-  std::map<std::string, std::string> vars;
-  for (const auto& v : strings(args, "var")) {
-    const size_t eq = v.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return fail(ErrorCode::usage, "--var " + v + ": expected NAME=VALUE");
-    vars[v.substr(0, eq)] = v.substr(eq + 1);
-  }
-  OverlayEnvironment env(ctx.env(), std::move(vars));
+  auto vars = template_vars(args);
+  if (!vars) return fail(vars.error());
+  OverlayEnvironment env(ctx.env(), std::move(*vars));
 
   policy::LintOptions lint_options;
   lint_options.default_namespace =

@@ -9,22 +9,6 @@
 namespace netpol::cli {
 namespace {
 
-const char* const k_default_policy_path = ".gitlab/network-policies";
-
-class OverlayEnvironment final : public Environment {
-public:
-  OverlayEnvironment(const Environment& base, std::map<std::string, std::string> vars)
-      : m_base(base), m_vars(std::move(vars)) {}
-  std::optional<std::string> get(const std::string& name) const override {
-    if (auto it = m_vars.find(name); it != m_vars.end()) return it->second;
-    return m_base.get(name);
-  }
-
-private:
-  const Environment& m_base;
-  std::map<std::string, std::string> m_vars;
-};
-
 std::string string_arg(const po::variables_map& args, const char* name, const std::string& def) {
   return args.count(name) ? args[name].as<std::string>() : def;
 }
@@ -61,10 +45,22 @@ bool prune_enabled(const po::variables_map& args) {
   return v.value_or(true);
 }
 
+Result<std::map<std::string, std::string>> template_vars(const po::variables_map& args) {
+  std::map<std::string, std::string> vars;
+  if (!args.count("var")) return vars;
+  for (const auto& v : args["var"].as<std::vector<std::string>>()) {
+    const size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail(ErrorCode::usage, "--var " + v + ": expected NAME=VALUE");
+    vars[v.substr(0, eq)] = v.substr(eq + 1);
+  }
+  return vars;
+}
+
 bool policies_declared(const po::variables_map& args) {
   std::error_code ec;
-  const std::string path = string_arg(args, "policies", k_default_policy_path);
-  if (path != k_default_policy_path || std::filesystem::exists(path, ec)) return true;
+  const std::string path = string_arg(args, "policies", k_default_policy_dir);
+  if (path != k_default_policy_dir || std::filesystem::exists(path, ec)) return true;
   const std::string profile = string_arg(args, "default-policy", "none");
   return !profile.empty() && profile != "none";
 }
@@ -93,15 +89,9 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
   auto render = render_options(ctx);
   if (!render) return fail(render.error());
 
-  std::map<std::string, std::string> vars;
-  if (args.count("var")) {
-    for (const auto& v : args["var"].as<std::vector<std::string>>()) {
-      const size_t eq = v.find('=');
-      if (eq == std::string::npos || eq == 0)
-        return fail(ErrorCode::usage, "--var " + v + ": expected NAME=VALUE");
-      vars[v.substr(0, eq)] = v.substr(eq + 1);
-    }
-  }
+  auto parsed = template_vars(args);
+  if (!parsed) return fail(parsed.error());
+  auto vars = std::move(*parsed);
   // Templates see the namespace netpol applies to, even when it came from the kubeconfig.
   if (!vars.count("KUBE_NAMESPACE") && !ctx.getenv("KUBE_NAMESPACE"))
     vars["KUBE_NAMESPACE"] = render->namespace_name;
@@ -109,13 +99,13 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
 
   policy::LoadOptions load;
   load.env = &env;
-  const std::string path = string_arg(args, "policies", k_default_policy_path);
+  const std::string path = string_arg(args, "policies", k_default_policy_dir);
   policy::LoadResult loaded;
   std::error_code ec;
   // The default directory may be absent (a project without policies of its own; the CI
   // templates always pass NETWORK_POLICY_PATH); any other path must exist.
   bool declared = false;
-  if (std::filesystem::exists(path, ec) || path != k_default_policy_path) {
+  if (std::filesystem::exists(path, ec) || path != k_default_policy_dir) {
     loaded = policy::load_policies({path}, load);
     declared = true;
   }

@@ -3,6 +3,8 @@
 // checked, rendered desired objects.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +15,12 @@
 #include "policy/profiles.hpp"
 
 namespace netpol::cli {
+
+// NETWORK_POLICY_PATH's default (SPEC §4).
+inline constexpr const char* k_default_policy_dir = ".gitlab/network-policies";
+
+// --var NAME=VALUE (repeatable) as a map; a value without '=' is ErrorCode::usage.
+Result<std::map<std::string, std::string>> template_vars(const po::variables_map& args);
 
 // --policies, --default-policy, --allow-namespaces, --prune/--no-prune, --var.
 void describe_policy_options(po::options_description& options);

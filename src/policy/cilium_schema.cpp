@@ -13,6 +13,7 @@
 #include <valijson/validator.hpp>
 
 #include "policy/cidr.hpp"
+#include "policy/policy_object.hpp"
 #include "util/embedded.hpp"
 #include "util/yaml.hpp"
 
@@ -98,16 +99,7 @@ std::string pointer_of(const std::vector<std::string>& context) {
 // the schema does not describe it.
 const json* schema_at(const json& schema, const std::string& pointer) {
   const json* node = &schema;
-  size_t i = 1;
-  while (i <= pointer.size() && !pointer.empty()) {
-    size_t next = pointer.find('/', i);
-    if (next == std::string::npos) next = pointer.size();
-    std::string token = pointer.substr(i, next - i);
-    size_t pos;
-    while ((pos = token.find("~1")) != std::string::npos)
-      token.replace(pos, 2, "/");
-    while ((pos = token.find("~0")) != std::string::npos)
-      token.replace(pos, 2, "~");
+  for (const auto& token : pointer_tokens(pointer)) {
     const json* child = nullptr;
     if (node->contains("properties") && (*node)["properties"].contains(token)) {
       child = &(*node)["properties"][token];
@@ -119,7 +111,6 @@ const json* schema_at(const json& schema, const std::string& pointer) {
     }
     if (child == nullptr) return nullptr;
     node = child;
-    i = next + 1;
   }
   return node;
 }

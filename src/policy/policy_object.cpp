@@ -42,10 +42,10 @@ std::string PolicyObject::describe() const {
   return std::string(to_string(kind)) + "/" + (ns.empty() ? "" : ns + "/") + n;
 }
 
-std::string field_path(const std::string& pointer) {
-  std::string out;
+std::vector<std::string> pointer_tokens(const std::string& pointer) {
+  std::vector<std::string> out;
   size_t i = 1;
-  while (i <= pointer.size()) {
+  while (!pointer.empty() && i <= pointer.size()) {
     size_t next = pointer.find('/', i);
     if (next == std::string::npos) next = pointer.size();
     std::string token = pointer.substr(i, next - i);
@@ -54,12 +54,23 @@ std::string field_path(const std::string& pointer) {
       token.replace(pos, 2, "/");
     while ((pos = token.find("~0")) != std::string::npos)
       token.replace(pos, 2, "~");
-    if (!token.empty() && std::all_of(token.begin(), token.end(), ::isdigit)) {
-      out += "[" + token + "]";
-    } else {
-      out += (out.empty() ? "" : ".") + token;
-    }
+    out.push_back(std::move(token));
     i = next + 1;
+  }
+  return out;
+}
+
+std::string field_path(const std::string& pointer) {
+  std::string out;
+  for (const auto& token : pointer_tokens(pointer)) {
+    if (!token.empty() && std::all_of(token.begin(), token.end(), ::isdigit)) {
+      out += '[';
+      out += token;
+      out += ']';
+    } else {
+      if (!out.empty()) out += '.';
+      out += token;
+    }
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,10 @@ struct PolicyObject {
   std::string name() const;
   std::string namespace_name() const; // "" when the object names none
 };
+
+// The unescaped tokens of a JSON pointer: "/metadata/labels/a~1b" → {"metadata", "labels",
+// "a/b"}.
+std::vector<std::string> pointer_tokens(const std::string& pointer);
 
 // The API's field path of a JSON pointer: "/spec/ingress/0/ports/0/port" →
 // "spec.ingress[0].ports[0].port" (what the API server's messages name).

@@ -35,4 +35,20 @@ private:
   std::map<std::string, std::string> m_vars;
 };
 
+// Variables over another environment (`--var NAME=VALUE` over the process environment, for
+// rendering policy templates). `base` must outlive the overlay.
+class OverlayEnvironment final : public Environment {
+public:
+  OverlayEnvironment(const Environment& base, std::map<std::string, std::string> vars)
+      : m_base(base), m_vars(std::move(vars)) {}
+  std::optional<std::string> get(const std::string& name) const override {
+    if (auto it = m_vars.find(name); it != m_vars.end()) return it->second;
+    return m_base.get(name);
+  }
+
+private:
+  const Environment& m_base;
+  std::map<std::string, std::string> m_vars;
+};
+
 } // namespace netpol
