@@ -109,6 +109,9 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
 
 } // namespace
 
+// The table in the job log stops here; drop-log.txt has every row.
+constexpr size_t k_stdout_max_rows = 200;
+
 Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print) {
   auto opts = read_options(args, ctx);
   if (!opts) return fail(opts.error());
@@ -164,7 +167,7 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
   if (print && ctx.global().format == OutputFormat::json) {
     droplog::write_summary_json(summary, to_stdout);
   } else if (print) {
-    droplog::write_text(summary, to_stdout);
+    droplog::write_text(summary, to_stdout, k_stdout_max_rows);
   }
   DropsOutcome outcome;
   outcome.counts = summary.counts;

@@ -416,7 +416,7 @@ TextCells text_cells(const DropRow& r) {
 
 } // namespace
 
-void write_text(const DropSummary& s, const TextSink& out) {
+void write_text(const DropSummary& s, const TextSink& out, size_t max_rows) {
   out(header_line(s));
   out("\n");
   if (s.rows.empty()) {
@@ -429,8 +429,9 @@ void write_text(const DropSummary& s, const TextSink& out) {
   std::array<size_t, k_text_columns> widths{};
   for (size_t c = 0; c < k_text_columns; ++c)
     widths[c] = width(head[c]);
-  for (const auto& r : s.rows) {
-    const TextCells cells = text_cells(r);
+  const size_t shown = std::min(max_rows, s.rows.size());
+  for (size_t i = 0; i < shown; ++i) {
+    const TextCells cells = text_cells(s.rows[i]);
     for (size_t c = 0; c < k_text_columns; ++c)
       widths[c] = std::max(widths[c], width(cells[c]));
   }
@@ -450,8 +451,18 @@ void write_text(const DropSummary& s, const TextSink& out) {
     out(line);
   };
   emit(head);
-  for (const auto& r : s.rows)
-    emit(text_cells(r));
+  uint64_t flows_left = 0;
+  for (size_t i = 0; i < s.rows.size(); ++i) {
+    if (i < shown) {
+      emit(text_cells(s.rows[i]));
+    } else {
+      flows_left += s.rows[i].count;
+    }
+  }
+  if (shown < s.rows.size()) {
+    out(fmt::format("... {} more rows ({} flows): see drop-log.txt\n", s.rows.size() - shown,
+                    flows_left));
+  }
 }
 
 std::string render_text(const DropSummary& s) {

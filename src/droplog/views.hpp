@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,8 +50,11 @@ void write_summary_json(const DropSummary& summary, const TextSink& out);
 // ErrorCode::usage naming `source` and the JSON pointer.
 Result<DropSummary> summary_from_json(const nlohmann::json& json, const std::string& source);
 
-// drop-log.txt: a header line with the window and counts, then an aligned table.
-void write_text(const DropSummary& summary, const TextSink& out);
+// drop-log.txt: a header line with the window and counts, then an aligned table. With
+// `max_rows`, the rows after the first max_rows are summed up in one last line (for the job
+// log: GitLab cuts a job log at 4 MB by default).
+void write_text(const DropSummary& summary, const TextSink& out,
+                size_t max_rows = std::numeric_limits<size_t>::max());
 std::string render_text(const DropSummary& summary);
 // drop-log.html: one page with inline CSS and a few lines of JS to sort by any column.
 void write_html(const DropSummary& summary, const TextSink& out);

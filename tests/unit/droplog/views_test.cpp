@@ -122,6 +122,17 @@ TEST(Views, TextTableShowsEveryRowInOrder) {
   EXPECT_THAT(text, HasSubstr("shop/deny-all"));
 }
 
+TEST(Views, TextTableForTheJobLogStopsAtMaxRows) {
+  const auto s = sample_summary();
+  std::string text;
+  droplog::write_text(
+      s, [&](std::string_view t) { text += t; }, 1);
+  EXPECT_THAT(text, HasSubstr("shop/frontend → shop/db:5432/TCP"));
+  EXPECT_THAT(text, Not(HasSubstr("203.0.113.9 → shop/web:443/TCP")));
+  EXPECT_THAT(text, HasSubstr("... 1 more rows (" + std::to_string(s.rows[1].count) +
+                              " flows): see drop-log.txt"));
+}
+
 TEST(Views, HtmlIsSelfContainedEscapedAndSortable) {
   auto s = sample_summary();
   s.rows[0].source.workload = "<script>alert(1)</script>";
