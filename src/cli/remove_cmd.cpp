@@ -7,6 +7,7 @@
 #include "cilium/defaults.hpp"
 #include "cilium/helm.hpp"
 #include "cli/policy_options.hpp"
+#include "report/metrics.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -106,8 +107,8 @@ Result<int> remove_policies(const policy::RenderOptions& render, kube::KubeApi& 
   return removed;
 }
 
-// `helm uninstall` of the Cilium release.
-Result<void> uninstall_cilium(const po::variables_map& args, bool dry_run, Context& ctx,
+// `helm uninstall` of the Cilium release; true when a release was removed.
+Result<bool> uninstall_cilium(const po::variables_map& args, bool dry_run, Context& ctx,
                               report::JUnitReport& junit) {
   cilium::HelmOptions helm;
   helm.kubeconfig_paths = ctx.global().kubeconfig_paths;
@@ -122,7 +123,7 @@ Result<void> uninstall_cilium(const po::variables_map& args, bool dry_run, Conte
     c.message = "dry run: helm was not run";
     junit.add(std::move(c));
     ctx.out() << "would uninstall the Cilium release " << release << " (dry run)\n";
-    return {};
+    return false;
   }
   auto found = cilium::find_helm(args.count("helm") ? std::optional(args["helm"].as<std::string>())
                                                     : std::nullopt,
@@ -148,7 +149,7 @@ Result<void> uninstall_cilium(const po::variables_map& args, bool dry_run, Conte
     ctx.out() << "uninstalled the Cilium release " << release << "\n";
   }
   junit.add(std::move(c));
-  return {};
+  return *removed;
 }
 
 Result<int> run_remove(const po::variables_map& args, Context& ctx) {
@@ -159,9 +160,23 @@ Result<int> run_remove(const po::variables_map& args, Context& ctx) {
   const bool has_identity = !ctx.getenv("CI_PROJECT_ID").value_or("").empty() ||
                             !ctx.getenv("CI_ENVIRONMENT_SLUG").value_or("").empty();
   report::JUnitReport junit("remove");
+  int policies_removed = 0;
+  bool uninstalled = false;
+  // junit-remove.xml and metrics.txt (what was removed) on every exit.
   auto finish = [&](Result<int> r) -> Result<int> {
+    report::MetricsReport metrics;
+    metrics.add({"netpol_policies_removed",
+                 "Policies this job deleted (remove)",
+                 static_cast<double>(dry_run ? 0 : policies_removed),
+                 {}});
+    metrics.add({"netpol_cilium_uninstalls",
+                 "Cilium releases this job uninstalled",
+                 uninstalled ? 1.0 : 0.0,
+                 {}});
     auto written = ctx.output().write("junit-remove.xml", junit.to_xml());
+    auto metrics_written = ctx.output().write("metrics.txt", metrics.to_text());
     if (r && !written) return fail(written.error());
+    if (r && !metrics_written) return fail(metrics_written.error());
     return r;
   };
   if (!cilium || has_identity) {
@@ -171,11 +186,14 @@ Result<int> run_remove(const po::variables_map& args, Context& ctx) {
     if (!api) return finish(fail(api.error()));
     auto removed = remove_policies(*render, **api, dry_run, ctx, junit);
     if (!removed) return finish(fail(removed.error()));
+    policies_removed = *removed;
   }
   if (cilium) {
     ctx.reporter().warn("removing Cilium: pods it manages keep running but lose policy "
                         "enforcement and, where Cilium is the CNI, networking for new pods");
-    if (auto ok = uninstall_cilium(args, dry_run, ctx, junit); !ok) return finish(fail(ok.error()));
+    auto ok = uninstall_cilium(args, dry_run, ctx, junit);
+    if (!ok) return finish(fail(ok.error()));
+    uninstalled = *ok;
   }
   return finish(0);
 }
@@ -191,7 +209,8 @@ Command remove_command() {
               "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG in the namespace: the kill switch. Objects\n"
               "without these labels are never touched. The delete permission is checked before\n"
               "the first delete. With --cilium, also uninstalls the Cilium Helm release (without\n"
-              "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG, only that). Writes junit-remove.xml.\n\n"
+              "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG, only that). Writes junit-remove.xml and\n"
+              "metrics.txt (policies removed, Cilium uninstalls).\n\n"
               "Examples:\n"
               "  CI_PROJECT_ID=42 CI_ENVIRONMENT_SLUG=review netpol -n shop remove\n"
               "  netpol remove --cilium --dry-run",

@@ -154,6 +154,7 @@ TEST(Apply, ApplyReapplyUpdatePruneAndRemove) {
 
   auto removed = f.run("remove");
   ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_THAT(read_file(f.dir / "out" / "metrics.txt"), HasSubstr("netpol_policies_removed 1\n"));
   auto left = f.versions(*api);
   EXPECT_EQ(left.size(), 2u);
   EXPECT_EQ(left.count("foreign"), 1u);

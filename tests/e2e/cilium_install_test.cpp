@@ -264,6 +264,7 @@ TEST_F(CiliumInstall, RemoveCiliumUninstallsTheRelease) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("uninstalled the Cilium release " + m_ns + "/cilium"));
   EXPECT_THAT(r.err, HasSubstr("removing Cilium"));
+  EXPECT_THAT(read_file(m_out / "metrics.txt"), HasSubstr("netpol_cilium_uninstalls 1\n"));
   EXPECT_FALSE(config_map());
   auto status =
       run_process({m_helm, "status", "cilium", "--namespace", m_ns, "--kubeconfig", m_kubeconfig});

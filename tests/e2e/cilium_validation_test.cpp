@@ -26,9 +26,9 @@ using ::testing::HasSubstr;
 void install_cilium_crds(const TestCluster& cluster) {
   auto api = cluster.admin();
   for (const char* name : {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"}) {
-    auto docs = load_yaml_file((source_dir() / "schemas/cilium" / (std::string(name) + ".yaml"))
-                                   .string(),
-                               ErrorCode::internal);
+    auto docs =
+        load_yaml_file((source_dir() / "schemas/cilium" / (std::string(name) + ".yaml")).string(),
+                       ErrorCode::internal);
     ASSERT_TRUE(docs && !docs->empty());
     auto created = api->create(docs->front().value);
     if (!created) ASSERT_EQ(created.error().http_status, 409) << created.error().message;
