@@ -5,7 +5,7 @@
 //   netpol-demo-cluster [--kubeconfig PATH] [--namespace shop] [--cilium-namespace kube-system]
 //                       [--node demo-node]
 //
-// It seeds, with server-side apply (so a second run against the same cluster is fine):
+// It seeds, with server-side apply (a second run with the same options updates in place):
 //   - namespace NS with pods web, api and db (labels app=…, bound to NODE, status Running);
 //   - node NODE whose kubelet endpoint is this process (InternalIP 127.0.0.1 + port), so the
 //     API server's pods/<pod>/log proxy reaches it;
@@ -241,7 +241,7 @@ Result<void> seed(kube::KubeApi& api, const Options& o, DemoKubelet& kubelet) {
                       {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", kubelet.port()}}}}},
                       {"conditions", {{{"type", "Ready"}, {"status", "True"}}}},
                       {"nodeInfo",
-                       {{"kubeletVersion", "v1.31.1"},
+                       {{"kubeletVersion", "v1.20.2"},
                         {"containerRuntimeVersion", "containerd://1.7.20"},
                         {"osImage", "Debian GNU/Linux 12 (bookworm)"},
                         {"operatingSystem", "linux"},
