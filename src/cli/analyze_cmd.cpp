@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -296,28 +297,41 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
 
 } // namespace
 
-Result<WouldBlock> analyze_would_block(kube::KubeApi& api,
-                                       const std::vector<nlohmann::json>& desired, Context& ctx,
-                                       report::JUnitReport& junit) {
-  auto phase = ctx.reporter().phase("Analysing what the policies would block");
+Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
+                                          const std::vector<nlohmann::json>& desired,
+                                          const std::vector<std::string>& removed, Context& ctx,
+                                          report::JUnitReport& junit) {
+  auto phase = ctx.reporter().phase("Analysing what the change allows and denies");
   auto objects = analyze::list_live(api);
   if (!objects) return fail(objects.error());
   auto cluster = analyze::cluster_from(*objects);
   if (!cluster) return fail(cluster.error());
   auto in_force = analyze::policies_from(objects->policies);
   if (!in_force) return fail(in_force.error());
+  // After the change: the live policies without the pruned ones, then the desired ones over
+  // them (a desired object replaces the live one of the same kind, namespace and name).
+  const std::set<std::string> gone(removed.begin(), removed.end());
+  std::vector<nlohmann::json> kept;
+  for (const auto& object : objects->policies) {
+    if (!gone.count(kube::describe(object))) kept.push_back(object);
+  }
+  auto remaining = analyze::policies_from(kept);
+  if (!remaining) return fail(remaining.error());
   auto planned = analyze::policies_from(desired);
   if (!planned) return fail(planned.error());
-  const auto after = analyze::overlay(*in_force, *planned);
+  const auto after = analyze::overlay(*remaining, *planned);
   const auto results = analyze::analyze_ports(*cluster, after.policies, &in_force->policies,
                                               std::nullopt, analyze::EngineOptions{});
-  WouldBlock out;
+  ConnectivityChange out;
   out.ports = results.size();
   out.pods = cluster->pods().size();
   for (const auto& r : results) {
     for (size_t from = 0; from < r.planned.size(); ++from) {
-      for (size_t to = 0; to < r.planned.size(); ++to)
-        out.newly_denied += r.base->allowed(from, to) && !r.planned.allowed(from, to) ? 1 : 0;
+      for (size_t to = 0; to < r.planned.size(); ++to) {
+        const bool before = r.base->allowed(from, to), now = r.planned.allowed(from, to);
+        out.newly_denied += before && !now ? 1 : 0;
+        out.newly_allowed += !before && now ? 1 : 0;
+      }
     }
   }
   analyze::add_junit_cases(junit, *cluster, results, after.warnings);
@@ -330,8 +344,8 @@ Result<WouldBlock> analyze_would_block(kube::KubeApi& api,
     write_json_results(o, *cluster, results, {.connectivity = false, .diff = true}, false);
   });
   if (!written) return fail(written.error());
-  phase.done(fmt::format("{} pod pair(s) newly denied over {} port(s), {} pods", out.newly_denied,
-                         out.ports, out.pods));
+  phase.done(fmt::format("{} pod pair(s) newly denied, {} newly allowed over {} port(s), {} pods",
+                         out.newly_denied, out.newly_allowed, out.ports, out.pods));
   return out;
 }
 

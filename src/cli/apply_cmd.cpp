@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include "cli/analyze_cmd.hpp"
 #include "detect/detect.hpp"
 
 namespace netpol::cli {
@@ -223,17 +222,11 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
   bool check_failed = false;
   if (auto why = refusal(mode, detection, require_enforcement, check_failed)) {
     outcome.decision = *why;
-    if (mode == PolicyMode::audit && !check_failed) {
+    if (mode == PolicyMode::audit && !check_failed && step->connectivity) {
       // SPEC §4: where audit mode cannot apply, say what the policies would block.
-      auto blocked = analyze_would_block(api, step->state.desired, ctx, junit);
-      if (blocked) {
-        outcome.decision += fmt::format("; they would newly deny {} pod pair(s) "
-                                        "(connectivity.txt)",
-                                        blocked->newly_denied);
-      } else {
-        ctx.reporter().warn("cannot tell what the policies would block: " +
-                            blocked.error().message);
-      }
+      outcome.decision += fmt::format("; they would newly deny {} pod pair(s) "
+                                      "(connectivity.txt)",
+                                      step->connectivity->newly_denied);
     }
     junit.add({k_classname, "policies applied",
                check_failed ? CaseStatus::failed : CaseStatus::skipped, outcome.decision, "", 0});

@@ -66,14 +66,41 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
   if (auto w = ctx.output().write("plan.txt", plan->to_text()); !w) return fail(w.error());
   if (auto w = ctx.output().write("plan.json", plan->to_json().dump(2) + "\n"); !w)
     return fail(w.error());
+  std::optional<ConnectivityChange> connectivity;
+  if (plan->count(policy::Action::create) + plan->count(policy::Action::update) +
+          plan->count(policy::Action::prune) !=
+      0) {
+    std::vector<std::string> removed;
+    for (const auto& item : plan->items) {
+      if (item.action == policy::Action::prune) removed.push_back(item.object);
+    }
+    auto change = analyze_change(api, state->desired, removed, ctx, junit);
+    if (change) {
+      connectivity = *change;
+    } else {
+      ctx.reporter().warn("cannot tell which connections the change denies or allows: " +
+                          change.error().message);
+    }
+  }
   if (print && json) {
     auto out = plan->to_json();
     out["lint"] = policy::to_json(state->check);
+    if (connectivity) {
+      out["connectivity"] = {{"newly_denied", connectivity->newly_denied},
+                             {"newly_allowed", connectivity->newly_allowed},
+                             {"ports", connectivity->ports},
+                             {"pods", connectivity->pods}};
+    }
     ctx.out() << out.dump(2) << "\n";
   } else if (print) {
     ctx.out() << plan->to_text();
+    if (connectivity) {
+      ctx.out() << fmt::format("connectivity: {} pod pair(s) newly denied, {} newly allowed "
+                               "(connectivity.txt)\n",
+                               connectivity->newly_denied, connectivity->newly_allowed);
+    }
   }
-  return PlanStep{std::move(*state), std::move(*plan)};
+  return PlanStep{std::move(*state), std::move(*plan), connectivity};
 }
 
 Command plan_command() {

@@ -141,6 +141,9 @@ TEST(Apply, ApplyReapplyUpdatePruneAndRemove) {
   fs::remove(f.policies / "db.yaml");
   auto plan = f.run("plan");
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  // Every plan with changes says what they do to connectivity.
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("connectivity: [0-9]+ pod pair\\(s\\) newly "
+                                                 "denied, [0-9]+ newly allowed"));
   EXPECT_THAT(plan.out, HasSubstr("spec.ingress[0].ports[0].port: 80 → 8080"));
   EXPECT_THAT(plan.out, HasSubstr("prune     NetworkPolicy/" + f.ns + "/db"));
   auto update = f.run("apply");
