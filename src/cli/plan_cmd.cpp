@@ -1,5 +1,7 @@
 #include "cli/plan_cmd.hpp"
 
+#include <future>
+
 #include <fmt/format.h>
 
 #include "util/yaml.hpp"
@@ -26,6 +28,15 @@ Result<int> run_plan(const po::variables_map& args, Context& ctx) {
 
 Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
                            report::JUnitReport& junit, bool print) {
+  // What is live does not depend on the policies: list it on another thread while they are
+  // loaded and checked, so the round trips to the server overlap the local work. (An
+  // unreachable server is still reported only after the policies check out; invalid policies
+  // are reported once the listing has succeeded or failed.)
+  std::future<Result<policy::LiveObjects>> live;
+  if (auto render = render_options(ctx)) {
+    live = std::async(std::launch::async,
+                      [&api, render = *render] { return policy::list_live(api, render); });
+  }
   auto phase = ctx.reporter().phase("Checking policies");
   auto state = build_desired(args, ctx, api);
   if (!state) return fail(state.error());
@@ -52,7 +63,9 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
   if (auto w = ctx.output().write("policies.yaml", policies_yaml); !w) return fail(w.error());
 
   auto diff_phase = ctx.reporter().phase("Comparing with the cluster");
-  auto plan = policy::make_plan(api, state->desired, state->render, prune_enabled(args));
+  auto listed = live.valid() ? live.get() : policy::list_live(api, state->render);
+  auto plan = listed ? policy::make_plan(*listed, state->desired, prune_enabled(args))
+                     : Result<policy::Plan>(tl::unexpected(listed.error()));
   if (!plan) {
     diff_phase.failed(plan.error().message);
     return fail(plan.error());

@@ -1,5 +1,6 @@
 #include "kube/kubeconfig.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -28,9 +29,14 @@ Result<std::string> read_text_file(const std::string& path) {
   if (!in) {
     return fail(ErrorCode::config, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   }
-  std::string text(k_max_referenced_file + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  // Read in chunks up to the limit: a buffer of the limit's size would be zero-filled for
+  // every certificate a kubeconfig names.
+  std::string text;
+  std::array<char, 64 * 1024> chunk{};
+  while (text.size() <= k_max_referenced_file &&
+         in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())).gcount() > 0) {
+    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
+  }
   if (text.size() > k_max_referenced_file) {
     return fail(ErrorCode::config, fmt::format("'{}' is larger than {} MiB", path,
                                                k_max_referenced_file / (1024 * 1024)));

@@ -83,6 +83,14 @@ public:
       : m_policies(policies), m_options(options) {}
 
   std::vector<Finding> run() {
+    // Namespace and egress isolation per policy, computed once: egress-blocks-dns compares
+    // every policy with every other one.
+    m_egress.reserve(m_policies.size());
+    for (const auto& p : m_policies) {
+      const bool egress = p.kind == PolicyKind::network_policy && p.value.is_object() &&
+                          effective_types(at(p.value, {"spec"})).egress;
+      m_egress.push_back({egress ? ns_of(p) : std::string(), egress});
+    }
     duplicates();
     for (const auto& p : m_policies) {
       if (p.kind != PolicyKind::network_policy || !p.value.is_object()) continue;
@@ -157,11 +165,12 @@ private:
     if (!effective_types(spec).egress) return;
     const json& selector = at(spec, {"podSelector"});
     bool udp = false, tcp = false;
-    for (const auto& other : m_policies) {
-      if (other.kind != PolicyKind::network_policy || ns_of(other) != ns_of(p)) continue;
+    const std::string& ns = m_egress[static_cast<size_t>(&p - m_policies.data())].ns;
+    for (size_t i = 0; i < m_policies.size(); ++i) {
+      if (!m_egress[i].egress || m_egress[i].ns != ns) continue;
+      const PolicyObject& other = m_policies[i];
       const json& ospec = at(other.value, {"spec"});
       const json& osel = at(ospec, {"podSelector"});
-      if (!effective_types(ospec).egress) continue;
       if (!selects_everything(osel) && osel != selector) continue;
       const json& rules = at(ospec, {"egress"});
       if (!rules.is_array()) continue;
@@ -350,6 +359,11 @@ private:
   }
 
   const std::vector<PolicyObject>& m_policies;
+  struct EgressInfo {
+    std::string ns; // set when egress is isolated
+    bool egress = false;
+  };
+  std::vector<EgressInfo> m_egress; // by index in m_policies
   const LintOptions& m_options;
   std::vector<Finding> m_findings;
 };

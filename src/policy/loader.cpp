@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -71,6 +73,26 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
     return out;
   }
   return v;
+}
+
+// Parses the files on a few threads (YAML parsing is most of loading a large policy
+// directory); results are in the order of `files`, so what follows stays deterministic.
+std::vector<Result<std::vector<YamlDocument>>> parse_all(const std::vector<fs::path>& files) {
+  std::vector<Result<std::vector<YamlDocument>>> parsed(files.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < files.size(); i = next++)
+      parsed[i] = load_yaml_file(files[i].string());
+  };
+  const size_t threads =
+      std::min<size_t>({files.size() / 16, std::thread::hardware_concurrency(), 4});
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool)
+    t.join();
+  return parsed;
 }
 
 struct Loader {
@@ -145,10 +167,10 @@ struct Loader {
     }
   }
 
-  void add_file(const fs::path& path) {
-    const std::string name = path.string();
+  void add_file(const fs::path& path) { add_parsed(path.string(), load_yaml_file(path.string())); }
+
+  void add_parsed(const std::string& name, Result<std::vector<YamlDocument>> docs) {
     result.files.push_back(name);
-    auto docs = load_yaml_file(name);
     if (!docs) {
       result.errors.push_back(docs.error());
       return;
@@ -231,10 +253,10 @@ struct Loader {
       }
       std::sort(files.begin(), files.end());
       const fs::path index = p / k_imports_file;
-      for (const auto& f : files) {
-        if (f == index) continue;
-        add_file(f);
-      }
+      files.erase(std::remove(files.begin(), files.end(), index), files.end());
+      auto parsed = parse_all(files);
+      for (size_t i = 0; i < files.size(); ++i)
+        add_parsed(files[i].string(), std::move(parsed[i]));
       if (fs::is_regular_file(index, ec)) add_imports(index);
       return;
     }

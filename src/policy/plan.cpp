@@ -131,55 +131,80 @@ nlohmann::ordered_json Plan::to_json() const {
   return out;
 }
 
-Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
-                       const RenderOptions& options, bool prune) {
-  // Which kinds to list: NetworkPolicy always; Cilium kinds when served (pruning needs them
-  // even when nothing Cilium is desired any more).
-  struct Kind {
-    const char* kind;
-    bool namespaced;
-  };
-  const std::vector<Kind> kinds = {{"NetworkPolicy", true},
-                                   {"CiliumNetworkPolicy", true},
-                                   {"CiliumClusterwideNetworkPolicy", false}};
-  std::set<std::string> desired_kinds;
-  for (const auto& d : desired)
-    desired_kinds.insert(d.value("kind", ""));
+namespace {
 
-  Plan plan;
-  std::map<std::string, json> live;
-  std::vector<std::string> live_order;
+struct ManagedKind {
+  const char* api_version;
+  const char* kind;
+  bool namespaced;
+};
+const ManagedKind k_managed_kinds[] = {{"networking.k8s.io/v1", "NetworkPolicy", true},
+                                       {"cilium.io/v2", "CiliumNetworkPolicy", true},
+                                       {"cilium.io/v2", "CiliumClusterwideNetworkPolicy", false}};
+
+} // namespace
+
+Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options) {
+  LiveObjects live;
   kube::ListOptions list;
   list.label_selector = managed_selector(options);
-  for (const auto& k : kinds) {
-    const std::string api_version =
-        k.kind == std::string("NetworkPolicy") ? "networking.k8s.io/v1" : "cilium.io/v2";
-    auto info = api.resolve(api_version, k.kind);
+  for (const auto& k : k_managed_kinds) {
+    auto info = api.resolve(k.api_version, k.kind);
     if (!info) return fail(info.error());
     if (!*info) {
-      if (desired_kinds.count(k.kind)) {
-        return fail(ErrorCode::config,
-                    fmt::format("the cluster does not serve {} {} (is Cilium installed?)",
-                                api_version, k.kind));
-      }
+      live.unserved_kinds.insert(k.kind);
       continue;
     }
-    if (!desired_kinds.count(k.kind) && !prune) continue;
     auto items = api.list(**info, k.namespaced ? options.namespace_name : "", list);
-    if (!items && kube::is_forbidden(items.error()) && !desired_kinds.count(k.kind)) {
-      plan.warnings.push_back(fmt::format("not allowed to list {}: any applied earlier for this "
-                                          "project and environment are not pruned",
-                                          (*info)->resource + "." + (*info)->group));
+    if (!items && kube::is_forbidden(items.error())) {
+      live.forbidden_kinds.emplace(
+          k.kind, LiveObjects::Forbidden{(*info)->resource + "." + (*info)->group, items.error()});
       continue;
     }
     if (!items) return fail(items.error());
     for (auto& item : *items) {
       item["kind"] = k.kind;
-      item["apiVersion"] = api_version;
-      const std::string key = key_of(item);
-      live_order.push_back(key);
-      live[key] = std::move(item);
+      item["apiVersion"] = k.api_version;
+      live.items.push_back(std::move(item));
     }
+  }
+  return live;
+}
+
+Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
+                       const RenderOptions& options, bool prune) {
+  auto live = list_live(api, options);
+  if (!live) return fail(live.error());
+  return make_plan(*live, desired, prune);
+}
+
+Result<Plan> make_plan(const LiveObjects& listed, const std::vector<json>& desired, bool prune) {
+  std::set<std::string> desired_kinds;
+  for (const auto& d : desired)
+    desired_kinds.insert(d.value("kind", ""));
+  Plan plan;
+  for (const auto& k : k_managed_kinds) {
+    if (desired_kinds.count(k.kind) && listed.unserved_kinds.count(k.kind)) {
+      return fail(ErrorCode::config,
+                  fmt::format("the cluster does not serve {} {} (is Cilium installed?)",
+                              k.api_version, k.kind));
+    }
+    auto forbidden = listed.forbidden_kinds.find(k.kind);
+    if (forbidden == listed.forbidden_kinds.end()) continue;
+    if (desired_kinds.count(k.kind)) return fail(forbidden->second.error);
+    if (prune) {
+      plan.warnings.push_back(fmt::format("not allowed to list {}: any applied earlier for this "
+                                          "project and environment are not pruned",
+                                          forbidden->second.resource));
+    }
+  }
+  // Keyed views of the listed objects; a kind neither desired nor pruned plays no part.
+  std::map<std::string, const json*> live;
+  std::vector<std::string> live_order;
+  for (const auto& item : listed.items) {
+    if (!prune && !desired_kinds.count(item.value("kind", ""))) continue;
+    const std::string key = key_of(item);
+    if (live.emplace(key, &item).second) live_order.push_back(key);
   }
 
   std::set<std::string> desired_keys;
@@ -193,9 +218,9 @@ Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
     if (it == live.end()) {
       item.action = Action::create;
     } else {
-      item.live = it->second;
+      item.live = *it->second;
       json want = normalise(d);
-      json have = normalise(it->second);
+      json have = normalise(item.live);
       // Labels and annotations: only the ones netpol sets are compared (others may belong to
       // other field managers).
       json want_meta = json::object(), have_meta = json::object();
@@ -203,7 +228,7 @@ Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
         if (!d["metadata"].contains(field)) continue;
         for (const auto& [k, v] : d["metadata"][field].items()) {
           want_meta[field][k] = v;
-          const json& live_meta = it->second["metadata"];
+          const json& live_meta = item.live["metadata"];
           if (live_meta.contains(field) && live_meta[field].contains(k))
             have_meta[field][k] = live_meta[field][k];
         }
@@ -227,7 +252,7 @@ Result<Plan> make_plan(kube::KubeApi& api, const std::vector<json>& desired,
       if (desired_keys.count(key)) continue;
       PlanItem item;
       item.action = Action::prune;
-      item.live = live[key];
+      item.live = *live[key];
       item.object = describe_object(item.live);
       plan.items.push_back(std::move(item));
     }

@@ -3,6 +3,8 @@
 // server defaults normalised away so nothing shows a false change.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,11 +43,32 @@ struct Plan {
 // netpol's labels and annotations plus the ones declared, spec/specs).
 nlohmann::json normalise(const nlohmann::json& object);
 
-// Lists what is live (one LIST per kind that is desired or may need pruning) and compares.
-// Prune items only when `prune` is set. Fails as KubeApi does; a Cilium kind that is desired
-// but not served is ErrorCode::config. A kind listed only for pruning that the token may not
-// list is a warning, not a failure: a team with rights on NetworkPolicies alone can still
-// apply them on a cluster that also serves Cilium's kinds.
+// What netpol applied earlier for this project and environment, as the server lists it.
+struct LiveObjects {
+  std::vector<nlohmann::json> items;    // listing order; apiVersion and kind set
+  std::set<std::string> unserved_kinds; // managed kinds the server does not serve
+  struct Forbidden {
+    std::string resource; // "ciliumnetworkpolicies.cilium.io"
+    Error error;          // the 403 its LIST answered
+  };
+  std::map<std::string, Forbidden> forbidden_kinds; // by kind
+};
+
+// One LIST with the managed selector per managed kind the server serves (NetworkPolicy, and
+// the Cilium kinds when installed). It does not depend on the desired objects, so callers may
+// run it while those are still being loaded (KubeApi is thread-safe). A 403 is recorded, not
+// failed: whether it matters depends on what is desired. Fails otherwise as KubeApi does.
+Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options);
+
+// Compares the desired objects with what is live. Prune items only when `prune` is set. A
+// desired kind the server does not serve (Cilium not installed) is ErrorCode::config; a
+// desired kind the token may not list fails with that 403. A kind listed only for pruning that
+// the token may not list is a warning, not a failure: a team with rights on NetworkPolicies
+// alone can still apply them on a cluster that also serves Cilium's kinds.
+Result<Plan> make_plan(const LiveObjects& live, const std::vector<nlohmann::json>& desired,
+                       bool prune);
+
+// list_live, then make_plan.
 Result<Plan> make_plan(kube::KubeApi& api, const std::vector<nlohmann::json>& desired,
                        const RenderOptions& options, bool prune);
 

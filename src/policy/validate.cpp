@@ -470,11 +470,23 @@ public:
   }
 };
 
-std::vector<std::string> regex_errors(const std::string& value, const char* pattern,
-                                      const std::string& message) {
-  const std::regex re(pattern);
-  if (std::regex_match(value, re)) return {};
-  return {message};
+// Each pattern is compiled once: compiling a std::regex costs far more than matching it, and
+// these run for every name, label and selector of every policy.
+const std::regex& dns1123_label_re() {
+  static const std::regex re(k_dns1123_label_fmt);
+  return re;
+}
+const std::regex& dns1123_subdomain_re() {
+  static const std::regex re(k_dns1123_subdomain_fmt);
+  return re;
+}
+const std::regex& qualified_name_re() {
+  static const std::regex re(k_qualified_name_fmt);
+  return re;
+}
+const std::regex& label_value_re() {
+  static const std::regex re(k_label_value_fmt);
+  return re;
 }
 
 } // namespace
@@ -482,41 +494,42 @@ std::vector<std::string> regex_errors(const std::string& value, const char* patt
 std::vector<std::string> dns1123_label_errors(const std::string& value) {
   std::vector<std::string> errs;
   if (value.size() > 63) errs.push_back(max_len_msg(63));
-  auto more = regex_errors(
-      value, k_dns1123_label_fmt,
-      fmt::format("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                  "or '-', and must start and end with an alphanumeric character (e.g. "
-                  "'my-name',  or '123-abc', regex used for validation is '{}')",
-                  k_dns1123_label_fmt));
-  errs.insert(errs.end(), more.begin(), more.end());
+  if (!std::regex_match(value, dns1123_label_re()))
+    errs.push_back(
+        fmt::format("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+                    "or '-', and must start and end with an alphanumeric character (e.g. "
+                    "'my-name',  or '123-abc', regex used for validation is '{}')",
+                    k_dns1123_label_fmt));
   return errs;
 }
 
 std::vector<std::string> dns1123_subdomain_errors(const std::string& value) {
   std::vector<std::string> errs;
   if (value.size() > 253) errs.push_back(max_len_msg(253));
-  auto more = regex_errors(
-      value, k_dns1123_subdomain_fmt,
-      fmt::format("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                  "characters, '-' or '.', and must start and end with an alphanumeric "
-                  "character (e.g. 'example.com', regex used for validation is '{}')",
-                  k_dns1123_subdomain_fmt));
-  errs.insert(errs.end(), more.begin(), more.end());
+  if (!std::regex_match(value, dns1123_subdomain_re()))
+    errs.push_back(
+        fmt::format("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                    "characters, '-' or '.', and must start and end with an alphanumeric "
+                    "character (e.g. 'example.com', regex used for validation is '{}')",
+                    k_dns1123_subdomain_fmt));
   return errs;
 }
 
 std::vector<std::string> qualified_name_errors(const std::string& value) {
-  const std::string qualified_msg = fmt::format(
-      "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
-      "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-      "validation is '{}')",
-      k_qualified_name_fmt);
+  // Built only for an invalid name: valid ones are the common case.
+  const auto qualified_msg = [] {
+    return fmt::format(
+        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
+        "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+        "validation is '{}')",
+        k_qualified_name_fmt);
+  };
   std::vector<std::string> errs;
   std::string name = value;
   const size_t slash = value.find('/');
   if (slash != std::string::npos) {
     if (value.find('/', slash + 1) != std::string::npos)
-      return {"a qualified name " + qualified_msg +
+      return {"a qualified name " + qualified_msg() +
               " with an optional DNS subdomain prefix and "
               "'/' (e.g. 'example.com/MyName')"};
     const std::string prefix = value.substr(0, slash);
@@ -532,8 +545,8 @@ std::vector<std::string> qualified_name_errors(const std::string& value) {
     errs.push_back("name part must be non-empty");
   } else {
     if (name.size() > 63) errs.push_back("name part " + max_len_msg(63));
-    for (const auto& msg : regex_errors(name, k_qualified_name_fmt, "name part " + qualified_msg))
-      errs.push_back(msg);
+    if (!std::regex_match(name, qualified_name_re()))
+      errs.push_back("name part " + qualified_msg());
   }
   return errs;
 }
@@ -541,13 +554,12 @@ std::vector<std::string> qualified_name_errors(const std::string& value) {
 std::vector<std::string> label_value_errors(const std::string& value) {
   std::vector<std::string> errs;
   if (value.size() > 63) errs.push_back(max_len_msg(63));
-  auto more = regex_errors(
-      value, k_label_value_fmt,
-      fmt::format("a valid label must be an empty string or consist of alphanumeric characters, "
-                  "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
-                  "'MyValue',  or 'my_value',  or '12345', regex used for validation is '{}')",
-                  k_label_value_fmt));
-  errs.insert(errs.end(), more.begin(), more.end());
+  if (!std::regex_match(value, label_value_re()))
+    errs.push_back(
+        fmt::format("a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+                    "'MyValue',  or 'my_value',  or '12345', regex used for validation is '{}')",
+                    k_label_value_fmt));
   return errs;
 }
 

@@ -1,8 +1,8 @@
 #include "util/yaml.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -27,66 +27,74 @@ std::string escape_pointer_token(const std::string& token) {
   return out;
 }
 
+size_t count_digits(std::string_view s, size_t from, int base = 10) {
+  size_t i = from;
+  while (i < s.size()) {
+    const char c = s[i];
+    const bool digit = base == 16  ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                       : base == 8 ? c >= '0' && c <= '7'
+                                   : c >= '0' && c <= '9';
+    if (!digit) break;
+    ++i;
+  }
+  return i - from;
+}
+
+// [-+]?[0-9]+
+bool is_decimal_int(std::string_view s) {
+  const size_t sign = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  return s.size() > sign && count_digits(s, sign) == s.size() - sign;
+}
+
+// 0x[0-9a-fA-F]+ or 0o[0-7]+
+bool is_prefixed_int(std::string_view s, char prefix, int base) {
+  return s.size() > 2 && s[0] == '0' && s[1] == prefix && count_digits(s, 2, base) == s.size() - 2;
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_float(std::string_view s) {
+  size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  const size_t int_digits = count_digits(s, i);
+  i += int_digits;
+  size_t frac_digits = 0;
+  if (i < s.size() && s[i] == '.') {
+    frac_digits = count_digits(s, ++i);
+    i += frac_digits;
+  }
+  if (int_digits == 0 && frac_digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    const size_t exp_digits = count_digits(s, i);
+    if (exp_digits == 0) return false;
+    i += exp_digits;
+  }
+  return i == s.size();
+}
+
+// Hand-written rather than std::regex: this runs for every plain scalar read and every string
+// written, and std::regex_match costs microseconds per call.
 nlohmann::json plain_scalar(const std::string& s) {
-  static const std::regex int_re("[-+]?[0-9]+");
-  static const std::regex hex_re("0x[0-9a-fA-F]+");
-  static const std::regex oct_re("0o[0-7]+");
-  static const std::regex float_re("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  // Every number form starts with a digit, a sign or a dot; the regexes are slow, and most
-  // scalars are names.
+  // Every number form starts with a digit, a sign or a dot, and most scalars are names.
   const char c = s.front();
   if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.')) return s;
   try {
-    if (std::regex_match(s, int_re)) {
+    if (is_decimal_int(s)) {
       if (s[0] == '-') return std::stoll(s);
       return std::stoull(s[0] == '+' ? s.substr(1) : s);
     }
-    if (std::regex_match(s, hex_re)) return std::stoull(s.substr(2), nullptr, 16);
-    if (std::regex_match(s, oct_re)) return std::stoull(s.substr(2), nullptr, 8);
-    if (std::regex_match(s, float_re)) return std::stod(s);
+    if (is_prefixed_int(s, 'x', 16)) return std::stoull(s.substr(2), nullptr, 16);
+    if (is_prefixed_int(s, 'o', 8)) return std::stoull(s.substr(2), nullptr, 8);
+    if (is_float(s)) return std::stod(s);
   } catch (const std::out_of_range&) {
     return s; // too large for a number: keep the text
   }
   if (s == ".inf" || s == ".Inf" || s == "+.inf") return std::numeric_limits<double>::infinity();
   if (s == "-.inf" || s == "-.Inf") return -std::numeric_limits<double>::infinity();
   return s;
-}
-
-// `line` is where the node is named: its key's line for a mapping value (a nested mapping's
-// own mark is its first key), else the node's own line.
-nlohmann::json convert(const YAML::Node& node, const std::string& pointer, int line,
-                       std::map<std::string, int>& lines) {
-  lines[pointer] = line;
-  switch (node.Type()) {
-  case YAML::NodeType::Null:
-  case YAML::NodeType::Undefined: return nullptr;
-  case YAML::NodeType::Scalar:
-    // Tag "!" marks a quoted (non-plain) scalar: always a string.
-    if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return node.Scalar();
-    return plain_scalar(node.Scalar());
-  case YAML::NodeType::Sequence: {
-    auto out = nlohmann::json::array();
-    size_t i = 0;
-    for (const auto& item : node) {
-      out.push_back(
-          convert(item, pointer + "/" + std::to_string(i++), item.Mark().line + 1, lines));
-    }
-    return out;
-  }
-  case YAML::NodeType::Map: {
-    auto out = nlohmann::json::object();
-    for (const auto& kv : node) {
-      const std::string key = kv.first.Scalar();
-      out[key] = convert(kv.second, pointer + "/" + escape_pointer_token(key),
-                         kv.first.Mark().line + 1, lines);
-    }
-    return out;
-  }
-  }
-  return nullptr;
 }
 
 bool needs_quotes(const std::string& s) {
@@ -162,41 +170,155 @@ void emit(const nlohmann::json& v, int indent, std::string& out) {
   }
 }
 
-// yaml-cpp 0.7 loops forever on some malformed streams, e.g. a lone ',' (jbeder/yaml-cpp#1040,
-// fixed upstream after 0.8): the parser stops consuming input and emits the same empty
-// document again and again. A first pass with a handler that only records where each document
-// starts finds that case, so LoadAll is never called on such a stream.
-class DocumentStarts final : public YAML::EventHandler {
+// Builds each document's JSON value straight from the parser's events, in one pass: no
+// YAML::Node tree in between (building and walking that tree, after a first pass that only
+// checked the stream, was most of the time a 200-policy `netpol apply` spent on its input).
+// The result is what converting YAML::LoadAll's nodes gives: keys are their scalar text
+// ("" for a collection or null key), a map value's line is its key's line, a sequence
+// item's line its own, and an alias is a copy of its anchor's value.
+class JsonBuilder final : public YAML::EventHandler {
 public:
-  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
-  YAML::Mark last = YAML::Mark::null_mark();
-};
-
-// Throws YAML::ParserException where the parser stops making progress.
-void check_parser_progresses(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentStarts starts;
-  int previous = -1;
-  while (parser.HandleNextDocument(starts)) {
-    if (starts.last.pos == previous) {
-      throw YAML::ParserException(starts.last, "unexpected character");
-    }
-    previous = starts.last.pos;
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start = mark;
+    root = nullptr;
+    root_line = 0;
+    lines.clear();
+    m_stack.clear();
+    m_anchors.clear();
   }
-}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    add(mark, nullptr, "", anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = m_anchors.find(anchor);
+    if (it == m_anchors.end()) {
+      add(mark, nullptr, "", 0);
+    } else {
+      add(mark, it->second.first, it->second.second, 0);
+    }
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    // Tag "!" marks a quoted (non-plain) scalar: always a string.
+    const bool quoted = tag == "!" || tag == "tag:yaml.org,2002:str";
+    add(mark, quoted ? nlohmann::json(value) : plain_scalar(value), value, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, nlohmann::json::array(), anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, nlohmann::json::object(), anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+  YAML::Mark start = YAML::Mark::null_mark(); // where the last document started
+  nlohmann::json root;
+  int root_line = 0; // 0 when the document had no node
+  std::map<std::string, int> lines;
+
+private:
+  struct Frame {
+    nlohmann::json value;
+    std::string pointer;
+    YAML::anchor_t anchor = 0;
+    int line = 0;
+    bool is_key = false;  // a collection used as a mapping key: only its line matters
+    bool discard = false; // inside such a key: no lines are recorded
+    // Mapping state: the next node is a key unless one is pending.
+    bool key_pending = false;
+    std::string key;
+    int key_line = 0;
+    size_t next_index = 0; // sequence state
+  };
+
+  bool expects_key() const {
+    return !m_stack.empty() && m_stack.back().value.is_object() && !m_stack.back().key_pending;
+  }
+
+  // Pointer and line of the next child of the innermost collection (or of the root).
+  std::pair<std::string, int> next_child(const YAML::Mark& mark) const {
+    if (m_stack.empty()) return {"", mark.line + 1};
+    const Frame& top = m_stack.back();
+    if (top.value.is_object())
+      return {top.pointer + "/" + escape_pointer_token(top.key), top.key_line};
+    return {top.pointer + "/" + std::to_string(top.next_index), mark.line + 1};
+  }
+
+  void set_key(std::string key, int line) {
+    Frame& top = m_stack.back();
+    top.key = std::move(key);
+    top.key_line = line;
+    top.key_pending = true;
+  }
+
+  void deliver(nlohmann::json value) {
+    if (m_stack.empty()) {
+      root = std::move(value);
+      return;
+    }
+    Frame& top = m_stack.back();
+    if (top.value.is_object()) {
+      top.value[top.key] = std::move(value);
+      top.key_pending = false;
+    } else {
+      top.value.push_back(std::move(value));
+      ++top.next_index;
+    }
+  }
+
+  void add(const YAML::Mark& mark, nlohmann::json value, const std::string& text,
+           YAML::anchor_t anchor) {
+    if (anchor != 0) m_anchors[anchor] = {value, value.is_primitive() ? text : ""};
+    if (expects_key()) {
+      set_key(value.is_null() && text.empty() ? std::string() : text, mark.line + 1);
+      return;
+    }
+    const bool discard = !m_stack.empty() && m_stack.back().discard;
+    auto [pointer, line] = next_child(mark);
+    if (!discard) lines[pointer] = line;
+    if (m_stack.empty()) root_line = line;
+    deliver(std::move(value));
+  }
+
+  void open(const YAML::Mark& mark, nlohmann::json value, YAML::anchor_t anchor) {
+    Frame f;
+    f.value = std::move(value);
+    f.anchor = anchor;
+    if (expects_key()) {
+      f.is_key = true;
+      f.discard = true;
+      f.line = mark.line + 1;
+    } else {
+      f.discard = !m_stack.empty() && m_stack.back().discard;
+      auto [pointer, line] = next_child(mark);
+      f.pointer = std::move(pointer);
+      f.line = line;
+      if (!f.discard) lines[f.pointer] = line;
+      if (m_stack.empty()) root_line = line;
+    }
+    m_stack.push_back(std::move(f));
+  }
+
+  void close() {
+    if (m_stack.empty()) return;
+    Frame f = std::move(m_stack.back());
+    m_stack.pop_back();
+    if (f.anchor != 0) m_anchors[f.anchor] = {f.value, ""};
+    if (f.is_key) {
+      set_key("", f.line);
+    } else {
+      deliver(std::move(f.value));
+    }
+  }
+
+  std::vector<Frame> m_stack;
+  // Anchored values, with their scalar text for an alias used as a key.
+  std::map<YAML::anchor_t, std::pair<nlohmann::json, std::string>> m_anchors;
+};
 
 } // namespace
 
@@ -229,13 +351,24 @@ parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode
   }
   std::vector<YamlDocument> docs;
   try {
-    const std::string input(text);
-    check_parser_progresses(input);
-    for (const auto& node : YAML::LoadAll(input)) {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    JsonBuilder builder;
+    int previous = -1;
+    while (parser.HandleNextDocument(builder)) {
+      // yaml-cpp 0.7 loops forever on some malformed streams, e.g. a lone ',' (jbeder/yaml-cpp
+      // #1040, fixed upstream after 0.8): the parser stops consuming input and emits the same
+      // empty document again and again.
+      if (builder.start.pos == previous) {
+        throw YAML::ParserException(builder.start, "unexpected character");
+      }
+      previous = builder.start.pos;
       YamlDocument doc;
       doc.source = source;
-      doc.line = node.Mark().line >= 0 ? node.Mark().line + 1 : 1;
-      doc.value = convert(node, "", doc.line, doc.lines);
+      doc.line = builder.root_line > 0 ? builder.root_line : 1;
+      doc.value = std::move(builder.root);
+      doc.lines = std::move(builder.lines);
+      if (builder.root_line == 0) doc.lines[""] = doc.line;
       docs.push_back(std::move(doc));
     }
   } catch (const YAML::Exception& e) {
