@@ -36,7 +36,7 @@ if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   # The stand-in cluster: the app, a Cilium in audit mode, and the agents' kubelet (it serves
   # their logs until killed). start.sh accepts only its own files in its directory.
   demo_log="$(mktemp -t netpol-demo-cluster-XXXXXX.log)"
-  build/release/netpol-demo-cluster --namespace shop >"$demo_log.out" 2>"$demo_log" &
+  build/release/tests/tools/netpol-demo-cluster --namespace shop >"$demo_log.out" 2>"$demo_log" &
   demo_pid=$!
   for _ in $(seq 600); do
     if grep -qx ready "$demo_log.out" 2>/dev/null; then break; fi
