@@ -1,28 +1,41 @@
 #include "analyze/live.hpp"
 
+#include <future>
 #include <set>
 #include <tuple>
 
 namespace netpol::analyze {
 
 Result<LiveObjects> list_live(kube::KubeApi& api) {
-  LiveObjects out;
-  auto namespaces = api.list(kube::resources::namespaces, "");
-  if (!namespaces) return fail(namespaces.error());
-  out.namespaces = std::move(*namespaces);
-  auto pods = api.list(kube::resources::pods, "");
-  if (!pods) return fail(pods.error());
-  out.pods = std::move(*pods);
-  auto policies = api.list(kube::resources::network_policies, "");
-  if (!policies) return fail(policies.error());
-  out.policies = std::move(*policies);
-  for (const char* kind : {"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"}) {
+  // The lists are independent: send them at once (KubeApi is thread-safe), so a high-latency
+  // API server costs one round of pages, not five.
+  using Items = Result<std::vector<nlohmann::json>>;
+  auto list_kind = [&api](const char* kind) -> Items {
     auto resource = api.resolve("cilium.io/v2", kind);
     if (!resource) return fail(resource.error());
-    if (!*resource) continue;
-    auto items = api.list(**resource, "");
-    if (!items) return fail(items.error());
-    for (auto& item : *items)
+    if (!*resource) return std::vector<nlohmann::json>{};
+    return api.list(**resource, "");
+  };
+  auto namespaces =
+      std::async(std::launch::async, [&api] { return api.list(kube::resources::namespaces, ""); });
+  auto pods =
+      std::async(std::launch::async, [&api] { return api.list(kube::resources::pods, ""); });
+  auto cilium = std::async(std::launch::async, [&] { return list_kind("CiliumNetworkPolicy"); });
+  auto clusterwide =
+      std::async(std::launch::async, [&] { return list_kind("CiliumClusterwideNetworkPolicy"); });
+  Items policies = api.list(kube::resources::network_policies, "");
+  // Every future is waited for before returning, whatever failed first.
+  Items results[] = {namespaces.get(), pods.get(), std::move(policies), cilium.get(),
+                     clusterwide.get()};
+  for (const auto& r : results) {
+    if (!r) return fail(r.error());
+  }
+  LiveObjects out;
+  out.namespaces = std::move(*results[0]);
+  out.pods = std::move(*results[1]);
+  out.policies = std::move(*results[2]);
+  for (int i : {3, 4}) {
+    for (auto& item : *results[i])
       out.policies.push_back(std::move(item));
   }
   return out;

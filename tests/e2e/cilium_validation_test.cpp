@@ -31,7 +31,9 @@ void install_cilium_crds(const TestCluster& cluster) {
                        ErrorCode::internal);
     ASSERT_TRUE(docs && !docs->empty());
     auto created = api->create(docs->front().value);
-    if (!created) ASSERT_EQ(created.error().http_status, 409) << created.error().message;
+    if (!created) {
+      ASSERT_EQ(created.error().http_status, 409) << created.error().message;
+    }
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -1,4 +1,6 @@
 // --live input: what is listed from the API, and how planned policies overlay the live ones.
+#include <mutex>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-// Lists a fixed set of objects; serves cilium.io only when asked to. Records list requests.
+// Lists a fixed set of objects; serves cilium.io only when asked to. Records list requests
+// (list_live sends them concurrently, so the record is guarded).
 class ListingApi final : public kube::KubeApi {
 public:
   ListingApi(std::vector<json> objects, bool cilium)
@@ -18,6 +21,7 @@ public:
 
   std::vector<std::string> requests;
   std::optional<Error> fail_lists;
+  std::mutex m_mutex;
 
   std::string server() const override { return "https://fake.invalid"; }
   Result<json> version() override { return json::object(); }
@@ -35,7 +39,10 @@ public:
   }
   Result<std::vector<json>> list(const kube::ResourceInfo& resource, const std::string& ns,
                                  const kube::ListOptions&) override {
-    requests.push_back(resource.resource + (ns.empty() ? "" : " in " + ns));
+    {
+      std::lock_guard lock(m_mutex);
+      requests.push_back(resource.resource + (ns.empty() ? "" : " in " + ns));
+    }
     if (fail_lists) return tl::unexpected(*fail_lists);
     std::vector<json> out;
     for (const auto& o : m_objects) {
@@ -89,15 +96,16 @@ TEST(AnalyzeLive, ListsEverythingAcrossNamespacesAndCiliumOnlyWhenServed) {
   ListingApi without(objects(), false);
   auto live = list_live(without);
   ASSERT_TRUE(live.has_value()) << live.error().message;
-  EXPECT_EQ(without.requests, (std::vector<std::string>{"namespaces", "pods", "networkpolicies"}));
+  EXPECT_THAT(without.requests,
+              ::testing::UnorderedElementsAre("namespaces", "pods", "networkpolicies"));
   EXPECT_EQ(live->policies.size(), 1u);
 
   ListingApi with(objects(), true);
   live = list_live(with);
   ASSERT_TRUE(live.has_value());
-  EXPECT_EQ(with.requests, (std::vector<std::string>{"namespaces", "pods", "networkpolicies",
-                                                     "ciliumnetworkpolicies",
-                                                     "ciliumclusterwidenetworkpolicies"}));
+  EXPECT_THAT(with.requests, ::testing::UnorderedElementsAre(
+                                 "namespaces", "pods", "networkpolicies", "ciliumnetworkpolicies",
+                                 "ciliumclusterwidenetworkpolicies"));
   EXPECT_EQ(live->policies.size(), 2u);
   auto cluster = cluster_from(*live);
   ASSERT_TRUE(cluster.has_value());
