@@ -1,6 +1,7 @@
 #include "cli/apply_cmd.hpp"
 
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -60,15 +61,28 @@ Result<void> preflight(kube::KubeApi& api, const policy::Plan& plan, bool prune)
     if (item.action != Action::prune) needed.insert({"patch", group, resource, ns});
     if (item.action == Action::prune) needed.insert({"delete", group, resource, ns});
   }
-  std::vector<std::string> missing;
+  // One SelfSubjectAccessReview per verb and resource, all at once (KubeApi is thread-safe):
+  // the preflight costs one round trip, not one per question.
+  std::vector<std::future<Result<bool>>> answers;
   for (const auto& [verb, group, resource, ns] : needed) {
-    auto allowed = api.can_i({verb, group, resource, ns, ""});
-    if (!allowed) return fail(allowed.error());
+    kube::AccessCheck check{verb, group, resource, ns, ""};
+    answers.push_back(std::async(std::launch::async, [&api, check] { return api.can_i(check); }));
+  }
+  std::vector<std::string> missing;
+  std::optional<Error> first_error;
+  size_t i = 0;
+  for (const auto& [verb, group, resource, ns] : needed) {
+    auto allowed = answers[i++].get();
+    if (!allowed) {
+      if (!first_error) first_error = allowed.error();
+      continue;
+    }
     if (!*allowed) {
       missing.push_back(fmt::format("{} {}{}{}", verb, resource, group.empty() ? "" : "." + group,
                                     ns.empty() ? " (cluster-wide)" : " in namespace " + ns));
     }
   }
+  if (first_error) return fail(std::move(*first_error));
   if (missing.empty()) return {};
   Error e(ErrorCode::api,
           fmt::format("apply: missing permissions, nothing was changed: {} (grant them to the "
