@@ -5,18 +5,6 @@ namespace {
 
 using nlohmann::json;
 
-const json& at(const json& v, std::initializer_list<const char*> path) {
-  static const json null_value;
-  const json* cur = &v;
-  for (const char* key : path) {
-    if (!cur->is_object()) return null_value;
-    auto it = cur->find(key);
-    if (it == cur->end()) return null_value;
-    cur = &*it;
-  }
-  return *cur;
-}
-
 Labels labels_of(const json& v) {
   Labels out;
   if (!v.is_object()) return out;
@@ -28,16 +16,17 @@ Labels labels_of(const json& v) {
 std::vector<ContainerPort> ports_of(const json& pod_spec) {
   std::vector<ContainerPort> out;
   for (const char* list : {"containers", "initContainers"}) {
-    const json& containers = at(pod_spec, {list});
+    const json& containers = field_at(pod_spec, {list});
     if (!containers.is_array()) continue;
     for (const auto& c : containers) {
-      const json& ports = at(c, {"ports"});
+      const json& ports = field_at(c, {"ports"});
       if (!ports.is_array()) continue;
       for (const auto& p : ports) {
         ContainerPort port;
-        if (at(p, {"name"}).is_string()) port.name = p["name"].get<std::string>();
-        if (at(p, {"containerPort"}).is_number_integer()) port.port = p["containerPort"].get<int>();
-        if (at(p, {"protocol"}).is_string()) port.protocol = p["protocol"].get<std::string>();
+        if (field_at(p, {"name"}).is_string()) port.name = p["name"].get<std::string>();
+        if (field_at(p, {"containerPort"}).is_number_integer())
+          port.port = p["containerPort"].get<int>();
+        if (field_at(p, {"protocol"}).is_string()) port.protocol = p["protocol"].get<std::string>();
         out.push_back(port);
       }
     }
@@ -59,34 +48,39 @@ Inventory make_inventory(const std::vector<OtherObject>& objects,
   Inventory inv;
   for (const auto& o : objects) {
     const std::string kind =
-        at(o.value, {"kind"}).is_string() ? o.value["kind"].get<std::string>() : "";
-    const json& meta = at(o.value, {"metadata"});
-    const std::string name = at(meta, {"name"}).is_string() ? meta["name"].get<std::string>() : "";
+        field_at(o.value, {"kind"}).is_string() ? o.value["kind"].get<std::string>() : "";
+    const json& meta = field_at(o.value, {"metadata"});
+    const std::string name =
+        field_at(meta, {"name"}).is_string() ? meta["name"].get<std::string>() : "";
     std::string ns =
-        at(meta, {"namespace"}).is_string() ? meta["namespace"].get<std::string>() : "";
+        field_at(meta, {"namespace"}).is_string() ? meta["namespace"].get<std::string>() : "";
     if (ns.empty()) ns = default_namespace;
     if (kind == "Namespace") {
-      inv.namespaces[name] = labels_of(at(meta, {"labels"}));
+      inv.namespaces[name] = labels_of(field_at(meta, {"labels"}));
       continue;
     }
     const json* template_ = nullptr;
     if (kind == "Pod") {
-      PodInfo pod{
-          kind,   ns, name, labels_of(at(meta, {"labels"})), ports_of(at(o.value, {"spec"})),
-          o.where};
+      PodInfo pod{kind,
+                  ns,
+                  name,
+                  labels_of(field_at(meta, {"labels"})),
+                  ports_of(field_at(o.value, {"spec"})),
+                  o.where};
       inv.pods.push_back(std::move(pod));
       continue;
     }
     if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" ||
         kind == "ReplicaSet" || kind == "Job" || kind == "DeploymentConfig" ||
         kind == "ReplicationController") {
-      template_ = &at(o.value, {"spec", "template"});
+      template_ = &field_at(o.value, {"spec", "template"});
     } else if (kind == "CronJob") {
-      template_ = &at(o.value, {"spec", "jobTemplate", "spec", "template"});
+      template_ = &field_at(o.value, {"spec", "jobTemplate", "spec", "template"});
     }
     if (!template_ || !template_->is_object()) continue;
-    inv.pods.push_back(PodInfo{kind, ns, name, labels_of(at(*template_, {"metadata", "labels"})),
-                               ports_of(at(*template_, {"spec"})), o.where});
+    inv.pods.push_back(PodInfo{kind, ns, name,
+                               labels_of(field_at(*template_, {"metadata", "labels"})),
+                               ports_of(field_at(*template_, {"spec"})), o.where});
   }
   return inv;
 }
@@ -94,22 +88,22 @@ Inventory make_inventory(const std::vector<OtherObject>& objects,
 bool selector_matches(const json& selector, const Labels& labels) {
   if (selector.is_null()) return true;
   if (!selector.is_object()) return false;
-  const json& match_labels = at(selector, {"matchLabels"});
+  const json& match_labels = field_at(selector, {"matchLabels"});
   if (match_labels.is_object()) {
     for (const auto& [k, v] : match_labels.items()) {
       auto it = labels.find(k);
       if (!v.is_string() || it == labels.end() || it->second != v.get<std::string>()) return false;
     }
   }
-  const json& exprs = at(selector, {"matchExpressions"});
+  const json& exprs = field_at(selector, {"matchExpressions"});
   if (exprs.is_array()) {
     for (const auto& e : exprs) {
-      const json& key = at(e, {"key"});
-      const json& op = at(e, {"operator"});
+      const json& key = field_at(e, {"key"});
+      const json& op = field_at(e, {"operator"});
       if (!key.is_string() || !op.is_string()) return false;
       auto it = labels.find(key.get<std::string>());
       bool in_values = false;
-      const json& values = at(e, {"values"});
+      const json& values = field_at(e, {"values"});
       if (it != labels.end() && values.is_array()) {
         for (const auto& v : values)
           in_values = in_values || (v.is_string() && v == it->second);

@@ -10,25 +10,38 @@ namespace {
 
 using nlohmann::json;
 
-const json& at(const json& v, std::initializer_list<const char*> path) {
-  static const json null_value;
-  const json* cur = &v;
-  for (const char* key : path) {
-    if (!cur->is_object()) return null_value;
-    auto it = cur->find(key);
-    if (it == cur->end()) return null_value;
-    cur = &*it;
-  }
-  return *cur;
-}
-
 bool non_empty_array(const json& v) {
   return v.is_array() && !v.empty();
 }
 
+// Where a peer of a NetworkPolicy rule stands: "/spec/ingress/0/from/1" and
+// "ingress[0].from[1]".
+struct PeerAt {
+  std::string pointer;
+  std::string field;
+};
+
+// Calls `fn` for every peer of every ingress (`from`) and egress (`to`) rule of `spec`.
+template <typename Fn> void for_each_peer(const json& spec, Fn&& fn) {
+  for (const auto& [direction, key] : {std::pair{"ingress", "from"}, std::pair{"egress", "to"}}) {
+    const json& rules = field_at(spec, {direction});
+    if (!rules.is_array()) continue;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const json& peers = field_at(rules[i], {key});
+      if (!peers.is_array()) continue;
+      for (size_t j = 0; j < peers.size(); ++j) {
+        fn(PeerAt{fmt::format("/spec/{}/{}/{}/{}", direction, i, key, j),
+                  fmt::format("{}[{}].{}[{}]", direction, i, key, j)},
+           peers[j]);
+      }
+    }
+  }
+}
+
 bool selects_everything(const json& selector) {
-  return selector.is_null() || (selector.is_object() && at(selector, {"matchLabels"}).empty() &&
-                                at(selector, {"matchExpressions"}).empty());
+  return selector.is_null() ||
+         (selector.is_object() && field_at(selector, {"matchLabels"}).empty() &&
+          field_at(selector, {"matchExpressions"}).empty());
 }
 
 struct Directions {
@@ -40,7 +53,7 @@ struct Directions {
 // policyTypes as the API server defaults them: Ingress always, Egress when egress rules exist.
 Directions effective_types(const json& spec) {
   Directions d;
-  const json& types = at(spec, {"policyTypes"});
+  const json& types = field_at(spec, {"policyTypes"});
   if (non_empty_array(types)) {
     d.explicit_types = true;
     for (const auto& t : types) {
@@ -50,23 +63,23 @@ Directions effective_types(const json& spec) {
     return d;
   }
   d.ingress = true;
-  d.egress = non_empty_array(at(spec, {"egress"}));
+  d.egress = non_empty_array(field_at(spec, {"egress"}));
   return d;
 }
 
 // Does a rule's port list allow `protocol` port 53? Named ports count when they look like
 // DNS (CoreDNS names its ports "dns" and "dns-tcp").
 bool rule_allows_dns(const json& rule, const std::string& protocol) {
-  const json& ports = at(rule, {"ports"});
+  const json& ports = field_at(rule, {"ports"});
   if (!non_empty_array(ports)) return true;
   for (const auto& p : ports) {
-    const json& proto = at(p, {"protocol"});
+    const json& proto = field_at(p, {"protocol"});
     if ((proto.is_string() ? proto.get<std::string>() : "TCP") != protocol) continue;
-    const json& port = at(p, {"port"});
+    const json& port = field_at(p, {"port"});
     if (port.is_null()) return true;
     if (port.is_number_integer()) {
       const int64_t v = port.get<int64_t>();
-      const json& end = at(p, {"endPort"});
+      const json& end = field_at(p, {"endPort"});
       const int64_t e = end.is_number_integer() ? end.get<int64_t>() : v;
       if (v <= 53 && 53 <= e) return true;
     } else if (port.is_string()) {
@@ -88,13 +101,13 @@ public:
     m_egress.reserve(m_policies.size());
     for (const auto& p : m_policies) {
       const bool egress = p.kind == PolicyKind::network_policy && p.value.is_object() &&
-                          effective_types(at(p.value, {"spec"})).egress;
+                          effective_types(field_at(p.value, {"spec"})).egress;
       m_egress.push_back({egress ? ns_of(p) : std::string(), egress});
     }
     duplicates();
     for (const auto& p : m_policies) {
       if (p.kind != PolicyKind::network_policy || !p.value.is_object()) continue;
-      const json& spec = at(p.value, {"spec"});
+      const json& spec = field_at(p.value, {"spec"});
       rules_ignored(p, spec);
       egress_dns(p, spec);
       named_port_to_ipblock(p, spec);
@@ -149,11 +162,11 @@ private:
   void rules_ignored(const PolicyObject& p, const json& spec) {
     const Directions d = effective_types(spec);
     if (!d.explicit_types) return;
-    if (!d.ingress && non_empty_array(at(spec, {"ingress"}))) {
+    if (!d.ingress && non_empty_array(field_at(spec, {"ingress"}))) {
       add(Severity::warning, "rules-ignored-by-policy-types", p, "/spec/ingress",
           "ingress rules are ignored: policyTypes does not list Ingress");
     }
-    if (!d.egress && non_empty_array(at(spec, {"egress"}))) {
+    if (!d.egress && non_empty_array(field_at(spec, {"egress"}))) {
       add(Severity::warning, "rules-ignored-by-policy-types", p, "/spec/egress",
           "egress rules are ignored: policyTypes does not list Egress");
     }
@@ -163,16 +176,16 @@ private:
   // selects all pods, or the same pods as P, allows it.
   void egress_dns(const PolicyObject& p, const json& spec) {
     if (!effective_types(spec).egress) return;
-    const json& selector = at(spec, {"podSelector"});
+    const json& selector = field_at(spec, {"podSelector"});
     bool udp = false, tcp = false;
     const std::string& ns = m_egress[static_cast<size_t>(&p - m_policies.data())].ns;
     for (size_t i = 0; i < m_policies.size(); ++i) {
       if (!m_egress[i].egress || m_egress[i].ns != ns) continue;
       const PolicyObject& other = m_policies[i];
-      const json& ospec = at(other.value, {"spec"});
-      const json& osel = at(ospec, {"podSelector"});
+      const json& ospec = field_at(other.value, {"spec"});
+      const json& osel = field_at(ospec, {"podSelector"});
       if (!selects_everything(osel) && osel != selector) continue;
-      const json& rules = at(ospec, {"egress"});
+      const json& rules = field_at(ospec, {"egress"});
       if (!rules.is_array()) continue;
       for (const auto& r : rules) {
         udp = udp || rule_allows_dns(r, "UDP");
@@ -180,7 +193,7 @@ private:
       }
     }
     const std::string pointer =
-        at(spec, {"egress"}).is_null() ? "/spec/policyTypes" : "/spec/egress";
+        field_at(spec, {"egress"}).is_null() ? "/spec/policyTypes" : "/spec/egress";
     if (!udp) {
       add(Severity::warning, "egress-blocks-dns", p, pointer,
           std::string("egress is restricted but no rule allows DNS (port 53/UDP") +
@@ -192,18 +205,18 @@ private:
   }
 
   void named_port_to_ipblock(const PolicyObject& p, const json& spec) {
-    const json& rules = at(spec, {"egress"});
+    const json& rules = field_at(spec, {"egress"});
     if (!rules.is_array()) return;
     for (size_t i = 0; i < rules.size(); ++i) {
-      const json& peers = at(rules[i], {"to"});
-      const json& ports = at(rules[i], {"ports"});
+      const json& peers = field_at(rules[i], {"to"});
+      const json& ports = field_at(rules[i], {"ports"});
       if (!peers.is_array() || !ports.is_array()) continue;
       bool has_block = false;
       for (const auto& peer : peers)
-        has_block = has_block || !at(peer, {"ipBlock"}).is_null();
+        has_block = has_block || !field_at(peer, {"ipBlock"}).is_null();
       if (!has_block) continue;
       for (size_t j = 0; j < ports.size(); ++j) {
-        const json& port = at(ports[j], {"port"});
+        const json& port = field_at(ports[j], {"port"});
         if (!port.is_string()) continue;
         add(Severity::warning, "named-port-to-ipblock", p,
             fmt::format("/spec/egress/{}/ports/{}/port", i, j),
@@ -215,14 +228,14 @@ private:
   }
 
   void denies_all(const PolicyObject& p, const json& spec) {
-    const json& selector = at(spec, {"podSelector"});
+    const json& selector = field_at(spec, {"podSelector"});
     if (selects_everything(selector)) return; // a namespace default deny is deliberate
     const Directions d = effective_types(spec);
-    if (d.ingress && !non_empty_array(at(spec, {"ingress"}))) {
+    if (d.ingress && !non_empty_array(field_at(spec, {"ingress"}))) {
       add(Severity::info, "denies-all-traffic", p, "/spec",
           "the selected pods accept no ingress traffic at all (no ingress rules)");
     }
-    if (d.egress && !non_empty_array(at(spec, {"egress"}))) {
+    if (d.egress && !non_empty_array(field_at(spec, {"egress"}))) {
       add(Severity::info, "denies-all-traffic", p, "/spec",
           "the selected pods may open no connections at all (no egress rules)");
     }
@@ -230,43 +243,34 @@ private:
 
   void ipblock_covers_pods(const PolicyObject& p, const json& spec) {
     if (m_options.pod_cidrs.empty()) return;
-    for (const auto& [direction, key] : {std::pair{"ingress", "from"}, std::pair{"egress", "to"}}) {
-      const json& rules = at(spec, {direction});
-      if (!rules.is_array()) continue;
-      for (size_t i = 0; i < rules.size(); ++i) {
-        const json& peers = at(rules[i], {key});
-        if (!peers.is_array()) continue;
-        for (size_t j = 0; j < peers.size(); ++j) {
-          const json& block = at(peers[j], {"ipBlock"});
-          const json& cidr_text = at(block, {"cidr"});
-          if (!cidr_text.is_string()) continue;
-          auto cidr = parse_cidr(cidr_text.get<std::string>());
-          if (!cidr) continue;
-          for (const auto& pod_cidr : m_options.pod_cidrs) {
-            if (!cidr->contains(pod_cidr) && !pod_cidr.contains(*cidr)) continue;
-            bool excepted = false;
-            const json& except = at(block, {"except"});
-            if (except.is_array()) {
-              for (const auto& e : except) {
-                auto ex = e.is_string() ? parse_cidr(e.get<std::string>()) : std::nullopt;
-                excepted = excepted || (ex && ex->contains(pod_cidr));
-              }
-            }
-            if (excepted) continue;
-            add(Severity::warning, "ipblock-covers-pod-cidr", p,
-                fmt::format("/spec/{}/{}/{}/{}/ipBlock/cidr", direction, i, key, j),
-                fmt::format("ipBlock {} overlaps the pod network {}: whether pod traffic "
-                            "matches an ipBlock differs between providers; select pods with "
-                            "podSelector/namespaceSelector (or add the pod CIDR to except)",
-                            cidr_text.get<std::string>(), pod_cidr.to_string()));
+    for_each_peer(spec, [&](const PeerAt& at, const json& peer) {
+      const json& block = field_at(peer, {"ipBlock"});
+      const json& cidr_text = field_at(block, {"cidr"});
+      if (!cidr_text.is_string()) return;
+      auto cidr = parse_cidr(cidr_text.get<std::string>());
+      if (!cidr) return;
+      for (const auto& pod_cidr : m_options.pod_cidrs) {
+        if (!cidr->contains(pod_cidr) && !pod_cidr.contains(*cidr)) continue;
+        bool excepted = false;
+        const json& except = field_at(block, {"except"});
+        if (except.is_array()) {
+          for (const auto& e : except) {
+            auto ex = e.is_string() ? parse_cidr(e.get<std::string>()) : std::nullopt;
+            excepted = excepted || (ex && ex->contains(pod_cidr));
           }
         }
+        if (excepted) continue;
+        add(Severity::warning, "ipblock-covers-pod-cidr", p, at.pointer + "/ipBlock/cidr",
+            fmt::format("ipBlock {} overlaps the pod network {}: whether pod traffic "
+                        "matches an ipBlock differs between providers; select pods with "
+                        "podSelector/namespaceSelector (or add the pod CIDR to except)",
+                        cidr_text.get<std::string>(), pod_cidr.to_string()));
       }
-    }
+    });
   }
 
   void selects_no_pods(const PolicyObject& p, const json& spec) {
-    const json& selector = at(spec, {"podSelector"});
+    const json& selector = field_at(spec, {"podSelector"});
     if (!pods_in(ns_of(p), selector).empty()) return;
     add(Severity::warning, "selects-no-pods", p, "/spec/podSelector",
         fmt::format("spec.podSelector {} matches no workload in namespace {}",
@@ -274,38 +278,29 @@ private:
   }
 
   void peers_select_no_pods(const PolicyObject& p, const json& spec) {
-    for (const auto& [direction, key] : {std::pair{"ingress", "from"}, std::pair{"egress", "to"}}) {
-      const json& rules = at(spec, {direction});
-      if (!rules.is_array()) continue;
-      for (size_t i = 0; i < rules.size(); ++i) {
-        const json& peers = at(rules[i], {key});
-        if (!peers.is_array()) continue;
-        for (size_t j = 0; j < peers.size(); ++j) {
-          const json& sel = at(peers[j], {"podSelector"});
-          // Other namespaces may hold workloads the inventory does not list.
-          if (sel.is_null() || !at(peers[j], {"namespaceSelector"}).is_null()) continue;
-          if (!pods_in(ns_of(p), sel).empty()) continue;
-          add(Severity::warning, "peer-selects-no-pods", p,
-              fmt::format("/spec/{}/{}/{}/{}/podSelector", direction, i, key, j),
-              fmt::format("{}[{}].{}[{}].podSelector {} matches no workload in namespace {}",
-                          direction, i, key, j, sel.dump(), ns_of(p)));
-        }
-      }
-    }
+    for_each_peer(spec, [&](const PeerAt& at, const json& peer) {
+      const json& sel = field_at(peer, {"podSelector"});
+      // Other namespaces may hold workloads the inventory does not list.
+      if (sel.is_null() || !field_at(peer, {"namespaceSelector"}).is_null()) return;
+      if (!pods_in(ns_of(p), sel).empty()) return;
+      add(Severity::warning, "peer-selects-no-pods", p, at.pointer + "/podSelector",
+          fmt::format("{}.podSelector {} matches no workload in namespace {}", at.field, sel.dump(),
+                      ns_of(p)));
+    });
   }
 
   void named_ports_exposed(const PolicyObject& p, const json& spec) {
-    const auto selected = pods_in(ns_of(p), at(spec, {"podSelector"}));
+    const auto selected = pods_in(ns_of(p), field_at(spec, {"podSelector"}));
     if (selected.empty()) return; // selects-no-pods says it
-    const json& rules = at(spec, {"ingress"});
+    const json& rules = field_at(spec, {"ingress"});
     if (!rules.is_array()) return;
     for (size_t i = 0; i < rules.size(); ++i) {
-      const json& ports = at(rules[i], {"ports"});
+      const json& ports = field_at(rules[i], {"ports"});
       if (!ports.is_array()) continue;
       for (size_t j = 0; j < ports.size(); ++j) {
-        const json& port = at(ports[j], {"port"});
+        const json& port = field_at(ports[j], {"port"});
         if (!port.is_string()) continue;
-        const json& proto_value = at(ports[j], {"protocol"});
+        const json& proto_value = field_at(ports[j], {"protocol"});
         const std::string proto = proto_value.is_string() ? proto_value.get<std::string>() : "TCP";
         bool found = false;
         for (const auto* pod : selected) {
@@ -327,7 +322,8 @@ private:
       bool selected = false;
       for (const auto& p : m_policies) {
         if (p.kind != PolicyKind::network_policy || ns_of(p) != pod.namespace_name) continue;
-        selected = selected || selector_matches(at(p.value, {"spec", "podSelector"}), pod.labels);
+        selected =
+            selected || selector_matches(field_at(p.value, {"spec", "podSelector"}), pod.labels);
       }
       if (!selected) {
         m_findings.push_back({Severity::info, "pod-not-isolated", pod.describe(), pod.where,
@@ -343,9 +339,9 @@ private:
     for (const auto& p : m_policies) {
       if (p.kind != PolicyKind::network_policy) continue;
       first.emplace(ns_of(p), &p);
-      const json& spec = at(p.value, {"spec"});
-      if (selects_everything(at(spec, {"podSelector"})) && effective_types(spec).ingress &&
-          !non_empty_array(at(spec, {"ingress"}))) {
+      const json& spec = field_at(p.value, {"spec"});
+      if (selects_everything(field_at(spec, {"podSelector"})) && effective_types(spec).ingress &&
+          !non_empty_array(field_at(spec, {"ingress"}))) {
         with_deny.insert(ns_of(p));
       }
     }

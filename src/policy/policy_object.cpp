@@ -42,6 +42,19 @@ std::string PolicyObject::describe() const {
   return std::string(to_string(kind)) + "/" + (ns.empty() ? "" : ns + "/") + n;
 }
 
+const nlohmann::json& field_at(const nlohmann::json& value,
+                               std::initializer_list<const char*> path) {
+  static const nlohmann::json null_value;
+  const nlohmann::json* cur = &value;
+  for (const char* key : path) {
+    if (!cur->is_object()) return null_value;
+    auto it = cur->find(key);
+    if (it == cur->end()) return null_value;
+    cur = &*it;
+  }
+  return *cur;
+}
+
 std::vector<std::string> pointer_tokens(const std::string& pointer) {
   std::vector<std::string> out;
   size_t i = 1;

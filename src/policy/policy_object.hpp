@@ -3,6 +3,7 @@
 // carry its origin in the `netpol.gitlab.io/source` annotation.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ struct PolicyObject {
   std::string name() const;
   std::string namespace_name() const; // "" when the object names none
 };
+
+// The value at `path` (object keys) inside `value`, or a null value when a step is missing
+// or not an object: for reading user input of any shape without checks at every level.
+const nlohmann::json& field_at(const nlohmann::json& value,
+                               std::initializer_list<const char*> path);
 
 // The unescaped tokens of a JSON pointer: "/metadata/labels/a~1b" → {"metadata", "labels",
 // "a/b"}.
