@@ -72,13 +72,38 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
   }
   for (const auto& w : plan->warnings)
     ctx.reporter().warn(w);
-  diff_phase.done(
+  const std::string counts =
       fmt::format("{} create, {} update, {} unchanged, {} prune",
                   plan->count(policy::Action::create), plan->count(policy::Action::update),
-                  plan->count(policy::Action::unchanged), plan->count(policy::Action::prune)));
+                  plan->count(policy::Action::unchanged), plan->count(policy::Action::prune));
   if (auto w = ctx.output().write("plan.txt", plan->to_text()); !w) return fail(w.error());
   if (auto w = ctx.output().write("plan.json", plan->to_json().dump(2) + "\n"); !w)
     return fail(w.error());
+  if (const int taken = plan->count(policy::Action::taken); taken > 0) {
+    // Applying over an object netpol did not apply would change it, and a later prune would
+    // delete it: refuse before the first write, as for an invalid policy.
+    diff_phase.failed(fmt::format("{}; {} name(s) taken", counts, taken));
+    const policy::PlanItem* first = nullptr;
+    for (const auto& item : plan->items) {
+      if (item.action != policy::Action::taken) continue;
+      if (!first) first = &item;
+      junit.add({"netpol." + junit.subcommand(), "taken " + item.object, report::CaseStatus::failed,
+                 item.diff.front(), "", 0});
+    }
+    if (print && json) {
+      ctx.out() << plan->to_json().dump(2) << "\n";
+    } else if (print) {
+      ctx.out() << plan->to_text();
+    }
+    return fail(
+        ErrorCode::invalid_policy,
+        fmt::format("plan {}: {}{}; rename the policy, or delete "
+                    "that object (netpol never changes objects it did not apply for "
+                    "this project and environment); nothing was applied",
+                    first->object, first->diff.front(),
+                    taken > 1 ? fmt::format(" (and {} more, see plan.txt)", taken - 1) : ""));
+  }
+  diff_phase.done(counts);
   std::optional<ConnectivityChange> connectivity;
   if (plan->count(policy::Action::create) + plan->count(policy::Action::update) +
           plan->count(policy::Action::prune) !=

@@ -75,6 +75,7 @@ const char* to_string(Action action) {
   case Action::update: return "update";
   case Action::unchanged: return "unchanged";
   case Action::prune: return "prune";
+  case Action::taken: return "taken";
   }
   return "?";
 }
@@ -113,6 +114,11 @@ std::string Plan::to_text() const {
   out +=
       fmt::format("{} to create, {} to update, {} unchanged, {} to prune\n", count(Action::create),
                   count(Action::update), count(Action::unchanged), count(Action::prune));
+  if (const int taken = count(Action::taken); taken > 0) {
+    out += fmt::format("{} taken: an object netpol did not apply for this project and "
+                       "environment has the name; nothing can be applied\n",
+                       taken);
+  }
   return out;
 }
 
@@ -127,7 +133,8 @@ nlohmann::ordered_json Plan::to_json() const {
   out["summary"] = {{"create", count(Action::create)},
                     {"update", count(Action::update)},
                     {"unchanged", count(Action::unchanged)},
-                    {"prune", count(Action::prune)}};
+                    {"prune", count(Action::prune)},
+                    {"taken", count(Action::taken)}};
   return out;
 }
 
@@ -142,12 +149,35 @@ const ManagedKind k_managed_kinds[] = {{"networking.k8s.io/v1", "NetworkPolicy",
                                        {"cilium.io/v2", "CiliumNetworkPolicy", true},
                                        {"cilium.io/v2", "CiliumClusterwideNetworkPolicy", false}};
 
+// Whose an object is, when it is not netpol's for this project and environment: its values
+// of netpol's labels, or that it has none.
+std::optional<std::string> other_owner(const json& object, const RenderOptions& options) {
+  const json labels = object["metadata"].value("labels", json::object());
+  const std::pair<const char*, const std::string*> ours[] = {
+      {k_managed_by_label, nullptr},
+      {k_project_label, &options.project_id},
+      {k_environment_label, &options.environment}};
+  bool mine = true;
+  std::vector<std::string> found;
+  for (const auto& [label, value] : ours) {
+    const auto it = labels.find(label);
+    const std::string have = it != labels.end() && it->is_string() ? it->get<std::string>() : "";
+    mine = mine && have == (value ? *value : std::string(k_managed_by_value));
+    if (it != labels.end()) found.push_back(fmt::format("{}={}", label, have));
+  }
+  if (mine) return std::nullopt;
+  return found.empty() ? "it has no netpol labels"
+                       : fmt::format("its labels: {}", fmt::join(found, ", "));
+}
+
 } // namespace
 
 Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options) {
   LiveObjects live;
-  kube::ListOptions list;
-  list.label_selector = managed_selector(options);
+  // Everything of the kind, not only what carries the managed selector: a desired name that
+  // another object holds must be seen before anything is applied over it. RBAC grants `list`
+  // by resource, never by label, so this needs no more rights than the selector would.
+  const kube::ListOptions list;
   for (const auto& k : k_managed_kinds) {
     auto info = api.resolve(k.api_version, k.kind);
     if (!info) return fail(info.error());
@@ -165,7 +195,11 @@ Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options) 
     for (auto& item : *items) {
       item["kind"] = k.kind;
       item["apiVersion"] = k.api_version;
-      live.items.push_back(std::move(item));
+      if (auto owner = other_owner(item, options)) {
+        live.others.emplace(key_of(item), std::move(*owner));
+      } else {
+        live.items.push_back(std::move(item));
+      }
     }
   }
   return live;
@@ -215,7 +249,12 @@ Result<Plan> make_plan(const LiveObjects& listed, const std::vector<json>& desir
     const std::string key = key_of(d);
     desired_keys.insert(key);
     auto it = live.find(key);
-    if (it == live.end()) {
+    if (auto other = listed.others.find(key); it == live.end() && other != listed.others.end()) {
+      item.action = Action::taken;
+      item.diff.push_back(fmt::format("exists and is not netpol's for this project and "
+                                      "environment ({})",
+                                      other->second));
+    } else if (it == live.end()) {
       item.action = Action::create;
     } else {
       item.live = *it->second;

@@ -1,6 +1,7 @@
 // The difference between the desired objects (render_desired) and what netpol applied
-// earlier for this project and environment: one LIST per kind with the managed selector,
-// server defaults normalised away so nothing shows a false change.
+// earlier for this project and environment: one LIST per kind, server defaults normalised
+// away so nothing shows a false change. A desired name that an object netpol did not apply
+// for this project and environment already holds is `taken`: netpol never touches it.
 #pragma once
 
 #include <map>
@@ -16,7 +17,7 @@
 
 namespace netpol::policy {
 
-enum class Action { create, update, unchanged, prune };
+enum class Action { create, update, unchanged, prune, taken };
 const char* to_string(Action action);
 
 struct PlanItem {
@@ -25,6 +26,7 @@ struct PlanItem {
   nlohmann::json desired; // null for prune
   nlohmann::json live;    // null for create
   // For update: one line per changed field, "spec.ingress[0].ports[0].port: 80 → 8080".
+  // For taken: one line saying whose the existing object is.
   std::vector<std::string> diff;
 };
 
@@ -45,7 +47,12 @@ nlohmann::json normalise(const nlohmann::json& object);
 
 // What netpol applied earlier for this project and environment, as the server lists it.
 struct LiveObjects {
-  std::vector<nlohmann::json> items;    // listing order; apiVersion and kind set
+  std::vector<nlohmann::json> items; // listing order; apiVersion and kind set
+  // The other objects of the managed kinds in the namespace (and cluster-wide ones): key
+  // "Kind/ns/name" -> whose they are ("labels app.gitlab.com/proj=7, ..." or "no netpol
+  // labels"). Server-side apply would take such an object over without a conflict when its
+  // fields hold the same values, and a later prune would delete it.
+  std::map<std::string, std::string> others;
   std::set<std::string> unserved_kinds; // managed kinds the server does not serve
   struct Forbidden {
     std::string resource; // "ciliumnetworkpolicies.cilium.io"
@@ -54,13 +61,15 @@ struct LiveObjects {
   std::map<std::string, Forbidden> forbidden_kinds; // by kind
 };
 
-// One LIST with the managed selector per managed kind the server serves (NetworkPolicy, and
-// the Cilium kinds when installed). It does not depend on the desired objects, so callers may
-// run it while those are still being loaded (KubeApi is thread-safe). A 403 is recorded, not
-// failed: whether it matters depends on what is desired. Fails otherwise as KubeApi does.
+// One LIST per managed kind the server serves (NetworkPolicy in the namespace, and the Cilium
+// kinds when installed), split by netpol's three labels into items and others. It does not depend
+// on the desired objects, so callers may run it while those are still being loaded (KubeApi is
+// thread-safe). A 403 is recorded, not failed: whether it matters depends on what is desired. Fails
+// otherwise as KubeApi does.
 Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options);
 
 // Compares the desired objects with what is live. Prune items only when `prune` is set. A
+// desired object whose name one of `others` holds is `taken` (callers refuse to apply then). A
 // desired kind the server does not serve (Cilium not installed) is ErrorCode::config; a
 // desired kind the token may not list fails with that 403. A kind listed only for pruning that
 // the token may not list is a warning, not a failure: a team with rights on NetworkPolicies

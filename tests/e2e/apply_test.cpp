@@ -297,22 +297,97 @@ TEST(Apply, ConflictWithAnotherManagersField) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   auto api = cluster->admin();
   ApplyFixture f(cluster, "apply-conflict");
+  f.write("web", policy("web", 80));
+  auto first = f.run("apply");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // Someone changes our object's rules with their own field manager (a hot fix with kubectl).
   auto theirs = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
       "metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}},
-      "ingress":[{"ports":[{"port":80}]}]}})");
+      "ingress":[{"ports":[{"port":9090}]}]}})");
   theirs["metadata"]["namespace"] = f.ns;
   kube::ApplyOptions kubectl;
   kubectl.field_manager = "kubectl";
+  kubectl.force = true;
   ASSERT_TRUE(api->apply(theirs, kubectl).has_value());
   f.write("web", policy("web", 8080));
   auto r = f.run("apply");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("conflict"));
+  EXPECT_THAT(r.err, HasSubstr("--force-conflicts"));
+  auto kept = api->get(kube::resources::network_policies, f.ns, "web");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ((*kept)["spec"]["ingress"][0]["ports"][0]["port"], 9090);
   auto forced = f.run("apply", {"--force-conflicts"});
   EXPECT_EQ(forced.exit_code, 0) << forced.err;
   auto web = api->get(kube::resources::network_policies, f.ns, "web");
   ASSERT_TRUE(web.has_value());
   EXPECT_EQ((*web)["spec"]["ingress"][0]["ports"][0]["port"], 8080);
+}
+
+// SPEC §6: objects without our labels are never touched. Server-side apply would take over an
+// unlabelled object whose fields hold the same values without any conflict (and a later prune
+// would delete it), and would relabel another project's object: netpol refuses both before
+// the first write, --force-conflicts or not.
+TEST(Apply, NameTakenByAnotherObjectIsRefusedBeforeAnyWrite) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "apply-taken");
+  auto unlabelled = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}},
+      "ingress":[{"ports":[{"port":80,"protocol":"TCP"}]}]}})");
+  unlabelled["metadata"]["namespace"] = f.ns;
+  kube::ApplyOptions kubectl;
+  kubectl.field_manager = "kubectl";
+  ASSERT_TRUE(api->apply(unlabelled, kubectl).has_value());
+  auto other_project = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"db","labels":{"app.kubernetes.io/managed-by":"netpol",
+      "app.gitlab.com/proj":"8","app.gitlab.com/env":"review"}},"spec":{"podSelector":{}}})");
+  other_project["metadata"]["namespace"] = f.ns;
+  ASSERT_TRUE(api->create(other_project).has_value());
+  f.write("web", policy("web", 80)); // the same rules as the unlabelled object
+  f.write("db", policy("db", 5432));
+  f.write("api", policy("api", 8080));
+  const auto before = f.versions(*api);
+
+  for (const auto& extra : {std::vector<std::string>{}, {"--force-conflicts"}}) {
+    auto r = f.run("apply", extra);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("nothing was applied"));
+    EXPECT_EQ(f.versions(*api), before); // neither changed, "api" not created
+  }
+  const auto plan_txt = read_file(f.dir / "out" / "plan.txt");
+  EXPECT_THAT(plan_txt, HasSubstr("taken     NetworkPolicy/" + f.ns +
+                                  "/web\n"
+                                  "            exists and is not netpol's for this project and "
+                                  "environment (it has no netpol labels)"));
+  EXPECT_THAT(plan_txt, HasSubstr("taken     NetworkPolicy/" + f.ns +
+                                  "/db\n"
+                                  "            exists and is not netpol's for this project and "
+                                  "environment (its labels: app.kubernetes.io/managed-by=netpol, "
+                                  "app.gitlab.com/proj=8, app.gitlab.com/env=review)"));
+  EXPECT_THAT(plan_txt, HasSubstr("create    NetworkPolicy/" + f.ns + "/api"));
+  const auto junit = read_file(f.dir / "out" / "junit-apply.xml");
+  EXPECT_THAT(junit, HasSubstr("taken NetworkPolicy/" + f.ns + "/web"));
+  EXPECT_THAT(junit, HasSubstr("taken NetworkPolicy/" + f.ns + "/db"));
+  auto planned = f.run("plan");
+  EXPECT_EQ(planned.exit_code, 3);
+
+  // Handing the unlabelled object over is explicit: someone gives it our three labels. Then
+  // it is netpol's to update (once with --force-conflicts, as kubectl still owns its rules)
+  // and, one day, to prune.
+  auto labels = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+      "metadata":{"name":"web","labels":{"app.kubernetes.io/managed-by":"netpol",
+      "app.gitlab.com/proj":"7","app.gitlab.com/env":"review"}}})");
+  labels["metadata"]["namespace"] = f.ns;
+  kube::ApplyOptions owner;
+  owner.field_manager = "operator";
+  auto handed = api->apply(labels, owner);
+  ASSERT_TRUE(handed.has_value()) << handed.error().message;
+  fs::remove(f.policies / "db.yaml");
+  auto adopted = f.run("apply", {"--force-conflicts"});
+  EXPECT_EQ(adopted.exit_code, 0) << adopted.err;
+  EXPECT_THAT(adopted.out, HasSubstr("2 applied, 0 unchanged, 0 pruned"));
+  EXPECT_EQ(f.versions(*api).at("db"), before.at("db"));
 }
 
 TEST(Apply, MissingRightsAreListedAndNothingIsWritten) {

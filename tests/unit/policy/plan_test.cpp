@@ -208,9 +208,47 @@ TEST(Plan, ServerDefaultsAreNoChange) {
   ASSERT_TRUE(plan) << plan.error().message;
   ASSERT_EQ(plan->items.size(), 1u);
   EXPECT_EQ(plan->items[0].action, Action::unchanged) << plan->to_text();
-  // One LIST for the only kind served, with the managed selector.
-  EXPECT_THAT(api.log,
-              ::testing::Contains("list networkpolicies shop " + managed_selector(k_render)));
+  // One LIST for the only kind served: the whole namespace, so that names other objects hold
+  // are seen (the managed ones are picked by their labels).
+  EXPECT_THAT(api.log, ::testing::Contains("list networkpolicies shop "));
+}
+
+TEST(Plan, NamesHeldByOtherObjectsAreTaken) {
+  auto desired =
+      *render_desired(objects_from(std::string(k_web) + "---\n" +
+                                   "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                   "metadata: {name: db}\nspec: {podSelector: {}}\n"
+                                   "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                   "metadata: {name: api}\nspec: {podSelector: {}}\n"),
+                      k_render);
+  MemoryApi api;
+  // web: the same rules, but no labels at all (made by hand); db: netpol's, of another
+  // environment of the project.
+  json unlabelled = as_stored(desired[0]);
+  unlabelled["metadata"].erase("labels");
+  api.objects.push_back(unlabelled);
+  json other_env = as_stored(desired[1]);
+  other_env["metadata"]["labels"]["app.gitlab.com/env"] = "production";
+  api.objects.push_back(other_env);
+
+  for (bool prune : {true, false}) {
+    auto plan = make_plan(api, desired, k_render, prune);
+    ASSERT_TRUE(plan) << plan.error().message;
+    ASSERT_EQ(plan->items.size(), 3u) << plan->to_text();
+    EXPECT_EQ(plan->items[0].action, Action::taken);
+    EXPECT_THAT(plan->items[0].diff,
+                ElementsAre("exists and is not netpol's for this project and environment (it "
+                            "has no netpol labels)"));
+    EXPECT_EQ(plan->items[1].action, Action::taken);
+    EXPECT_THAT(plan->items[1].diff,
+                ElementsAre("exists and is not netpol's for this project and environment (its "
+                            "labels: app.kubernetes.io/managed-by=netpol, app.gitlab.com/proj=42, "
+                            "app.gitlab.com/env=production)"));
+    EXPECT_EQ(plan->items[2].action, Action::create);
+    EXPECT_EQ(plan->count(Action::prune), 0);
+    EXPECT_THAT(plan->to_text(), HasSubstr("2 taken: an object netpol did not apply"));
+    EXPECT_EQ(plan->to_json()["summary"]["taken"], 2);
+  }
 }
 
 TEST(Plan, CreateUpdatePrune) {
