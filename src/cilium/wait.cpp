@@ -35,20 +35,29 @@ struct Part {
   std::string not_ready; // empty when ready
 };
 
-Part daemon_set_part(const json& ds, const std::string& where) {
-  const std::string name = text(ds, "/metadata/name");
-  const auto generation = number(ds, "/metadata/generation");
-  const auto observed = number(ds, "/status/observedGeneration");
-  const auto desired = number(ds, "/status/desiredNumberScheduled");
-  const auto ready = number(ds, "/status/numberReady");
-  const auto updated = number(ds, "/status/updatedNumberScheduled");
+// "name ready/desired ready", or "name rolling out" while the controller has not yet seen the
+// latest spec (kubectl rollout status's first check): then nothing else can be judged.
+Part rollout_part(const json& object, const std::string& where, int64_t ready, int64_t desired) {
+  const std::string name = text(object, "/metadata/name");
+  const auto generation = number(object, "/metadata/generation");
+  const auto observed = number(object, "/status/observedGeneration");
   Part p;
   p.summary = fmt::format("{} {}/{} ready", name, ready, desired);
   if (observed < generation) {
     p.not_ready = fmt::format("{}: rollout not observed yet (generation {}, observed {})", where,
                               generation, observed);
     p.summary = fmt::format("{} rolling out", name);
-  } else if (desired == 0) {
+  }
+  return p;
+}
+
+Part daemon_set_part(const json& ds, const std::string& where) {
+  const auto desired = number(ds, "/status/desiredNumberScheduled");
+  const auto ready = number(ds, "/status/numberReady");
+  const auto updated = number(ds, "/status/updatedNumberScheduled");
+  Part p = rollout_part(ds, where, ready, desired);
+  if (!p.not_ready.empty()) return p;
+  if (desired == 0) {
     p.not_ready = fmt::format("{}: no pods scheduled", where);
   } else if (ready < desired) {
     p.not_ready = fmt::format("{}: {}/{} pods ready", where, ready, desired);
@@ -59,20 +68,13 @@ Part daemon_set_part(const json& ds, const std::string& where) {
 }
 
 Part deployment_part(const json& d, const std::string& where) {
-  const std::string name = text(d, "/metadata/name");
-  const auto generation = number(d, "/metadata/generation");
-  const auto observed = number(d, "/status/observedGeneration");
   const auto desired = number(d, "/spec/replicas", 1);
   const auto replicas = number(d, "/status/replicas");
   const auto ready = number(d, "/status/readyReplicas");
   const auto updated = number(d, "/status/updatedReplicas");
-  Part p;
-  p.summary = fmt::format("{} {}/{} ready", name, ready, desired);
-  if (observed < generation) {
-    p.not_ready = fmt::format("{}: rollout not observed yet (generation {}, observed {})", where,
-                              generation, observed);
-    p.summary = fmt::format("{} rolling out", name);
-  } else if (updated < desired) {
+  Part p = rollout_part(d, where, ready, desired);
+  if (!p.not_ready.empty()) return p;
+  if (updated < desired) {
     p.not_ready = fmt::format("{}: {}/{} replicas updated", where, updated, desired);
   } else if (ready < desired) {
     p.not_ready = fmt::format("{}: {}/{} replicas ready", where, ready, desired);
