@@ -11,6 +11,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "support/paths.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_cluster.hpp"
 #include "util/log.hpp"
 
@@ -22,30 +23,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class TempDir {
-public:
-  TempDir() {
-    static int n = 0;
-    m_path = fs::temp_directory_path() /
-             ("netpol-e2e-auth-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
-    fs::create_directories(m_path);
-  }
-  ~TempDir() { fs::remove_all(m_path); }
-  std::string path(const std::string& name) const { return (m_path / name).string(); }
-  std::string write(const std::string& name, const std::string& text,
-                    fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) const {
-    std::ofstream(m_path / name) << text;
-    fs::permissions(m_path / name, perms);
-    return path(name);
-  }
-  std::string read(const std::string& name) const {
-    std::ifstream in(m_path / name);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-private:
-  fs::path m_path;
-};
+using test::TempDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -70,11 +48,11 @@ TEST(KubeAuth, BearerToken) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   TempDir dir;
   auto r =
-      whoami_namespace(cluster->write_kubeconfig(dir.path("kc"), "token: " + cluster->admin_token));
+      whoami_namespace(cluster->write_kubeconfig(dir.file("kc"), "token: " + cluster->admin_token));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(*r, "default");
 
-  auto wrong = whoami_namespace(cluster->write_kubeconfig(dir.path("kc2"), "token: wrong-token"));
+  auto wrong = whoami_namespace(cluster->write_kubeconfig(dir.file("kc2"), "token: wrong-token"));
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().http_status, 401);
   EXPECT_EQ(wrong.error().reason, "Unauthorized");
@@ -84,7 +62,7 @@ TEST(KubeAuth, TokenFileRelativeToTheKubeconfig) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   TempDir dir;
   dir.write("token", cluster->admin_token + "\n");
-  auto r = whoami_namespace(cluster->write_kubeconfig(dir.path("kc"), "tokenFile: token"));
+  auto r = whoami_namespace(cluster->write_kubeconfig(dir.file("kc"), "tokenFile: token"));
   ASSERT_TRUE(r) << r.error().message;
 }
 
@@ -92,11 +70,11 @@ TEST(KubeAuth, ClientCertificateFilesAndData) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   TempDir dir;
   auto files = whoami_namespace(
-      cluster->write_kubeconfig(dir.path("kc"), "client-certificate: " + cluster->client_cert_file +
+      cluster->write_kubeconfig(dir.file("kc"), "client-certificate: " + cluster->client_cert_file +
                                                     "\nclient-key: " + cluster->client_key_file));
   ASSERT_TRUE(files) << files.error().message;
   auto data = whoami_namespace(cluster->write_kubeconfig(
-      dir.path("kc2"),
+      dir.file("kc2"),
       "client-certificate-data: " + encode_base64(read_file(cluster->client_cert_file)) +
           "\nclient-key-data: " + encode_base64(read_file(cluster->client_key_file))));
   ASSERT_TRUE(data) << data.error().message;
@@ -113,7 +91,7 @@ TEST(KubeAuth, ExecPluginRunsOnceForManyRequests) {
                 cluster->admin_token +
                 "\",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}\nEOF\n",
             fs::perms::owner_all);
-  const auto kc = cluster->write_kubeconfig(dir.path("kc"),
+  const auto kc = cluster->write_kubeconfig(dir.file("kc"),
                                             "exec:\n  apiVersion: client.authentication.k8s.io/v1\n"
                                             "  command: ./plugin.sh\n  interactiveMode: Never\n"
                                             "  env: [{name: NETPOL_E2E, value: 'yes'}]\n");
@@ -132,7 +110,7 @@ TEST(KubeAuth, ExecPluginRunsOnceForManyRequests) {
   dir.write("fail.sh", "#!/bin/sh\necho 'please run: login --sso' >&2\nexit 2\n",
             fs::perms::owner_all);
   auto failing = whoami_namespace(cluster->write_kubeconfig(
-      dir.path("kc2"), "exec:\n  apiVersion: client.authentication.k8s.io/v1beta1\n"
+      dir.file("kc2"), "exec:\n  apiVersion: client.authentication.k8s.io/v1beta1\n"
                        "  command: ./fail.sh\n"));
   ASSERT_FALSE(failing);
   EXPECT_EQ(failing.error().code, ErrorCode::config);
@@ -179,9 +157,9 @@ TEST(KubeAuth, SecretsNeverReachTheLogAtTraceLevel) {
   std::ostringstream sink;
   log::configure(sink, spdlog::level::trace);
   const auto key_pem = read_file(cluster->client_key_file);
-  const auto token_kc = cluster->write_kubeconfig(dir.path("kc"), "token: " + cluster->admin_token);
+  const auto token_kc = cluster->write_kubeconfig(dir.file("kc"), "token: " + cluster->admin_token);
   const auto cert_kc = cluster->write_kubeconfig(
-      dir.path("kc2"),
+      dir.file("kc2"),
       "client-certificate-data: " + encode_base64(read_file(cluster->client_cert_file)) +
           "\nclient-key-data: " + encode_base64(key_pem));
   for (const auto& kc : {token_kc, cert_kc}) {
@@ -189,7 +167,7 @@ TEST(KubeAuth, SecretsNeverReachTheLogAtTraceLevel) {
   }
   // Failures log too: a 401 with a wrong token that looks like a real one.
   const std::string wrong = "0123456789abcdef0123456789abcdef";
-  EXPECT_FALSE(whoami_namespace(cluster->write_kubeconfig(dir.path("kc3"), "token: " + wrong)));
+  EXPECT_FALSE(whoami_namespace(cluster->write_kubeconfig(dir.file("kc3"), "token: " + wrong)));
   log::configure(std::cerr, spdlog::level::warn);
   const auto text = sink.str();
   EXPECT_THAT(text, HasSubstr("GET /api/v1/namespaces/default 200"));
@@ -207,13 +185,13 @@ TEST(KubeAuth, BinaryStderrAtTraceLevelHasNoSecrets) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   TempDir dir;
   const auto key_pem = read_file(cluster->client_key_file);
-  const auto token_kc = cluster->write_kubeconfig(dir.path("kc"), "token: " + cluster->admin_token);
+  const auto token_kc = cluster->write_kubeconfig(dir.file("kc"), "token: " + cluster->admin_token);
   const auto cert_kc = cluster->write_kubeconfig(
-      dir.path("kc2"),
+      dir.file("kc2"),
       "client-certificate-data: " + encode_base64(read_file(cluster->client_cert_file)) +
           "\nclient-key-data: " + encode_base64(key_pem));
   for (const auto& kc : {token_kc, cert_kc}) {
-    const auto cmd = "cd " + dir.path("") + " && " + test::netpol_binary().string() +
+    const auto cmd = "cd " + dir.file("") + " && " + test::netpol_binary().string() +
                      " --kubeconfig " + kc + " --log-level trace analyze --live > out 2> err";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << dir.read("err");
     const auto err = dir.read("err");
@@ -259,9 +237,9 @@ TEST(KubeAuth, KubectlReadsBackWhatNetpolApplied) {
   ASSERT_TRUE(api->apply(policy, {}));
   TempDir dir;
   const auto cmd = kubectl + " --kubeconfig " + cluster->kubeconfig + " --cache-dir " +
-                   dir.path("cache") + " -n " + ns +
+                   dir.file("cache") + " -n " + ns +
                    " get networkpolicy allow-dns --show-managed-fields -o json > " +
-                   dir.path("out.json") + " 2> " + dir.path("err");
+                   dir.file("out.json") + " 2> " + dir.file("err");
   ASSERT_EQ(std::system(cmd.c_str()), 0) << dir.read("err");
   auto seen = nlohmann::json::parse(dir.read("out.json"));
   EXPECT_EQ(seen["spec"], policy["spec"]);

@@ -6,6 +6,7 @@
 
 #include "kube/kubeconfig.hpp"
 #include "support/paths.hpp"
+#include "support/temp_dir.hpp"
 
 namespace netpol::kube {
 namespace {
@@ -15,27 +16,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A fresh folder per test for kubeconfigs and the files they name.
-class TempDir {
-public:
-  TempDir() {
-    m_path = fs::temp_directory_path() /
-             ("netpol-kubeconfig-" + std::to_string(::getpid()) + "-" + std::to_string(++s_n));
-    fs::create_directories(m_path);
-  }
-  ~TempDir() { fs::remove_all(m_path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const auto p = m_path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string path(const std::string& name = "") const { return (m_path / name).string(); }
-
-private:
-  fs::path m_path;
-  static inline int s_n = 0;
-};
+using test::TempDir;
 
 Result<ClientConfig> load(const std::vector<std::string>& paths, const std::string& context = "",
                           bool explicit_paths = false) {
@@ -140,7 +121,7 @@ TEST(Kubeconfig, FileReferencesAreRelativeToTheKubeconfigFolder) {
   EXPECT_EQ(r->credentials.client_certificate_pem, "CERT-FROM-FILE");
   EXPECT_EQ(r->credentials.client_key_pem, "KEY-FROM-FILE");
   EXPECT_EQ(r->credentials.token, "file-token");
-  EXPECT_EQ(r->credentials.token_file, dir.path("token.txt"));
+  EXPECT_EQ(r->credentials.token_file, dir.file("token.txt"));
   EXPECT_EQ(r->tls_server_name, "api.internal");
   EXPECT_EQ(r->proxy_url, "http://proxy:3128");
   EXPECT_TRUE(r->disable_compression);
@@ -292,7 +273,7 @@ TEST(Kubeconfig, ExecStanza) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_TRUE(r->credentials.exec);
   const auto& e = *r->credentials.exec;
-  EXPECT_EQ(e.command, dir.path("bin/plugin")); // a path: relative to the kubeconfig
+  EXPECT_EQ(e.command, dir.file("bin/plugin")); // a path: relative to the kubeconfig
   EXPECT_EQ(e.args, (std::vector<std::string>{"get-token", "42"}));
   ASSERT_EQ(e.env.size(), 1U);
   EXPECT_EQ(e.env[0].first, "A");
@@ -311,14 +292,14 @@ TEST(Kubeconfig, ExecStanza) {
 TEST(Kubeconfig, DefaultFileIsHomeKubeConfig) {
   TempDir dir;
   dir.write(".kube/config", single("    server: https://home:6443\n", "    token: tok-home\n"));
-  MapEnvironment env{{"HOME", dir.path()}};
+  MapEnvironment env{{"HOME", dir.path().string()}};
   LoadOptions o;
   o.env = &env;
   auto r = load_client_config(o);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->server, "https://home:6443");
 
-  MapEnvironment empty{{"HOME", dir.path("nowhere")}};
+  MapEnvironment empty{{"HOME", dir.file("nowhere")}};
   o.env = &empty;
   r = load_client_config(o);
   ASSERT_FALSE(r);
@@ -331,17 +312,17 @@ TEST(Kubeconfig, InClusterServiceAccount) {
   dir.write("sa/token", "sa-token\n");
   dir.write("sa/ca.crt", "SA-CA");
   dir.write("sa/namespace", "team-x\n");
-  MapEnvironment env{{"HOME", dir.path("nowhere")},
+  MapEnvironment env{{"HOME", dir.file("nowhere")},
                      {"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
                      {"KUBERNETES_SERVICE_PORT", "443"}};
   LoadOptions o;
   o.env = &env;
-  o.service_account_dir = dir.path("sa");
+  o.service_account_dir = dir.file("sa");
   auto r = load_client_config(o);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->server, "https://10.96.0.1:443");
   EXPECT_EQ(r->credentials.token, "sa-token");
-  EXPECT_EQ(r->credentials.token_file, dir.path("sa/token"));
+  EXPECT_EQ(r->credentials.token_file, dir.file("sa/token"));
   EXPECT_EQ(r->ca_pem, "SA-CA");
   EXPECT_EQ(r->namespace_name, "team-x");
 
@@ -352,7 +333,7 @@ TEST(Kubeconfig, InClusterServiceAccount) {
   EXPECT_EQ(r->server, "https://[fd00::1]:443");
   EXPECT_EQ(r->namespace_name, "from-env");
 
-  o.service_account_dir = dir.path("missing");
+  o.service_account_dir = dir.file("missing");
   r = load_client_config(o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::config);

@@ -5,6 +5,7 @@
 
 #include "policy/loader.hpp"
 #include "support/paths.hpp"
+#include "support/temp_dir.hpp"
 
 namespace netpol::policy {
 namespace {
@@ -14,26 +15,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class TempDir {
-public:
-  TempDir() {
-    m_path = fs::temp_directory_path() /
-             ("netpol-loader-" + std::to_string(::getpid()) + "-" + std::to_string(s_counter++));
-    fs::create_directories(m_path);
-  }
-  ~TempDir() { fs::remove_all(m_path); }
-  const fs::path& path() const { return m_path; }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = m_path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p;
-  }
-
-private:
-  static inline int s_counter = 0;
-  fs::path m_path;
-};
+using test::TempDir;
 
 std::string policy(const std::string& name, const std::string& extra = "") {
   return "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: " + name +
