@@ -80,6 +80,21 @@ struct ApplyFixture {
     args.insert(args.end(), extra.begin(), extra.end());
     return run_cli(args, env);
   }
+  // Someone changes the ingress port of policy `name` (as written by policy()) with their own
+  // field manager, taking the rules over (`kubectl apply --server-side --force-conflicts`).
+  void kubectl_hot_fix(kube::KubeApi& api, const std::string& name, int port) {
+    json theirs = {{"apiVersion", "networking.k8s.io/v1"},
+                   {"kind", "NetworkPolicy"},
+                   {"metadata", {{"name", name}, {"namespace", ns}}},
+                   {"spec",
+                    {{"podSelector", {{"matchLabels", {{"app", name}}}}},
+                     {"ingress", json::array({{{"ports", json::array({{{"port", port}}})}}})}}}};
+    kube::ApplyOptions kubectl;
+    kubectl.field_manager = "kubectl";
+    kubectl.force = true;
+    auto applied = api.apply(theirs, kubectl);
+    ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  }
   std::map<std::string, std::string> versions(kube::KubeApi& api) {
     std::map<std::string, std::string> out;
     auto items = api.list(kube::resources::network_policies, ns);
@@ -263,14 +278,7 @@ TEST(Apply, NoPruneWhenAnApplyFailed) {
   fs::remove(f.policies / "db.yaml");
   auto web = api->get(kube::resources::network_policies, f.ns, "web");
   ASSERT_TRUE(web.has_value());
-  auto theirs = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
-      "metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}},
-      "ingress":[{"ports":[{"port":9090}]}]}})");
-  theirs["metadata"]["namespace"] = f.ns;
-  kube::ApplyOptions kubectl;
-  kubectl.field_manager = "kubectl";
-  kubectl.force = true;
-  ASSERT_TRUE(api->apply(theirs, kubectl).has_value());
+  f.kubectl_hot_fix(*api, "web", 9090);
   f.write("web", policy("web", 8080));
   auto r = f.run("apply");
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -301,14 +309,7 @@ TEST(Apply, ConflictWithAnotherManagersField) {
   auto first = f.run("apply");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   // Someone changes our object's rules with their own field manager (a hot fix with kubectl).
-  auto theirs = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
-      "metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}},
-      "ingress":[{"ports":[{"port":9090}]}]}})");
-  theirs["metadata"]["namespace"] = f.ns;
-  kube::ApplyOptions kubectl;
-  kubectl.field_manager = "kubectl";
-  kubectl.force = true;
-  ASSERT_TRUE(api->apply(theirs, kubectl).has_value());
+  f.kubectl_hot_fix(*api, "web", 9090);
   f.write("web", policy("web", 8080));
   auto r = f.run("apply");
   EXPECT_EQ(r.exit_code, 1);
