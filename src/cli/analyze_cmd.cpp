@@ -306,17 +306,19 @@ Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
   if (!objects) return fail(objects.error());
   auto cluster = analyze::cluster_from(*objects);
   if (!cluster) return fail(cluster.error());
-  auto in_force = analyze::policies_from(objects->policies);
-  if (!in_force) return fail(in_force.error());
   // After the change: the live policies without the pruned ones, then the desired ones over
-  // them (a desired object replaces the live one of the same kind, namespace and name).
+  // them (a desired object replaces the live one of the same kind, namespace and name). Each
+  // live object is parsed once: in force now are the kept ones plus the pruned ones.
   const std::set<std::string> gone(removed.begin(), removed.end());
-  std::vector<nlohmann::json> kept;
-  for (const auto& object : objects->policies) {
-    if (!gone.count(kube::describe(object))) kept.push_back(object);
-  }
+  std::vector<nlohmann::json> kept, pruned;
+  for (auto& object : objects->policies)
+    (gone.count(kube::describe(object)) ? pruned : kept).push_back(std::move(object));
   auto remaining = analyze::policies_from(kept);
   if (!remaining) return fail(remaining.error());
+  auto in_force = analyze::policies_from(pruned);
+  if (!in_force) return fail(in_force.error());
+  in_force->policies.insert(in_force->policies.begin(), remaining->policies.begin(),
+                            remaining->policies.end());
   auto planned = analyze::policies_from(desired);
   if (!planned) return fail(planned.error());
   const auto after = analyze::overlay(*remaining, *planned);

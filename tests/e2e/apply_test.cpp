@@ -234,6 +234,16 @@ TEST(Apply, ModeDecisionsAgainstProviderStates) {
   EXPECT_EQ(enforce.exit_code, 0) << enforce.err;
   EXPECT_THAT(enforce.err, HasSubstr("audit mode"));
   EXPECT_THAT(enforce.out, HasSubstr("1 applied, 0 unchanged"));
+
+  // Pruning web's policy opens its other ports again: the plan's analysis counts the pruned
+  // policy as in force now and gone after.
+  fs::remove(f.policies / "web.yaml");
+  f.write("other", policy("other", 80));
+  auto prune = f.run("plan");
+  EXPECT_EQ(prune.exit_code, 0) << prune.err;
+  EXPECT_THAT(prune.out, HasSubstr("prune     NetworkPolicy/" + f.ns + "/web"));
+  EXPECT_THAT(prune.out, ::testing::ContainsRegex("connectivity: 0 pod pair\\(s\\) newly denied, "
+                                                  "[1-9][0-9]* newly allowed"));
 }
 
 // A job that cannot see the repository (no policy directory, no profile) must not read the
