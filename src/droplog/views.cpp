@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <iterator>
 
@@ -88,6 +89,67 @@ std::string html_escape(std::string_view text) {
     }
   }
   return out;
+}
+
+// Appends `text` HTML-escaped to `out`.
+void append_html(std::string& out, std::string_view text) {
+  while (!text.empty()) {
+    size_t run = 0;
+    while (run < text.size() && text[run] != '&' && text[run] != '<' && text[run] != '>' &&
+           text[run] != '"' && text[run] != '\'')
+      ++run;
+    out.append(text.data(), run);
+    if (run == text.size()) return;
+    switch (text[run]) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    default: out += "&#39;"; break;
+    }
+    text.remove_prefix(run + 1);
+  }
+}
+
+// Collects a view's text and passes it to the sink in chunks of about k_flush bytes: one
+// sink call (and one fwrite) per chunk instead of one per row or field, and no whole view
+// held in memory.
+class ChunkedSink {
+public:
+  explicit ChunkedSink(const TextSink& sink) : m_sink(sink) { m_text.reserve(k_flush + 4096); }
+  ChunkedSink(const ChunkedSink&) = delete;
+  ChunkedSink& operator=(const ChunkedSink&) = delete;
+  ~ChunkedSink() { flush(); }
+
+  // The buffer to append to; call done() after each row.
+  std::string& text() { return m_text; }
+  void done() {
+    if (m_text.size() >= k_flush) flush();
+  }
+  void flush() {
+    if (!m_text.empty()) m_sink(m_text);
+    m_text.clear();
+  }
+
+private:
+  static constexpr size_t k_flush = 256u << 10;
+  const TextSink& m_sink;
+  std::string m_text;
+};
+
+template <typename Int> void append_int(std::string& out, Int value) {
+  char digits[24];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+  out.append(digits, static_cast<size_t>(end - digits));
+}
+
+// `value` zero-padded to `width` digits, as fmt's {:0N} writes it.
+void append_padded(std::string& out, uint64_t value, size_t width) {
+  char digits[24];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+  const size_t n = static_cast<size_t>(end - digits);
+  if (n < width) out.append(width - n, '0');
+  out.append(digits, n);
 }
 
 Result<std::string> opt_string(const nlohmann::json& j, const char* key, const std::string& where) {
@@ -196,12 +258,10 @@ namespace {
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   // Names and times rarely need escaping: copy runs of plain bytes at once.
-  const auto plain = [](char c) {
-    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  };
   while (!s.empty()) {
     size_t run = 0;
-    while (run < s.size() && plain(s[run]))
+    while (run < s.size() && s[run] != '"' && s[run] != '\\' &&
+           static_cast<unsigned char>(s[run]) >= 0x20)
       ++run;
     out.append(s.data(), run);
     if (run == s.size()) break;
@@ -221,14 +281,6 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// `"key": ` at `indent` spaces, after the separator of the previous member.
-void append_key(std::string& out, int indent, std::string_view key, bool first) {
-  out += first ? "\n" : ",\n";
-  out.append(static_cast<size_t>(indent), ' ');
-  append_json_string(out, key);
-  out += ": ";
-}
-
 void append_string_or_null(std::string& out, const std::string& s) {
   if (s.empty())
     out += "null";
@@ -236,111 +288,103 @@ void append_string_or_null(std::string& out, const std::string& s) {
     append_json_string(out, s);
 }
 
-void append_endpoint(std::string& out, int indent, const FlowEndpoint& e) {
-  out += '{';
-  append_key(out, indent + 2, "namespace", true);
+// One endpoint of a row as `row_to_json(r).dump(2)` nested in the summary writes it: the
+// object at 6 spaces, its members at 8, the labels' members at 10. The keys are literals,
+// so a row is a few dozen appends.
+void append_endpoint(std::string& out, const FlowEndpoint& e) {
+  out += "{\n        \"namespace\": ";
   append_string_or_null(out, e.namespace_name);
-  append_key(out, indent + 2, "workload", false);
+  out += ",\n        \"workload\": ";
   append_json_string(out, e.workload);
-  append_key(out, indent + 2, "pod", false);
+  out += ",\n        \"pod\": ";
   append_string_or_null(out, e.pod);
-  append_key(out, indent + 2, "labels", false);
+  out += ",\n        \"labels\": ";
   if (e.labels.empty()) {
     out += "{}";
   } else {
     // As an ordered_json object built label by label: a repeated key keeps its first place
     // and its last value.
-    out += '{';
     const auto& labels = e.labels;
+    bool first = true;
     for (size_t i = 0; i < labels.size(); ++i) {
       const auto same_key = [&](const auto& l) { return l.first == labels[i].first; };
       if (std::any_of(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(i), same_key)) {
         continue;
       }
       const auto last = std::find_if(labels.rbegin(), labels.rend(), same_key);
-      append_key(out, indent + 4, labels[i].first, out.back() == '{');
+      out += first ? "{\n          " : ",\n          ";
+      first = false;
+      append_json_string(out, labels[i].first);
+      out += ": ";
       append_json_string(out, last->second);
     }
-    out += '\n';
-    out.append(static_cast<size_t>(indent + 2), ' ');
-    out += '}';
+    out += "\n        }";
   }
-  append_key(out, indent + 2, "ip", false);
+  out += ",\n        \"ip\": ";
   append_string_or_null(out, e.ip);
-  out += '\n';
-  out.append(static_cast<size_t>(indent), ' ');
-  out += '}';
+  out += "\n      }";
 }
 
-// One row exactly as `row_to_json(r).dump(2)` nested at `indent` spaces would read.
-void append_row(std::string& out, int indent, const DropRow& r) {
-  const int inner = indent + 2;
-  out.append(static_cast<size_t>(indent), ' ');
-  out += '{';
-  append_key(out, inner, "verdict", true);
+// One row exactly as `row_to_json(r).dump(2)` nested in the summary's "rows" (at 4 spaces)
+// would read.
+void append_row(std::string& out, const DropRow& r) {
+  out += "    {\n      \"verdict\": ";
   append_json_string(out, r.verdict);
-  append_key(out, inner, "direction", false);
+  out += ",\n      \"direction\": ";
   append_json_string(out, r.direction);
-  append_key(out, inner, "source", false);
-  append_endpoint(out, inner, r.source);
-  append_key(out, inner, "destination", false);
-  append_endpoint(out, inner, r.destination);
-  append_key(out, inner, "port", false);
+  out += ",\n      \"source\": ";
+  append_endpoint(out, r.source);
+  out += ",\n      \"destination\": ";
+  append_endpoint(out, r.destination);
+  out += ",\n      \"port\": ";
   if (r.port == 0)
     out += "null";
   else
-    fmt::format_to(std::back_inserter(out), "{}", r.port);
-  append_key(out, inner, "protocol", false);
+    append_int(out, r.port);
+  out += ",\n      \"protocol\": ";
   append_string_or_null(out, r.protocol);
-  append_key(out, inner, "reason", false);
+  out += ",\n      \"reason\": ";
   append_string_or_null(out, r.reason);
-  append_key(out, inner, "policies", false);
+  out += ",\n      \"policies\": ";
   if (r.policies.empty()) {
     out += "[]";
   } else {
-    out += '[';
     for (size_t i = 0; i < r.policies.size(); ++i) {
-      out += i == 0 ? "\n" : ",\n";
-      out.append(static_cast<size_t>(inner + 2), ' ');
+      out += i == 0 ? "[\n        " : ",\n        ";
       append_json_string(out, r.policies[i]);
     }
-    out += '\n';
-    out.append(static_cast<size_t>(inner), ' ');
-    out += ']';
+    out += "\n      ]";
   }
-  append_key(out, inner, "count", false);
-  fmt::format_to(std::back_inserter(out), "{}", r.count);
-  append_key(out, inner, "first_seen", false);
+  out += ",\n      \"count\": ";
+  append_int(out, r.count);
+  out += ",\n      \"first_seen\": ";
   append_string_or_null(out, r.first_seen);
-  append_key(out, inner, "last_seen", false);
+  out += ",\n      \"last_seen\": ";
   append_string_or_null(out, r.last_seen);
-  out += '\n';
-  out.append(static_cast<size_t>(indent), ' ');
-  out += '}';
+  out += "\n    }";
 }
 
 } // namespace
 
-void write_summary_json(const DropSummary& s, const TextSink& out) {
+void write_summary_json(const DropSummary& s, const TextSink& sink) {
   const std::string head = summary_head(s).dump(2);
   // dump(2) ends with `"rows": []\n}`; the rows go between the brackets.
   constexpr std::string_view k_tail = "[]\n}";
   if (s.rows.empty() || head.size() < k_tail.size() ||
       std::string_view(head).substr(head.size() - k_tail.size()) != k_tail) {
-    out(head);
-    out("\n");
+    sink(head);
+    sink("\n");
     return;
   }
-  out(std::string_view(head).substr(0, head.size() - k_tail.size()));
-  out("[\n");
-  std::string text;
+  ChunkedSink out(sink);
+  out.text().append(head, 0, head.size() - k_tail.size());
+  out.text() += "[\n";
   for (size_t i = 0; i < s.rows.size(); ++i) {
-    text.clear();
-    append_row(text, 4, s.rows[i]);
-    text += i + 1 == s.rows.size() ? "\n" : ",\n";
-    out(text);
+    append_row(out.text(), s.rows[i]);
+    out.text() += i + 1 == s.rows.size() ? "\n" : ",\n";
+    out.done();
   }
-  out("  ]\n}\n");
+  out.text() += "  ]\n}\n";
 }
 
 Result<DropSummary> summary_from_json(const nlohmann::json& j, const std::string& source) {
@@ -401,67 +445,145 @@ Result<DropSummary> summary_from_json(const nlohmann::json& j, const std::string
 namespace {
 
 constexpr size_t k_text_columns = 8;
-using TextCells = std::array<std::string, k_text_columns>;
+constexpr size_t k_count_column = 5;
 
-TextCells text_cells(const DropRow& r) {
-  return {r.verdict,
-          r.direction,
-          flow_name(r),
-          or_dash(r.reason),
-          policies_text(r),
-          std::to_string(r.count),
-          or_dash(r.first_seen),
-          or_dash(r.last_seen)};
+// A table line's cells, one after the other in one reused string (no string per cell):
+// cell c is text.substr(bounds[c], bounds[c + 1] - bounds[c]).
+struct TextCells {
+  std::string text;
+  std::array<size_t, k_text_columns + 1> bounds{};
+
+  std::string_view cell(size_t c) const {
+    return std::string_view(text).substr(bounds[c], bounds[c + 1] - bounds[c]);
+  }
+};
+
+void append_endpoint_name(std::string& out, const FlowEndpoint& e) {
+  if (!e.namespace_name.empty()) {
+    out += e.namespace_name;
+    out += '/';
+  }
+  out += e.workload;
+}
+
+void append_port_text(std::string& out, const DropRow& r) {
+  if (r.port != 0) {
+    append_int(out, r.port);
+    out += '/';
+    out += r.protocol.empty() ? std::string_view("?") : std::string_view(r.protocol);
+  } else {
+    out += r.protocol.empty() ? std::string_view("-") : std::string_view(r.protocol);
+  }
+}
+
+void append_or_dash(std::string& out, const std::string& s) {
+  out += s.empty() ? std::string_view("-") : std::string_view(s);
+}
+
+void append_policies_text(std::string& out, const DropRow& r) {
+  if (r.policies.empty()) {
+    out += '-';
+    return;
+  }
+  for (size_t i = 0; i < r.policies.size(); ++i) {
+    if (i != 0) out += ", ";
+    out += r.policies[i];
+  }
+}
+
+// The cells of `r`: verdict, direction, flow_name(r), reason, policies, count, first and
+// last seen.
+void text_cells(const DropRow& r, TextCells& cells) {
+  std::string& t = cells.text;
+  t.clear();
+  size_t c = 0;
+  const auto next = [&] { cells.bounds[++c] = t.size(); };
+  t += r.verdict;
+  next();
+  t += r.direction;
+  next();
+  append_endpoint_name(t, r.source);
+  t += " → ";
+  const size_t destination = t.size();
+  append_endpoint_name(t, r.destination);
+  // An IPv6 address needs brackets before ":port" (as with_port_brackets).
+  if (std::string_view(t).substr(destination).find(':') != std::string_view::npos) {
+    t.insert(destination, 1, '[');
+    t += ']';
+  }
+  t += ':';
+  append_port_text(t, r);
+  next();
+  append_or_dash(t, r.reason);
+  next();
+  append_policies_text(t, r);
+  next();
+  append_int(t, r.count);
+  next();
+  append_or_dash(t, r.first_seen);
+  next();
+  append_or_dash(t, r.last_seen);
+  next();
 }
 
 } // namespace
 
-void write_text(const DropSummary& s, const TextSink& out, size_t max_rows) {
-  out(header_line(s));
-  out("\n");
+void write_text(const DropSummary& s, const TextSink& sink, size_t max_rows) {
+  ChunkedSink out(sink);
+  out.text() += header_line(s);
+  out.text() += '\n';
   if (s.rows.empty()) {
-    out("No dropped or audited flows.\n");
+    out.text() += "No dropped or audited flows.\n";
     return;
   }
-  const TextCells head = {"VERDICT", "DIRECTION", "FLOW",       "REASON",
-                          "POLICY",  "COUNT",     "FIRST SEEN", "LAST SEEN"};
-  // Two passes over the rows (widths, then lines) instead of holding the table.
+  TextCells head;
+  size_t column = 0;
+  for (const char* name :
+       {"VERDICT", "DIRECTION", "FLOW", "REASON", "POLICY", "COUNT", "FIRST SEEN", "LAST SEEN"}) {
+    head.text += name;
+    head.bounds[++column] = head.text.size();
+  }
+  // Two passes over the rows (widths, then lines) instead of holding the table; the cells
+  // of a row are rebuilt in the second pass, which is cheaper than keeping them.
   std::array<size_t, k_text_columns> widths{};
   for (size_t c = 0; c < k_text_columns; ++c)
-    widths[c] = width(head[c]);
+    widths[c] = width(head.cell(c));
   const size_t shown = std::min(max_rows, s.rows.size());
+  TextCells cells;
   for (size_t i = 0; i < shown; ++i) {
-    const TextCells cells = text_cells(s.rows[i]);
+    text_cells(s.rows[i], cells);
     for (size_t c = 0; c < k_text_columns; ++c)
-      widths[c] = std::max(widths[c], width(cells[c]));
+      widths[c] = std::max(widths[c], width(cells.cell(c)));
   }
-  std::string line;
-  auto emit = [&](const TextCells& cells) {
-    line.clear();
+  auto emit = [&](const TextCells& row) {
+    std::string& line = out.text();
     for (size_t c = 0; c < k_text_columns; ++c) {
       const bool last = c + 1 == k_text_columns;
-      const bool numeric = c == 5;
-      const size_t pad = widths[c] - width(cells[c]);
+      const bool numeric = c == k_count_column;
+      const std::string_view cell = row.cell(c);
+      const size_t pad = widths[c] - width(cell);
       if (numeric) line.append(pad, ' ');
-      line += cells[c];
+      line += cell;
       if (!numeric && !last) line.append(pad, ' ');
       if (!last) line += "  ";
     }
     line += '\n';
-    out(line);
+    out.done();
   };
   emit(head);
   uint64_t flows_left = 0;
   for (size_t i = 0; i < s.rows.size(); ++i) {
     if (i < shown) {
-      emit(text_cells(s.rows[i]));
+      text_cells(s.rows[i], cells);
+      emit(cells);
     } else {
       flows_left += s.rows[i].count;
     }
   }
   if (shown < s.rows.size()) {
-    out(fmt::format("... {} more rows ({} flows): see drop-log.txt\n", s.rows.size() - shown,
-                    flows_left));
+    fmt::format_to(std::back_inserter(out.text()),
+                   "... {} more rows ({} flows): see drop-log.txt\n", s.rows.size() - shown,
+                   flows_left);
   }
 }
 
@@ -473,16 +595,47 @@ std::string render_text(const DropSummary& s) {
 
 namespace {
 
-std::string html_row(const DropRow& r) {
-  return fmt::format(
-      "<tr><td><span class=\"v v-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td>"
-      "<td data-sort=\"{:05}\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
-      "<td class=\"n\" data-sort=\"{:020}\">{}</td><td>{}</td><td>{}</td></tr>\n",
-      html_escape(r.verdict), html_escape(r.verdict), html_escape(r.direction),
-      html_escape(endpoint_name(r.source)), html_escape(endpoint_name(r.destination)), r.port,
-      r.port == 0 ? "-" : std::to_string(r.port), html_escape(or_dash(r.protocol)),
-      html_escape(or_dash(r.reason)), html_escape(policies_text(r)), r.count, r.count,
-      html_escape(or_dash(r.first_seen)), html_escape(or_dash(r.last_seen)));
+void append_html_row(std::string& out, const DropRow& r) {
+  out += "<tr><td><span class=\"v v-";
+  append_html(out, r.verdict);
+  out += "\">";
+  append_html(out, r.verdict);
+  out += "</span></td><td>";
+  append_html(out, r.direction);
+  for (const FlowEndpoint* e : {&r.source, &r.destination}) {
+    out += "</td><td>";
+    if (!e->namespace_name.empty()) {
+      append_html(out, e->namespace_name);
+      out += '/';
+    }
+    append_html(out, e->workload);
+  }
+  out += "</td><td data-sort=\"";
+  append_padded(out, r.port, 5);
+  out += "\">";
+  if (r.port == 0)
+    out += '-';
+  else
+    append_int(out, r.port);
+  out += "</td><td>";
+  append_html(out, r.protocol.empty() ? std::string_view("-") : std::string_view(r.protocol));
+  out += "</td><td>";
+  append_html(out, r.reason.empty() ? std::string_view("-") : std::string_view(r.reason));
+  out += "</td><td>";
+  if (r.policies.empty()) out += '-';
+  for (size_t i = 0; i < r.policies.size(); ++i) {
+    if (i != 0) out += ", ";
+    append_html(out, r.policies[i]);
+  }
+  out += "</td><td class=\"n\" data-sort=\"";
+  append_padded(out, r.count, 20);
+  out += "\">";
+  append_int(out, r.count);
+  out += "</td><td>";
+  append_html(out, r.first_seen.empty() ? std::string_view("-") : std::string_view(r.first_seen));
+  out += "</td><td>";
+  append_html(out, r.last_seen.empty() ? std::string_view("-") : std::string_view(r.last_seen));
+  out += "</td></tr>\n";
 }
 
 constexpr const char* k_page = R"(<!DOCTYPE html>
@@ -562,8 +715,12 @@ void write_html(const DropSummary& s, const TextSink& out) {
   if (s.rows.empty()) {
     out("<tr><td colspan=\"11\" class=\"empty\">No dropped or audited flows.</td></tr>\n");
   }
-  for (const auto& r : s.rows)
-    out(html_row(r));
+  ChunkedSink rows(out);
+  for (const auto& r : s.rows) {
+    append_html_row(rows.text(), r);
+    rows.done();
+  }
+  rows.flush();
   out(std::string_view(page).substr(at + k_rows_marker.size()));
 }
 
