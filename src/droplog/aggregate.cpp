@@ -1,31 +1,86 @@
 #include "droplog/aggregate.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
 #include <numeric>
 
 namespace netpol::droplog {
 namespace {
 
-void append_field(std::string& key, std::string_view field) {
-  key.append(field);
-  key += '\x1f';
-}
-
-void build_key(std::string& key, const DropFlow& f) {
+// The row key as one string: the fields with separators. Rows are grouped by equal fields;
+// this string is only their tie-break order (and the bytes their hash is taken over).
+template <typename Row> void build_key(std::string& key, const Row& f) {
+  const auto field = [&](std::string_view v) {
+    key.append(v);
+    key += '\x1f';
+  };
   key.clear();
-  append_field(key, f.verdict);
-  append_field(key, f.direction);
-  append_field(key, f.source.namespace_name);
-  append_field(key, f.source.workload);
-  append_field(key, f.destination.namespace_name);
-  append_field(key, f.destination.workload);
-  append_field(key, std::to_string(f.port));
-  append_field(key, f.protocol);
-  append_field(key, f.reason);
+  field(f.verdict);
+  field(f.direction);
+  field(f.source.namespace_name);
+  field(f.source.workload);
+  field(f.destination.namespace_name);
+  field(f.destination.workload);
+  char digits[16];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), f.port).ptr;
+  field(std::string_view(digits, static_cast<size_t>(end - digits)));
+  field(f.protocol);
+  field(f.reason);
   for (const auto& p : f.policies) {
     key.append(p);
     key += '\x1e';
   }
+}
+
+// 64-bit FNV-1a over the key fields, each followed by a separator, without building the key.
+class KeyHash {
+public:
+  void add(std::string_view s) {
+    for (const char c : s)
+      byte(static_cast<unsigned char>(c));
+    byte(0x1f);
+  }
+  void add(uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+      byte(static_cast<unsigned char>(v >> (8 * i)));
+  }
+  uint64_t value() const {
+    // FNV's low bits mix poorly; fold the high half in.
+    return m_h ^ (m_h >> 29);
+  }
+
+private:
+  void byte(unsigned char c) {
+    m_h ^= c;
+    m_h *= 0x100000001b3ull;
+  }
+  uint64_t m_h = 0xcbf29ce484222325ull;
+};
+
+template <typename Row> uint64_t key_hash(const Row& f) {
+  KeyHash h;
+  h.add(f.verdict);
+  h.add(f.direction);
+  h.add(f.source.namespace_name);
+  h.add(f.source.workload);
+  h.add(f.destination.namespace_name);
+  h.add(f.destination.workload);
+  h.add(f.port);
+  h.add(f.protocol);
+  h.add(f.reason);
+  for (const auto& p : f.policies)
+    h.add(p);
+  return h.value();
+}
+
+template <typename A, typename B> bool same_key(const A& a, const B& b) {
+  return a.port == b.port && a.source.workload == b.source.workload &&
+         a.destination.workload == b.destination.workload &&
+         a.source.namespace_name == b.source.namespace_name &&
+         a.destination.namespace_name == b.destination.namespace_name && a.verdict == b.verdict &&
+         a.direction == b.direction && a.protocol == b.protocol && a.reason == b.reason &&
+         a.policies == b.policies;
 }
 
 void widen(DropRow& row, const std::string& first, int64_t first_ns, const std::string& last,
@@ -43,13 +98,41 @@ void widen(DropRow& row, const std::string& first, int64_t first_ns, const std::
 
 } // namespace
 
+template <typename Key> DropRow* DropAggregator::find(const Key& key, uint64_t hash) {
+  if (m_slots.empty()) return nullptr;
+  const size_t mask = m_slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const uint32_t slot = m_slots[i];
+    if (slot == 0) return nullptr;
+    if (m_hashes[slot - 1] == hash && same_key(m_rows[slot - 1], key)) return &m_rows[slot - 1];
+  }
+}
+
+void DropAggregator::insert(uint64_t hash, DropRow row) {
+  m_rows.push_back(std::move(row));
+  m_hashes.push_back(hash);
+  // At most half full: probe runs stay short.
+  if (m_rows.size() * 2 > m_slots.size()) {
+    m_slots.assign(std::max<size_t>(1024, m_slots.size() * 2), 0);
+    for (size_t i = 0; i + 1 < m_rows.size(); ++i)
+      place(i);
+  }
+  place(m_rows.size() - 1);
+}
+
+void DropAggregator::place(size_t row) {
+  const size_t mask = m_slots.size() - 1;
+  size_t at = m_hashes[row] & mask;
+  while (m_slots[at] != 0)
+    at = (at + 1) & mask;
+  m_slots[at] = static_cast<uint32_t>(row + 1);
+}
+
 void DropAggregator::add(const DropFlow& f) {
-  build_key(m_key, f);
-  auto it = m_index.find(m_key);
-  if (it != m_index.end()) {
-    DropRow& row = m_rows[it->second];
-    ++row.count;
-    if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
+  const uint64_t hash = key_hash(f);
+  if (DropRow* row = find(f, hash)) {
+    ++row->count;
+    if (f.has_time) widen(*row, f.time, f.time_ns, f.time, f.time_ns);
     return;
   }
   DropRow row;
@@ -63,39 +146,34 @@ void DropAggregator::add(const DropFlow& f) {
   row.policies = f.policies;
   row.count = 1;
   if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
-  const auto inserted = m_index.emplace(m_key, m_rows.size()).first;
-  m_keys.push_back(&inserted->first);
-  m_rows.push_back(std::move(row));
-}
-
-void DropAggregator::add_row(const std::string& key, const DropRow& row) {
-  auto it = m_index.find(key);
-  if (it == m_index.end()) {
-    const auto inserted = m_index.emplace(key, m_rows.size()).first;
-    m_keys.push_back(&inserted->first);
-    m_rows.push_back(row);
-    return;
-  }
-  DropRow& mine = m_rows[it->second];
-  mine.count += row.count;
-  widen(mine, row.first_seen, row.first_ns, row.last_seen, row.last_ns);
+  insert(hash, std::move(row));
 }
 
 void DropAggregator::merge(const DropAggregator& other) {
-  for (size_t i = 0; i < other.m_rows.size(); ++i) {
-    add_row(*other.m_keys[i], other.m_rows[i]);
+  for (const DropRow& row : other.m_rows) {
+    const uint64_t hash = key_hash(row);
+    if (DropRow* mine = find(row, hash)) {
+      mine->count += row.count;
+      widen(*mine, row.first_seen, row.first_ns, row.last_seen, row.last_ns);
+    } else {
+      insert(hash, row);
+    }
   }
 }
 
 std::vector<size_t> DropAggregator::sorted_order() const {
   std::vector<size_t> order(m_rows.size());
   std::iota(order.begin(), order.end(), 0);
+  std::string key_a, key_b;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const DropRow& x = m_rows[a];
     const DropRow& y = m_rows[b];
     if (x.count != y.count) return x.count > y.count;
     if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
-    return *m_keys[a] < *m_keys[b];
+    // Rare (equal counts and first times): the keys are built only here.
+    build_key(key_a, x);
+    build_key(key_b, y);
+    return key_a < key_b;
   });
   return order;
 }
@@ -109,9 +187,8 @@ DropRows DropAggregator::rows() const {
 
 DropRows DropAggregator::take_rows() {
   const std::vector<size_t> order = sorted_order();
-  m_index.clear();
-  m_keys.clear();
-  m_keys.shrink_to_fit();
+  m_slots = {};
+  m_hashes = {};
   // Puts the rows in order in place (following the permutation's cycles), so no second
   // vector of rows exists even for a moment: row i becomes the old row order[i].
   std::vector<bool> placed(order.size());

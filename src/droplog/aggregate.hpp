@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "droplog/flow.hpp"
@@ -37,11 +36,6 @@ using DropRows = std::deque<DropRow>;
 class DropAggregator {
 public:
   DropAggregator() = default;
-  // Not copyable: m_keys points into m_index's nodes (a move keeps the nodes, a copy would not).
-  DropAggregator(const DropAggregator&) = delete;
-  DropAggregator& operator=(const DropAggregator&) = delete;
-  DropAggregator(DropAggregator&&) = default;
-  DropAggregator& operator=(DropAggregator&&) = default;
 
   void add(const DropFlow& flow);
   // Merges another aggregator's rows (for collectors that ran in parallel).
@@ -55,14 +49,17 @@ public:
   size_t size() const { return m_rows.size(); }
 
 private:
-  void add_row(const std::string& key, const DropRow& row);
+  // The row with the key fields of `key` (a DropFlow or a DropRow), if any.
+  template <typename Key> DropRow* find(const Key& key, uint64_t hash);
+  void insert(uint64_t hash, DropRow row);
+  void place(size_t row); // puts m_rows[row] into m_slots
   std::vector<size_t> sorted_order() const;
 
-  std::unordered_map<std::string, size_t> m_index; // key -> position in m_rows
   DropRows m_rows;
-  // m_rows[i]'s key: the map's own copy (map nodes never move), so each key is stored once.
-  std::vector<const std::string*> m_keys;
-  std::string m_key; // reused to build keys without allocating
+  // Open addressing over m_rows, keyed by a hash of the key fields (no key string is kept):
+  // each slot is 0 (empty) or 1 + the row's position. Rows compare field by field on a
+  // hash match. Lookups are one probe on average, with no allocation.
+  std::vector<uint32_t> m_slots;
+  std::vector<uint64_t> m_hashes; // m_rows[i]'s hash (compared first; kept for growing)
 };
-
 } // namespace netpol::droplog
