@@ -24,8 +24,8 @@ struct Target {
 
 struct TargetRules {
   std::vector<std::pair<std::string, std::string>> labels; // podSelector
-  // (protocol, port) -> peers (serialized JSON, so equal peers compare equal)
-  std::map<std::pair<std::string, uint32_t>, std::set<std::string>> ports;
+  // (protocol, port) -> peers (ids into the peer table; sorted and deduplicated at the end)
+  std::map<std::pair<std::string, uint32_t>, std::vector<uint32_t>> ports;
 };
 
 ordered_json labels_json(const std::vector<std::pair<std::string, std::string>>& labels) {
@@ -35,7 +35,17 @@ ordered_json labels_json(const std::vector<std::pair<std::string, std::string>>&
   return j;
 }
 
-// The NetworkPolicy peer for an endpoint, or "" with `why` set.
+// The labels as the JSON object above holds them once sorted (as to_yaml writes it): by
+// key, a repeated key with its last value.
+std::map<std::string, std::string>
+label_map(const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::map<std::string, std::string> m;
+  for (const auto& [k, v] : labels)
+    m[k] = v;
+  return m;
+}
+
+// The NetworkPolicy peer for an endpoint as compact JSON, or "" with `why` set.
 std::string peer_of(const FlowEndpoint& e, std::string& why) {
   if (e.is_pod() || !e.labels.empty()) {
     if (e.namespace_name.empty() || e.labels.empty()) {
@@ -74,15 +84,74 @@ std::string policy_name(const Target& t) {
   return name + suffix;
 }
 
+// Peers by their JSON text: rows share few endpoints, so each distinct one is built once.
+class PeerTable {
+public:
+  static constexpr uint32_t k_none = UINT32_MAX;
+
+  // The peer id of `e`, or k_none with `why` pointing at the reason.
+  uint32_t id_of(const FlowEndpoint& e, const std::string*& why) {
+    m_key.clear();
+    m_key += e.is_pod() ? 'p' : '-';
+    for (const std::string* part : {&e.namespace_name, &e.workload, &e.ip}) {
+      m_key += *part;
+      m_key += '\x1f';
+    }
+    for (const auto& [k, v] : e.labels) {
+      m_key += k;
+      m_key += '=';
+      m_key += v;
+      m_key += '\x1e';
+    }
+    auto cached = m_by_endpoint.find(m_key);
+    if (cached == m_by_endpoint.end()) {
+      std::string reason;
+      std::string json = peer_of(e, reason);
+      uint32_t id = k_none;
+      if (!json.empty()) {
+        // Endpoints of different workloads with the same labels are the same peer.
+        auto [at, added] = m_by_json.emplace(json, static_cast<uint32_t>(m_json.size()));
+        if (added) m_json.push_back(std::move(json));
+        id = at->second;
+      }
+      cached = m_by_endpoint.emplace(m_key, std::make_pair(id, std::move(reason))).first;
+    }
+    why = &cached->second.second;
+    return cached->second.first;
+  }
+
+  // Renumbers the peers in the order of their JSON text: rank[id] is the new number, and
+  // the peers' JSON is moved out in that order.
+  std::vector<std::string> sort(std::vector<uint32_t>& rank) {
+    std::vector<uint32_t> order(m_json.size());
+    for (uint32_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return m_json[a] < m_json[b]; });
+    rank.assign(order.size(), 0);
+    std::vector<std::string> sorted;
+    sorted.reserve(order.size());
+    for (uint32_t i = 0; i < order.size(); ++i) {
+      rank[order[i]] = i;
+      sorted.push_back(std::move(m_json[order[i]]));
+    }
+    return sorted;
+  }
+
+private:
+  std::string m_key;
+  std::unordered_map<std::string, std::pair<uint32_t, std::string>> m_by_endpoint;
+  std::unordered_map<std::string, uint32_t> m_by_json;
+  std::vector<std::string> m_json;
+};
+
 } // namespace
 
 Suggestion suggest_policies(const DropRows& rows, const std::vector<std::string>& namespaces) {
   Suggestion out;
   std::map<Target, TargetRules> targets;
   std::set<std::string> notes;
-  // An endpoint's key -> its peer JSON, or "" and why it has none.
-  std::unordered_map<std::string, std::pair<std::string, std::string>> peer_cache;
-  std::string peer_key;
+  PeerTable peers;
   for (const auto& r : rows) {
     const bool dst_pod = r.destination.is_pod() || !r.destination.labels.empty();
     const bool src_pod = r.source.is_pod() || !r.source.labels.empty();
@@ -120,66 +189,69 @@ Suggestion suggest_policies(const DropRows& rows, const std::vector<std::string>
       notes.insert(flow() + ": the flow has no destination port");
       continue;
     }
-    // Rows share few endpoints: each peer's JSON is built once.
-    peer_key.clear();
-    peer_key += other.is_pod() ? 'p' : '-';
-    for (const std::string* part : {&other.namespace_name, &other.workload, &other.ip}) {
-      peer_key += *part;
-      peer_key += '\x1f';
-    }
-    for (const auto& [k, v] : other.labels) {
-      peer_key += k;
-      peer_key += '=';
-      peer_key += v;
-      peer_key += '\x1e';
-    }
-    auto cached = peer_cache.find(peer_key);
-    if (cached == peer_cache.end()) {
-      std::string why;
-      std::string peer = peer_of(other, why);
-      cached = peer_cache.emplace(peer_key, std::make_pair(std::move(peer), std::move(why))).first;
-    }
-    const auto& [peer, why] = cached->second;
-    if (peer.empty()) {
-      notes.insert(flow() + ": " + why);
+    const std::string* why = nullptr;
+    const uint32_t peer = peers.id_of(other, why);
+    if (peer == PeerTable::k_none) {
+      notes.insert(flow() + ": " + *why);
       continue;
     }
     auto& rules = targets[Target{subject.namespace_name, subject.workload, ingress}];
     if (rules.labels.empty()) rules.labels = subject.labels;
-    rules.ports[{r.protocol, r.port}].insert(peer);
+    rules.ports[{r.protocol, r.port}].push_back(peer);
   }
 
-  for (const auto& [target, rules] : targets) {
+  // Peers numbered in the order of their JSON text, so sorted numbers are sorted peers and
+  // peer sets compare as the sets of their JSON text would.
+  std::vector<uint32_t> rank;
+  out.peers = peers.sort(rank);
+  for (auto& [target, rules] : targets) {
     // Ports observed with exactly the same peers share a rule: still only observed pairs.
-    std::map<std::set<std::string>, std::vector<std::pair<std::string, uint32_t>>> by_peers;
-    for (const auto& [port, peers] : rules.ports)
-      by_peers[peers].push_back(port);
-    ordered_json rule_list = ordered_json::array();
-    for (const auto& [peers, ports] : by_peers) {
-      ordered_json rule;
-      ordered_json peer_list = ordered_json::array();
-      for (const auto& p : peers)
-        peer_list.push_back(ordered_json::parse(p));
-      rule[target.ingress ? "from" : "to"] = std::move(peer_list);
-      ordered_json port_list = ordered_json::array();
-      for (const auto& [protocol, port] : ports)
-        port_list.push_back({{"protocol", protocol}, {"port", port}});
-      rule["ports"] = std::move(port_list);
-      rule_list.push_back(std::move(rule));
+    std::map<std::vector<uint32_t>, std::vector<std::pair<std::string, uint32_t>>> by_peers;
+    for (auto& [port, ids] : rules.ports) {
+      for (auto& id : ids)
+        id = rank[id];
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      by_peers[std::move(ids)].push_back(port);
     }
-    ordered_json policy;
-    policy["apiVersion"] = "networking.k8s.io/v1";
-    policy["kind"] = "NetworkPolicy";
-    policy["metadata"] = {{"name", policy_name(target)}, {"namespace", target.namespace_name}};
-    ordered_json spec;
-    spec["podSelector"] = {{"matchLabels", labels_json(rules.labels)}};
-    spec["policyTypes"] = ordered_json::array({target.ingress ? "Ingress" : "Egress"});
-    spec[target.ingress ? "ingress" : "egress"] = std::move(rule_list);
-    policy["spec"] = std::move(spec);
+    SuggestedPolicy policy;
+    policy.name = policy_name(target);
+    policy.namespace_name = target.namespace_name;
+    policy.ingress = target.ingress;
+    policy.labels = std::move(rules.labels);
+    for (auto& [ids, ports] : by_peers)
+      policy.rules.push_back(SuggestedRule{ids, std::move(ports)});
     out.policies.push_back(std::move(policy));
   }
   out.notes.assign(notes.begin(), notes.end());
   return out;
+}
+
+ordered_json policy_to_json(const Suggestion& s, size_t index) {
+  const SuggestedPolicy& p = s.policies.at(index);
+  ordered_json rule_list = ordered_json::array();
+  for (const auto& r : p.rules) {
+    ordered_json rule;
+    ordered_json peer_list = ordered_json::array();
+    for (const uint32_t peer : r.peers)
+      peer_list.push_back(ordered_json::parse(s.peers.at(peer)));
+    rule[p.ingress ? "from" : "to"] = std::move(peer_list);
+    ordered_json port_list = ordered_json::array();
+    for (const auto& [protocol, port] : r.ports)
+      port_list.push_back({{"protocol", protocol}, {"port", port}});
+    rule["ports"] = std::move(port_list);
+    rule_list.push_back(std::move(rule));
+  }
+  ordered_json policy;
+  policy["apiVersion"] = "networking.k8s.io/v1";
+  policy["kind"] = "NetworkPolicy";
+  policy["metadata"] = {{"name", p.name}, {"namespace", p.namespace_name}};
+  ordered_json spec;
+  spec["podSelector"] = {{"matchLabels", labels_json(p.labels)}};
+  spec["policyTypes"] = ordered_json::array({p.ingress ? "Ingress" : "Egress"});
+  spec[p.ingress ? "ingress" : "egress"] = std::move(rule_list);
+  policy["spec"] = std::move(spec);
+  return policy;
 }
 
 std::string suggestion_to_yaml(const Suggestion& s) {
@@ -191,8 +263,69 @@ std::string suggestion_to_yaml(const Suggestion& s) {
   if (s.policies.empty()) {
     return out + "# No flow to allow.\n";
   }
-  for (const auto& p : s.policies)
-    out += "---\n" + to_yaml(nlohmann::json(p));
+  // What to_yaml(policy_to_json(...)) writes, written directly: keys in to_yaml's (sorted)
+  // order, sequences under a key not indented, every string through yaml_scalar. A peer is
+  // written by to_yaml itself, once per peer: as an item of the rule's peer list, 4 spaces in.
+  std::vector<std::string> peer_yaml(s.peers.size());
+  const auto append_peers = [&](const SuggestedRule& rule) {
+    for (const uint32_t peer : rule.peers) {
+      std::string& text = peer_yaml.at(peer);
+      if (text.empty()) {
+        nlohmann::json item = nlohmann::json::array();
+        item.push_back(nlohmann::json::parse(s.peers[peer]));
+        const std::string yaml = to_yaml(item);
+        for (size_t at = 0; at < yaml.size();) {
+          const size_t end = yaml.find('\n', at);
+          const size_t stop = end == std::string::npos ? yaml.size() : end + 1;
+          text += "    ";
+          text.append(yaml, at, stop - at);
+          at = stop;
+        }
+      }
+      out += text;
+    }
+  };
+  const auto append_ports = [&](const SuggestedRule& rule) {
+    for (const auto& [protocol, port] : rule.ports) {
+      out += "    - port: ";
+      out += std::to_string(port);
+      out += "\n      protocol: ";
+      out += yaml_scalar(protocol);
+      out += '\n';
+    }
+  };
+  for (const auto& p : s.policies) {
+    out += "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ";
+    out += yaml_scalar(p.name);
+    out += "\n  namespace: ";
+    out += yaml_scalar(p.namespace_name);
+    out += p.ingress ? "\nspec:\n  ingress:\n" : "\nspec:\n  egress:\n";
+    for (const auto& rule : p.rules) {
+      if (p.ingress) {
+        out += "  - from:\n";
+        append_peers(rule);
+        out += "    ports:\n";
+        append_ports(rule);
+      } else {
+        out += "  - ports:\n";
+        append_ports(rule);
+        out += "    to:\n";
+        append_peers(rule);
+      }
+    }
+    out += "  podSelector:\n    matchLabels:";
+    const auto labels = label_map(p.labels);
+    if (labels.empty()) out += " {}";
+    out += '\n';
+    for (const auto& [k, v] : labels) {
+      out += "      ";
+      out += yaml_scalar(k);
+      out += ": ";
+      out += yaml_scalar(v);
+      out += '\n';
+    }
+    out += p.ingress ? "  policyTypes:\n  - Ingress\n" : "  policyTypes:\n  - Egress\n";
+  }
   return out;
 }
 

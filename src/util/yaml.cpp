@@ -388,6 +388,10 @@ Result<std::vector<YamlDocument>> load_yaml_file(const std::string& path, ErrorC
   return parse_yaml_documents(buffer.str(), path, error_code);
 }
 
+std::string yaml_scalar(const std::string& text) {
+  return needs_quotes(text) ? nlohmann::json(text).dump() : text;
+}
+
 std::string to_yaml(const nlohmann::json& value) {
   std::string out;
   emit(value, 0, out);

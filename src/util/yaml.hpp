@@ -43,5 +43,8 @@ Result<std::vector<YamlDocument>> load_yaml_file(const std::string& path,
 // Renders a JSON value as block-style YAML (for policies.yaml, cilium-values.yaml,
 // suggested-policy.yaml): strings that would read back as another type are quoted.
 std::string to_yaml(const nlohmann::json& value);
+// A string as to_yaml writes it: plain, or double-quoted when plain it would read back as
+// another type or another string (for writers that emit YAML without a JSON value).
+std::string yaml_scalar(const std::string& text);
 
 } // namespace netpol

@@ -90,7 +90,7 @@ TEST_F(SuggestAllowsExactlyTheObservedFlows, IngressFromPodsAndAddresses) {
   const auto suggestion = droplog::suggest_policies(rows_of({frontend_db, cart_db, world_db}));
   ASSERT_EQ(suggestion.policies.size(), 1u) << droplog::suggestion_to_yaml(suggestion);
   EXPECT_TRUE(suggestion.notes.empty());
-  const auto& policy = suggestion.policies[0];
+  const auto policy = droplog::policy_to_json(suggestion, 0);
   EXPECT_EQ(policy["metadata"]["namespace"], "shop");
   EXPECT_EQ(policy["metadata"]["name"], "allow-observed-db-ingress");
   EXPECT_EQ(policy["spec"]["podSelector"]["matchLabels"], nlohmann::json({{"app", "db"}}));
@@ -130,7 +130,7 @@ TEST_F(SuggestAllowsExactlyTheObservedFlows, EgressGoesOnTheSource) {
   dns.port = 53;
   const auto suggestion = droplog::suggest_policies(rows_of({out, dns}));
   ASSERT_EQ(suggestion.policies.size(), 1u);
-  const auto& policy = suggestion.policies[0];
+  const auto policy = droplog::policy_to_json(suggestion, 0);
   EXPECT_EQ(policy["metadata"]["name"], "allow-observed-frontend-egress");
   EXPECT_EQ(policy["spec"]["policyTypes"], nlohmann::json::array({"Egress"}));
   const auto yaml = droplog::suggestion_to_yaml(suggestion);
@@ -176,10 +176,47 @@ TEST(Suggest, NamespaceFilterAndOneRulePerPeerSet) {
   EXPECT_EQ(all.policies.size(), 2u);
   const auto shop = droplog::suggest_policies(rows_of({a, b, other}), {"shop"});
   ASSERT_EQ(shop.policies.size(), 1u);
-  const auto& ingress = shop.policies[0]["spec"]["ingress"];
+  const auto ingress = droplog::policy_to_json(shop, 0)["spec"]["ingress"];
   ASSERT_EQ(ingress.size(), 1u);
   EXPECT_EQ(ingress[0]["ports"].size(), 2u);
   EXPECT_EQ(ingress[0]["from"].size(), 1u);
+}
+
+// The YAML is written without building the policy objects; it must read exactly as the
+// objects rendered by to_yaml would, whatever the names, labels and addresses.
+TEST(Suggest, YamlIsThePolicyObjectsAsYaml) {
+  std::vector<FlowSpec> flows;
+  FlowSpec a; // shop/frontend -> shop/db:5432
+  flows.push_back(a);
+  a.port = 5433;
+  flows.push_back(a);
+  FlowSpec odd; // labels and names that YAML must quote
+  odd.source = PeerSpec{"true", "x-0", {"k8s:app=yes", "k8s:tier=", "k8s:z=1: 2"}, "10.0.0.7"};
+  odd.destination = PeerSpec{"shop", "db-0", {"k8s:app=db", "k8s:n=0x1F"}, "10.0.2.7"};
+  flows.push_back(odd);
+  odd.direction = "EGRESS"; // a policy in namespace "true" for labels that need quotes
+  flows.push_back(odd);
+  FlowSpec v6;
+  v6.direction = "EGRESS";
+  v6.destination = PeerSpec{"", "", {"reserved:world"}, "::1"};
+  v6.port = 443;
+  flows.push_back(v6);
+  v6.destination.ip = "203.0.113.9";
+  v6.protocol = "UDP";
+  flows.push_back(v6);
+  FlowSpec icmp;
+  icmp.protocol = "ICMPv4";
+  flows.push_back(icmp);
+  const auto suggestion = droplog::suggest_policies(rows_of(flows));
+  ASSERT_EQ(suggestion.policies.size(), 3u);
+  std::string expected =
+      "# NetworkPolicies that allow the dropped or audited flows of the drop log, and no more.\n"
+      "# Review before applying: every flow listed was blocked, not necessarily wanted.\n";
+  for (const auto& note : suggestion.notes)
+    expected += "# not allowed: " + note + "\n";
+  for (size_t i = 0; i < suggestion.policies.size(); ++i)
+    expected += "---\n" + to_yaml(nlohmann::json(droplog::policy_to_json(suggestion, i)));
+  EXPECT_EQ(droplog::suggestion_to_yaml(suggestion), expected);
 }
 
 } // namespace
