@@ -8,8 +8,12 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <iterator>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -794,20 +798,101 @@ report::JUnitReport render_junit(const DropSummary& s) {
   return junit;
 }
 
-FileWriter::FileWriter(std::FILE* file, std::filesystem::path path, std::string tmp)
-    : m_file(file), m_path(std::move(path)), m_tmp(std::move(tmp)) {}
+namespace {
+
+// Writes all of `text` to `fd`; 0 or the errno of the failure.
+int write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+} // namespace
+
+struct FileWriter::Background {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::string block; // being written while `busy`
+  bool busy = false;
+  bool stopping = false;
+  int error = 0; // the first write error (errno)
+  std::thread thread;
+
+  void run(int fd) {
+    std::unique_lock lock(mutex);
+    while (true) {
+      changed.wait(lock, [&] { return busy || stopping; });
+      if (!busy) return;
+      lock.unlock();
+      const int failed = error == 0 ? write_all(fd, block) : 0;
+      lock.lock();
+      if (failed != 0) error = failed;
+      block.clear();
+      busy = false;
+      changed.notify_all();
+    }
+  }
+};
+
+FileWriter::FileWriter(int fd, std::filesystem::path path, std::string tmp)
+    : m_fd(fd), m_path(std::move(path)), m_tmp(std::move(tmp)) {
+  m_block.reserve(k_block + (64u << 10));
+  auto background = std::make_unique<Background>();
+  background->block.reserve(m_block.capacity());
+  try {
+    background->thread = std::thread([bg = background.get(), fd] { bg->run(fd); });
+    m_background = std::move(background);
+  } catch (const std::system_error&) {
+    // No thread to be had: write synchronously.
+  }
+}
 
 FileWriter::FileWriter(FileWriter&& o) noexcept
-    : m_file(o.m_file), m_path(std::move(o.m_path)), m_tmp(std::move(o.m_tmp)),
-      m_failed(o.m_failed) {
-  o.m_file = nullptr;
+    : m_fd(o.m_fd), m_path(std::move(o.m_path)), m_tmp(std::move(o.m_tmp)),
+      m_block(std::move(o.m_block)), m_error(o.m_error), m_background(std::move(o.m_background)) {
+  o.m_fd = -1;
 }
 
 FileWriter::~FileWriter() {
-  if (m_file != nullptr) {
-    std::fclose(m_file);
+  stop();
+  if (m_fd >= 0) {
+    ::close(m_fd);
     ::unlink(m_tmp.c_str());
   }
+}
+
+void FileWriter::hand_off() {
+  if (m_block.empty()) return;
+  if (!m_background) {
+    if (m_error == 0) m_error = write_all(m_fd, m_block);
+    m_block.clear();
+    return;
+  }
+  Background& bg = *m_background;
+  std::unique_lock lock(bg.mutex);
+  bg.changed.wait(lock, [&] { return !bg.busy; });
+  // The thread's last block (empty, with its capacity) becomes the one to fill.
+  std::swap(bg.block, m_block);
+  bg.busy = true;
+  bg.changed.notify_all();
+}
+
+void FileWriter::stop() {
+  if (!m_background) return;
+  {
+    std::lock_guard lock(m_background->mutex);
+    m_background->stopping = true;
+    m_background->changed.notify_all();
+  }
+  m_background->thread.join();
+  if (m_error == 0) m_error = m_background->error;
+  m_background.reset();
 }
 
 Result<FileWriter> FileWriter::open(const std::filesystem::path& path) {
@@ -820,31 +905,22 @@ Result<FileWriter> FileWriter::open(const std::filesystem::path& path) {
     }
   }
   std::string tmp = path.string() + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::io, "writing " + path.string() + ": " + std::strerror(errno));
-  std::FILE* file = ::fdopen(fd, "w");
-  if (file == nullptr) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(ErrorCode::io, "writing " + path.string() + ": " + std::strerror(errno));
-  }
-  std::setvbuf(file, nullptr, _IOFBF, 1u << 20);
-  return FileWriter(file, path, std::move(tmp));
-}
-
-void FileWriter::write(std::string_view text) {
-  if (m_file == nullptr || m_failed) return;
-  if (std::fwrite(text.data(), 1, text.size(), m_file) != text.size()) m_failed = true;
+  return FileWriter(fd, path, std::move(tmp));
 }
 
 Result<void> FileWriter::commit() {
-  if (m_file == nullptr) return fail(ErrorCode::internal, m_path.string() + " committed twice");
-  const int saved_fail = m_failed ? EIO : 0;
-  ::fchmod(::fileno(m_file), 0644);
-  const bool closed = std::fclose(m_file) == 0;
-  m_file = nullptr;
-  if (saved_fail != 0 || !closed || ::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
-    const int err = saved_fail != 0 ? saved_fail : errno;
+  if (m_fd < 0) return fail(ErrorCode::internal, m_path.string() + " committed twice");
+  hand_off();
+  stop(); // the thread finishes the last block first
+  if (m_error == 0 && !m_block.empty()) m_error = write_all(m_fd, m_block);
+  m_block.clear();
+  ::fchmod(m_fd, 0644);
+  const bool closed = ::close(m_fd) == 0;
+  m_fd = -1;
+  if (m_error != 0 || !closed || ::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+    const int err = m_error != 0 ? m_error : errno;
     ::unlink(m_tmp.c_str());
     return fail(ErrorCode::io, "writing " + m_path.string() + ": " + std::strerror(err));
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,7 +66,10 @@ report::JUnitReport render_junit(const DropSummary& summary);
 
 // A report file written piece by piece (never held in memory) into a temporary file that
 // commit() renames into place (mode 0644); an uncommitted file is removed. A write error is
-// remembered and returned by commit(), naming the path.
+// remembered and returned by commit(), naming the path. Text is collected in 1 MiB blocks
+// that a background thread hands to the kernel while the next block fills, so the kernel's
+// copy of a 100 MB drop-log.jsonl overlaps with parsing the log (writes are synchronous
+// when no thread can be started).
 class FileWriter {
 public:
   static Result<FileWriter> open(const std::filesystem::path& path);
@@ -73,7 +77,10 @@ public:
   FileWriter& operator=(FileWriter&&) = delete;
   ~FileWriter();
 
-  void write(std::string_view text);
+  void write(std::string_view text) {
+    m_block.append(text);
+    if (m_block.size() >= k_block) hand_off();
+  }
   Result<void> commit();
   // write() as a TextSink (valid while this writer lives).
   TextSink sink() {
@@ -81,11 +88,21 @@ public:
   }
 
 private:
-  FileWriter(std::FILE* file, std::filesystem::path path, std::string tmp);
-  std::FILE* m_file;
+  struct Background; // the writing thread and the block it writes
+  static constexpr size_t k_block = 1u << 20;
+
+  FileWriter(int fd, std::filesystem::path path, std::string tmp);
+  // Passes the filled block to the background thread (after it finished the previous one).
+  void hand_off();
+  // Waits for every handed-off block to be written and ends the thread.
+  void stop();
+
+  int m_fd;
   std::filesystem::path m_path;
   std::string m_tmp;
-  bool m_failed = false;
+  std::string m_block;
+  int m_error = 0; // the first write error (errno), when writing synchronously
+  std::unique_ptr<Background> m_background;
 };
 
 // drop-log.jsonl, written line by line as flows match.
