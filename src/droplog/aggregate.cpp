@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <iterator>
-#include <numeric>
 
 namespace netpol::droplog {
 namespace {
@@ -96,15 +95,22 @@ void widen(DropRow& row, const std::string& first, int64_t first_ns, const std::
   }
 }
 
+// A table slot holds the row's position + 1 in its lower half (so 0 is an empty slot, and
+// the table holds up to 4 billion rows) and the upper half of the row's hash above it.
+constexpr uint64_t k_position_mask = 0xffffffffull;
+
 } // namespace
 
 template <typename Key> DropRow* DropAggregator::find(const Key& key, uint64_t hash) {
   if (m_slots.empty()) return nullptr;
   const size_t mask = m_slots.size() - 1;
+  const uint64_t tag = hash & ~k_position_mask;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const uint32_t slot = m_slots[i];
+    const uint64_t slot = m_slots[i];
     if (slot == 0) return nullptr;
-    if (m_hashes[slot - 1] == hash && same_key(m_rows[slot - 1], key)) return &m_rows[slot - 1];
+    if ((slot & ~k_position_mask) != tag) continue;
+    DropRow& row = m_rows[(slot & k_position_mask) - 1];
+    if (same_key(row, key)) return &row;
   }
 }
 
@@ -122,10 +128,11 @@ void DropAggregator::insert(uint64_t hash, DropRow row) {
 
 void DropAggregator::place(size_t row) {
   const size_t mask = m_slots.size() - 1;
-  size_t at = m_hashes[row] & mask;
+  const uint64_t hash = m_hashes[row];
+  size_t at = hash & mask;
   while (m_slots[at] != 0)
     at = (at + 1) & mask;
-  m_slots[at] = static_cast<uint32_t>(row + 1);
+  m_slots[at] = (hash & ~k_position_mask) | (row + 1);
 }
 
 void DropAggregator::add(const DropFlow& f) {
@@ -162,19 +169,27 @@ void DropAggregator::merge(const DropAggregator& other) {
 }
 
 std::vector<size_t> DropAggregator::sorted_order() const {
-  std::vector<size_t> order(m_rows.size());
-  std::iota(order.begin(), order.end(), 0);
+  // Sorted as a compact array (not by reaching into the rows at random).
+  struct Entry {
+    uint64_t count;
+    int64_t first_ns;
+    size_t row;
+  };
+  std::vector<Entry> entries(m_rows.size());
+  for (size_t i = 0; i < m_rows.size(); ++i)
+    entries[i] = Entry{m_rows[i].count, m_rows[i].first_ns, i};
   std::string key_a, key_b;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const DropRow& x = m_rows[a];
-    const DropRow& y = m_rows[b];
+  std::sort(entries.begin(), entries.end(), [&](const Entry& x, const Entry& y) {
     if (x.count != y.count) return x.count > y.count;
     if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
     // Rare (equal counts and first times): the keys are built only here.
-    build_key(key_a, x);
-    build_key(key_b, y);
+    build_key(key_a, m_rows[x.row]);
+    build_key(key_b, m_rows[y.row]);
     return key_a < key_b;
   });
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i)
+    order[i] = entries[i].row;
   return order;
 }
 

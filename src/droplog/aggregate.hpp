@@ -57,9 +57,10 @@ private:
 
   DropRows m_rows;
   // Open addressing over m_rows, keyed by a hash of the key fields (no key string is kept):
-  // each slot is 0 (empty) or 1 + the row's position. Rows compare field by field on a
+  // each slot is 0 (empty) or the upper half of the row's hash above 1 + its position, so
+  // most mismatches are seen without reading the row. Rows compare field by field on a
   // hash match. Lookups are one probe on average, with no allocation.
-  std::vector<uint32_t> m_slots;
-  std::vector<uint64_t> m_hashes; // m_rows[i]'s hash (compared first; kept for growing)
+  std::vector<uint64_t> m_slots;
+  std::vector<uint64_t> m_hashes; // m_rows[i]'s hash (to grow the table)
 };
 } // namespace netpol::droplog
