@@ -24,7 +24,8 @@ public:
   virtual Result<SourceReport> read(const std::function<void(std::string_view)>& on_line) = 0;
 };
 
-// A file, or standard input for "-". Reads in 1 MiB chunks: memory does not grow with
+// A file, or standard input for "-". Reads in 1 MiB chunks, one chunk ahead on a second
+// thread (the kernel copies the next chunk while lines are parsed): memory does not grow with
 // the file. A missing or unreadable file is ErrorCode::io naming the path.
 class FileSource final : public DropSource {
 public:
