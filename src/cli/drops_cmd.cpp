@@ -84,9 +84,9 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
 }
 
 // Writes every view of the drop log, each streamed to its file row by row (the rows are
-// the only copy of the data in memory); the first failure is returned after trying all.
-// drop-summary.json, the largest view, is written on a second thread meanwhile: the views
-// only read the rows.
+// the only copy of the data in memory); the first failure (in file order) is returned after
+// trying all. The views only read the rows, so they are written on two threads: the largest
+// (drop-summary.json) and the policies on a second one, the table views on this one.
 Result<void> write_views(const DropSummary& summary, Context& ctx) {
   const auto& dir = ctx.output().path();
   auto stream = [&](const char* name, auto&& produce) -> Result<void> {
@@ -96,31 +96,30 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
     return file->commit();
   };
   Result<void> json = {};
-  auto write_json = [&] {
+  Result<void> policies = {};
+  auto write_second = [&] {
     json = stream("drop-summary.json",
                   [&](const droplog::TextSink& out) { droplog::write_summary_json(summary, out); });
+    policies = stream("suggested-policy.yaml", [&](const droplog::TextSink& out) {
+      out(droplog::suggestion_to_yaml(droplog::suggest_policies(summary.rows, summary.namespaces)));
+    });
   };
-  std::thread json_thread;
+  std::thread second;
   try {
-    json_thread = std::thread(write_json);
+    second = std::thread(write_second);
   } catch (const std::system_error&) {
-    write_json(); // no second thread to be had
+    write_second(); // no second thread to be had
   }
-  std::vector<Result<void>> results;
-  results.push_back(stream(
-      "drop-log.txt", [&](const droplog::TextSink& out) { droplog::write_text(summary, out); }));
-  results.push_back(stream(
-      "drop-log.html", [&](const droplog::TextSink& out) { droplog::write_html(summary, out); }));
-  results.push_back(stream("junit-drops.xml", [&](const droplog::TextSink& out) {
+  auto text = stream("drop-log.txt",
+                     [&](const droplog::TextSink& out) { droplog::write_text(summary, out); });
+  auto html = stream("drop-log.html",
+                     [&](const droplog::TextSink& out) { droplog::write_html(summary, out); });
+  auto junit = stream("junit-drops.xml", [&](const droplog::TextSink& out) {
     out(droplog::render_junit(summary).to_xml());
-  }));
-  results.push_back(stream("suggested-policy.yaml", [&](const droplog::TextSink& out) {
-    out(droplog::suggestion_to_yaml(droplog::suggest_policies(summary.rows, summary.namespaces)));
-  }));
-  if (json_thread.joinable()) json_thread.join();
-  if (!json) return json;
-  for (auto& r : results)
-    if (!r) return r;
+  });
+  if (second.joinable()) second.join();
+  for (auto* r : {&json, &text, &html, &junit, &policies})
+    if (!*r) return *r;
   return {};
 }
 
