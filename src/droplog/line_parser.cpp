@@ -60,9 +60,11 @@ VerdictScan scan_verdict(std::string_view s, bool escaped) {
       ++q;
   };
   while (p < end) {
-    const void* hit = ::memmem(p, static_cast<size_t>(end - p), "verdict", 7);
-    if (hit == nullptr) return VerdictScan::none;
-    const char* key_start = static_cast<const char*>(hit);
+    // string_view::find looks for the 'v' with memchr: cheaper than memmem's setup for a
+    // key that usually comes within the first hundred bytes.
+    const size_t at = std::string_view(p, static_cast<size_t>(end - p)).find("verdict");
+    if (at == std::string_view::npos) return VerdictScan::none;
+    const char* key_start = p + at;
     const char* q = key_start + 7;
     p = q;
     const bool opened = static_cast<size_t>(key_start - s.data()) >= quote.size() &&
