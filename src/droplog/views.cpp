@@ -116,8 +116,7 @@ void append_html(std::string& out, std::string_view text) {
 }
 
 // Collects a view's text and passes it to the sink in chunks of about k_flush bytes: one
-// sink call (and one fwrite) per chunk instead of one per row or field, and no whole view
-// held in memory.
+// sink call per chunk instead of one per row or field, and no whole view held in memory.
 class ChunkedSink {
 public:
   explicit ChunkedSink(const TextSink& sink) : m_sink(sink) { m_text.reserve(k_flush + 4096); }
