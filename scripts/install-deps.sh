@@ -12,7 +12,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libboost-program-options-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev clang-14 libclang-rt-14-dev libsimdjson-dev libvalijson-dev
+  libcpp-httplib-dev clang-14 libclang-rt-14-dev libsimdjson-dev libvalijson-dev libabsl-dev
 )
 cluster_pkgs=(
   # the local test cluster: etcd plus a kube-apiserver built from Debian's source package

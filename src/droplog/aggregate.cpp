@@ -4,6 +4,8 @@
 #include <charconv>
 #include <iterator>
 
+#include <absl/hash/hash.h>
+
 namespace netpol::droplog {
 namespace {
 
@@ -32,45 +34,10 @@ template <typename Row> void build_key(std::string& key, const Row& f) {
   }
 }
 
-// 64-bit FNV-1a over the key fields, each followed by a separator, without building the key.
-class KeyHash {
-public:
-  void add(std::string_view s) {
-    for (const char c : s)
-      byte(static_cast<unsigned char>(c));
-    byte(0x1f);
-  }
-  void add(uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-      byte(static_cast<unsigned char>(v >> (8 * i)));
-  }
-  uint64_t value() const {
-    // FNV's low bits mix poorly; fold the high half in.
-    return m_h ^ (m_h >> 29);
-  }
-
-private:
-  void byte(unsigned char c) {
-    m_h ^= c;
-    m_h *= 0x100000001b3ull;
-  }
-  uint64_t m_h = 0xcbf29ce484222325ull;
-};
-
-template <typename Row> uint64_t key_hash(const Row& f) {
-  KeyHash h;
-  h.add(f.verdict);
-  h.add(f.direction);
-  h.add(f.source.namespace_name);
-  h.add(f.source.workload);
-  h.add(f.destination.namespace_name);
-  h.add(f.destination.workload);
-  h.add(f.port);
-  h.add(f.protocol);
-  h.add(f.reason);
-  for (const auto& p : f.policies)
-    h.add(p);
-  return h.value();
+template <typename Row> size_t key_hash(const Row& f) {
+  return absl::HashOf(f.verdict, f.direction, f.source.namespace_name, f.source.workload,
+                      f.destination.namespace_name, f.destination.workload, f.port, f.protocol,
+                      f.reason, f.policies);
 }
 
 template <typename A, typename B> bool same_key(const A& a, const B& b) {
@@ -95,51 +62,41 @@ void widen(DropRow& row, const std::string& first, int64_t first_ns, const std::
   }
 }
 
-// A table slot holds the row's position + 1 in its lower half (so 0 is an empty slot, and
-// the table holds up to 4 billion rows) and the upper half of the row's hash above it.
-constexpr uint64_t k_position_mask = 0xffffffffull;
-
 } // namespace
 
-template <typename Key> DropRow* DropAggregator::find(const Key& key, uint64_t hash) {
-  if (m_slots.empty()) return nullptr;
-  const size_t mask = m_slots.size() - 1;
-  const uint64_t tag = hash & ~k_position_mask;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const uint64_t slot = m_slots[i];
-    if (slot == 0) return nullptr;
-    if ((slot & ~k_position_mask) != tag) continue;
-    DropRow& row = m_rows[(slot & k_position_mask) - 1];
-    if (same_key(row, key)) return &row;
-  }
+DropAggregator::DropAggregator()
+    : m_rows(std::make_unique<DropRows>()),
+      m_index(0, KeyHash{m_rows.get()}, KeyEqual{m_rows.get()}) {}
+
+size_t DropAggregator::KeyHash::operator()(uint32_t row) const {
+  return key_hash((*rows)[row]);
+}
+size_t DropAggregator::KeyHash::operator()(const DropFlow& flow) const {
+  return key_hash(flow);
+}
+size_t DropAggregator::KeyHash::operator()(const DropRow& row) const {
+  return key_hash(row);
+}
+bool DropAggregator::KeyEqual::operator()(uint32_t a, uint32_t b) const {
+  return a == b || same_key((*rows)[a], (*rows)[b]);
+}
+bool DropAggregator::KeyEqual::operator()(const DropFlow& flow, uint32_t row) const {
+  return same_key((*rows)[row], flow);
+}
+bool DropAggregator::KeyEqual::operator()(const DropRow& other, uint32_t row) const {
+  return same_key((*rows)[row], other);
 }
 
-void DropAggregator::insert(uint64_t hash, DropRow row) {
-  m_rows.push_back(std::move(row));
-  m_hashes.push_back(hash);
-  // At most half full: probe runs stay short.
-  if (m_rows.size() * 2 > m_slots.size()) {
-    m_slots.assign(std::max<size_t>(1024, m_slots.size() * 2), 0);
-    for (size_t i = 0; i + 1 < m_rows.size(); ++i)
-      place(i);
-  }
-  place(m_rows.size() - 1);
-}
-
-void DropAggregator::place(size_t row) {
-  const size_t mask = m_slots.size() - 1;
-  const uint64_t hash = m_hashes[row];
-  size_t at = hash & mask;
-  while (m_slots[at] != 0)
-    at = (at + 1) & mask;
-  m_slots[at] = (hash & ~k_position_mask) | (row + 1);
+void DropAggregator::insert(DropRow row) {
+  m_rows->push_back(std::move(row));
+  m_index.insert(static_cast<uint32_t>(m_rows->size() - 1));
 }
 
 void DropAggregator::add(const DropFlow& f) {
-  const uint64_t hash = key_hash(f);
-  if (DropRow* row = find(f, hash)) {
-    ++row->count;
-    if (f.has_time) widen(*row, f.time, f.time_ns, f.time, f.time_ns);
+  if (auto it = m_index.find(f); it != m_index.end()) {
+    DropRow& row = (*m_rows)[*it];
+    ++row.count;
+    if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
     return;
   }
   DropRow row;
@@ -153,38 +110,39 @@ void DropAggregator::add(const DropFlow& f) {
   row.policies = f.policies;
   row.count = 1;
   if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
-  insert(hash, std::move(row));
+  insert(std::move(row));
 }
 
 void DropAggregator::merge(const DropAggregator& other) {
-  for (const DropRow& row : other.m_rows) {
-    const uint64_t hash = key_hash(row);
-    if (DropRow* mine = find(row, hash)) {
-      mine->count += row.count;
-      widen(*mine, row.first_seen, row.first_ns, row.last_seen, row.last_ns);
+  for (const DropRow& row : *other.m_rows) {
+    if (auto it = m_index.find(row); it != m_index.end()) {
+      DropRow& mine = (*m_rows)[*it];
+      mine.count += row.count;
+      widen(mine, row.first_seen, row.first_ns, row.last_seen, row.last_ns);
     } else {
-      insert(hash, row);
+      insert(row);
     }
   }
 }
 
 std::vector<size_t> DropAggregator::sorted_order() const {
+  const DropRows& rows = *m_rows;
   // Sorted as a compact array (not by reaching into the rows at random).
   struct Entry {
     uint64_t count;
     int64_t first_ns;
     size_t row;
   };
-  std::vector<Entry> entries(m_rows.size());
-  for (size_t i = 0; i < m_rows.size(); ++i)
-    entries[i] = Entry{m_rows[i].count, m_rows[i].first_ns, i};
+  std::vector<Entry> entries(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    entries[i] = Entry{rows[i].count, rows[i].first_ns, i};
   std::string key_a, key_b;
   std::sort(entries.begin(), entries.end(), [&](const Entry& x, const Entry& y) {
     if (x.count != y.count) return x.count > y.count;
     if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
     // Rare (equal counts and first times): the keys are built only here.
-    build_key(key_a, m_rows[x.row]);
-    build_key(key_b, m_rows[y.row]);
+    build_key(key_a, rows[x.row]);
+    build_key(key_b, rows[y.row]);
     return key_a < key_b;
   });
   std::vector<size_t> order(entries.size());
@@ -196,34 +154,34 @@ std::vector<size_t> DropAggregator::sorted_order() const {
 DropRows DropAggregator::rows() const {
   DropRows out;
   for (size_t i : sorted_order())
-    out.push_back(m_rows[i]);
+    out.push_back((*m_rows)[i]);
   return out;
 }
 
 DropRows DropAggregator::take_rows() {
   const std::vector<size_t> order = sorted_order();
-  m_slots = {};
-  m_hashes = {};
+  m_index.clear();
+  DropRows& rows = *m_rows;
   // Puts the rows in order in place (following the permutation's cycles), so no second
   // vector of rows exists even for a moment: row i becomes the old row order[i].
   std::vector<bool> placed(order.size());
   for (size_t i = 0; i < order.size(); ++i) {
     if (placed[i]) continue;
-    DropRow first = std::move(m_rows[i]);
+    DropRow first = std::move(rows[i]);
     size_t at = i;
     while (true) {
       placed[at] = true;
       const size_t from = order[at];
       if (from == i) {
-        m_rows[at] = std::move(first);
+        rows[at] = std::move(first);
         break;
       }
-      m_rows[at] = std::move(m_rows[from]);
+      rows[at] = std::move(rows[from]);
       at = from;
     }
   }
-  DropRows out = std::move(m_rows);
-  m_rows.clear();
+  DropRows out = std::move(rows);
+  rows.clear();
   return out;
 }
 
