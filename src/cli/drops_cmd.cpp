@@ -1,9 +1,8 @@
 #include "cli/drops_cmd.hpp"
 
 #include <chrono>
+#include <future>
 #include <memory>
-#include <system_error>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -104,12 +103,9 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
       out(droplog::suggestion_to_yaml(droplog::suggest_policies(summary.rows, summary.namespaces)));
     });
   };
-  std::thread second;
-  try {
-    second = std::thread(write_second);
-  } catch (const std::system_error&) {
-    write_second(); // no second thread to be had
-  }
+  // async|deferred: on a thread of its own, or run at get() when no thread can be had; the
+  // future waits for it whatever happens here.
+  auto second = std::async(std::launch::async | std::launch::deferred, write_second);
   auto text = stream("drop-log.txt",
                      [&](const droplog::TextSink& out) { droplog::write_text(summary, out); });
   auto html = stream("drop-log.html",
@@ -117,7 +113,7 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
   auto junit = stream("junit-drops.xml", [&](const droplog::TextSink& out) {
     out(droplog::render_junit(summary).to_xml());
   });
-  if (second.joinable()) second.join();
+  second.get();
   for (auto* r : {&json, &text, &html, &junit, &policies})
     if (!*r) return *r;
   return {};
