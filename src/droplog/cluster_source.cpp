@@ -1,13 +1,12 @@
 #include "droplog/cluster_source.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "droplog/collector.hpp"
+#include "util/parallel.hpp"
 
 namespace netpol::droplog {
 namespace {
@@ -55,41 +54,32 @@ Result<SourceReport> ClusterSource::read(const std::function<void(std::string_vi
 
   std::mutex lines_mutex; // on_line is never called concurrently
   std::vector<std::optional<Error>> failures(agents.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < agents.size(); i = next++) {
-      const AgentPod& agent = agents[i];
-      kube::LogOptions options;
-      options.container = m_options.container;
-      if (!m_options.since_time.empty()) options.since_time = m_options.since_time;
-      LineSplitter splitter;
-      // Lines are batched per chunk so the lock is taken once per chunk, not per line.
-      std::vector<std::string> batch;
-      auto collect = [&](std::string_view line) { batch.emplace_back(line); };
-      auto flush = [&] {
-        std::lock_guard<std::mutex> lock(lines_mutex);
-        for (const auto& l : batch)
-          on_line(l);
-        batch.clear();
-      };
-      auto streamed =
-          m_api.stream_logs(agent.namespace_name, agent.name, options, [&](std::string_view chunk) {
-            splitter.feed(chunk, collect);
-            flush();
-            return true;
-          });
-      splitter.finish(collect);
-      flush();
-      if (!streamed) failures[i] = streamed.error();
-    }
-  };
-  const size_t threads = std::min(m_options.max_parallel, agents.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool)
-    t.join();
+  // One agent per index, at most max_parallel at once.
+  parallel_for(agents.size(), m_options.max_parallel, [&](size_t i) {
+    const AgentPod& agent = agents[i];
+    kube::LogOptions options;
+    options.container = m_options.container;
+    if (!m_options.since_time.empty()) options.since_time = m_options.since_time;
+    LineSplitter splitter;
+    // Lines are batched per chunk so the lock is taken once per chunk, not per line.
+    std::vector<std::string> batch;
+    auto collect = [&](std::string_view line) { batch.emplace_back(line); };
+    auto flush = [&] {
+      std::lock_guard<std::mutex> lock(lines_mutex);
+      for (const auto& l : batch)
+        on_line(l);
+      batch.clear();
+    };
+    auto streamed =
+        m_api.stream_logs(agent.namespace_name, agent.name, options, [&](std::string_view chunk) {
+          splitter.feed(chunk, collect);
+          flush();
+          return true;
+        });
+    splitter.finish(collect);
+    flush();
+    if (!streamed) failures[i] = streamed.error();
+  });
 
   size_t failed = 0;
   for (size_t i = 0; i < agents.size(); ++i) {

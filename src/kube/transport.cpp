@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "util/parallel.hpp"
+
 namespace netpol::kube {
 namespace {
 
@@ -187,24 +189,8 @@ public:
 
   std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests) override {
     std::vector<Result<HttpResponse>> results(requests.size());
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i = next++; i < requests.size(); i = next++) {
-        results[i] = send(requests[i]);
-      }
-    };
-    const size_t threads = std::min(requests.size(), static_cast<size_t>(m_config.max_in_flight));
-    if (threads <= 1) {
-      worker();
-      return results;
-    }
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (size_t i = 1; i < threads; ++i)
-      pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool)
-      t.join();
+    parallel_for(requests.size(), static_cast<size_t>(m_config.max_in_flight),
+                 [&](size_t i) { results[i] = send(requests[i]); });
     return results;
   }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <filesystem>
 #include <regex>
 #include <thread>
@@ -10,6 +9,8 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+
+#include "util/parallel.hpp"
 
 namespace netpol::policy {
 namespace fs = std::filesystem;
@@ -79,19 +80,10 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
 // directory); results are in the order of `files`, so what follows stays deterministic.
 std::vector<Result<std::vector<YamlDocument>>> parse_all(const std::vector<fs::path>& files) {
   std::vector<Result<std::vector<YamlDocument>>> parsed(files.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < files.size(); i = next++)
-      parsed[i] = load_yaml_file(files[i].string());
-  };
   const size_t threads =
       std::min<size_t>({files.size() / 16, std::thread::hardware_concurrency(), 4});
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool)
-    t.join();
+  parallel_for(files.size(), threads,
+               [&](size_t i) { parsed[i] = load_yaml_file(files[i].string()); });
   return parsed;
 }
 
