@@ -152,7 +152,7 @@ const ManagedKind k_managed_kinds[] = {{"networking.k8s.io/v1", "NetworkPolicy",
 // Whose an object is, when it is not netpol's for this project and environment: its values
 // of netpol's labels, or that it has none.
 std::optional<std::string> other_owner(const json& object, const RenderOptions& options) {
-  const json labels = object["metadata"].value("labels", json::object());
+  const json labels = object.value("metadata", json::object()).value("labels", json::object());
   const std::pair<const char*, const std::string*> ours[] = {
       {k_managed_by_label, nullptr},
       {k_project_label, &options.project_id},
