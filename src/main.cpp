@@ -1,5 +1,5 @@
 // The netpol binary: everything lives in netpol_core; this file only wires the process
-// streams and environment to cli::run.
+// streams, signals and environment to cli::run.
 #include <unistd.h>
 
 #include <iostream>
@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "util/cancel.hpp"
 
 int main(int argc, char** argv) {
+  netpol::cancel::handle_signals(); // before any thread starts
   std::ios::sync_with_stdio(false);
   std::vector<std::string> args(argv + 1, argv + argc);
   netpol::ProcessEnvironment env;

@@ -1,5 +1,7 @@
 #include "util/error.hpp"
 
+#include "util/cancel.hpp"
+
 namespace netpol {
 
 const char* to_string(ErrorCode code) {
@@ -13,6 +15,7 @@ const char* to_string(ErrorCode code) {
   case ErrorCode::io: return "io";
   case ErrorCode::check_failed: return "check_failed";
   case ErrorCode::internal: return "internal";
+  case ErrorCode::cancelled: return "cancelled";
   }
   return "internal";
 }
@@ -28,6 +31,10 @@ int exit_code(ErrorCode code) {
   case ErrorCode::timeout:
   case ErrorCode::io:
   case ErrorCode::internal: return 1;
+  case ErrorCode::cancelled: {
+    const int signal = cancel::signal_number();
+    return 128 + (signal != 0 ? signal : 2);
+  }
   }
   return 1;
 }

@@ -21,9 +21,12 @@ enum class ErrorCode {
   io,             // local file or process failure                  -> exit 1
   check_failed,   // a requested check failed (--require-enforcement ...) -> exit 4
   internal,       // a bug in netpol                                -> exit 1
+  cancelled,      // SIGTERM or SIGINT stopped the command (util/cancel) -> exit 128 + signal
 };
 
 const char* to_string(ErrorCode code);
+// The exit code of a failure of this kind; for `cancelled`, 128 + the signal that cancelled
+// (130 when none did).
 int exit_code(ErrorCode code);
 
 struct Error {

@@ -10,9 +10,12 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "util/cancel.hpp"
 
 extern char** environ;
 
@@ -80,6 +83,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   if (argv.empty()) {
     return fail(ErrorCode::internal, "run_process: empty argv");
   }
+  if (cancel::requested()) return tl::unexpected(cancel::error("not starting " + argv[0]));
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -93,6 +97,24 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   Fd err_read(err_pipe[0]);
   Fd err_write(err_pipe[1]);
 
+  // A process group of its own (pgid = its pid), default dispositions for the signals netpol
+  // handles, and an empty mask: the mask netpol's threads run with (util/cancel) is inherited
+  // through exec otherwise, and helm would never see a SIGTERM.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -105,8 +127,9 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   auto c_env = c_strings(env);
   pid_t pid = -1;
   const int rc =
-      ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, c_args.data(), c_env.data());
+      ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, c_args.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
     return fail(ErrorCode::io, fmt::format("starting {}: {}", argv[0], std::strerror(rc)));
   }
@@ -116,26 +139,40 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   ProcessResult result;
   const auto started = Clock::now();
   bool term_sent = false;
+  bool cancelled = false;
   auto kill_at = Clock::time_point::max();
-  pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
+  // The whole group: helm's own children end with it.
+  auto signal_group = [pid](int sig) {
+    if (::kill(-pid, sig) != 0) ::kill(pid, sig);
+  };
+  auto terminate = [&](Duration grace) {
+    signal_group(SIGTERM);
+    term_sent = true;
+    kill_at = Clock::now() + grace;
+  };
+  // Cancellation, then the timeout: SIGTERM first, SIGKILL when the grace has passed.
+  auto supervise = [&] {
+    const auto now = Clock::now();
+    if (!term_sent && cancel::requested()) {
+      cancelled = true;
+      terminate(options.cancel_grace);
+    } else if (!term_sent && options.timeout && now - started >= *options.timeout) {
+      result.timed_out = true;
+      terminate(std::chrono::seconds(5));
+    } else if (term_sent && now >= kill_at) {
+      signal_group(SIGKILL);
+      kill_at = Clock::time_point::max();
+    }
+  };
+  pollfd fds[3] = {
+      {out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}, {cancel::event_fd(), POLLIN, 0}};
   int open_streams = 2;
   char buffer[65536];
   while (open_streams > 0) {
-    int wait_ms = -1;
-    if (options.timeout) {
-      const auto now = Clock::now();
-      if (!term_sent && now - started >= *options.timeout) {
-        ::kill(pid, SIGTERM);
-        term_sent = true;
-        result.timed_out = true;
-        kill_at = now + std::chrono::seconds(5);
-      } else if (term_sent && now >= kill_at) {
-        ::kill(pid, SIGKILL);
-        kill_at = Clock::time_point::max();
-      }
-      wait_ms = 200;
-    }
-    const int n = ::poll(fds, 2, wait_ms);
+    supervise();
+    if (term_sent) fds[2].fd = -1; // readable for good once cancelled
+    const int wait_ms = term_sent || options.timeout ? 200 : -1;
+    const int n = ::poll(fds, 3, wait_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -151,9 +188,25 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       }
     }
   }
+  // Both pipes are closed, but a child that closed them on purpose may still run: the same
+  // rules apply until it has ended.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    supervise();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   result.exit_code = decode_status(status);
+  if (cancelled) {
+    const auto slash = argv[0].rfind('/');
+    return tl::unexpected(cancel::error(fmt::format(
+        "{} stopped", slash == std::string::npos ? argv[0] : argv[0].substr(slash + 1))));
+  }
   return result;
 }
 

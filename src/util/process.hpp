@@ -17,6 +17,9 @@ struct ProcessOptions {
   std::map<std::string, std::string> env;
   // Kill the child (SIGTERM, then SIGKILL after 5 s) when it runs longer; nullopt = no limit.
   std::optional<Duration> timeout;
+  // After a cancellation request (util/cancel), how long the child may take to end after
+  // SIGTERM before it gets SIGKILL.
+  Duration cancel_grace = std::chrono::seconds(3);
 };
 
 struct ProcessResult {
@@ -27,8 +30,13 @@ struct ProcessResult {
 };
 
 // Runs argv[0] (a path; see find_executable) with argv and waits for it, capturing stdout and
-// stderr whole. stdin is /dev/null. A child that starts and fails is a ProcessResult with its
-// exit code, not an Error; Error (ErrorCode::io) means it could not be started at all.
+// stderr whole. stdin is /dev/null. The child runs in a process group of its own, with the
+// default signal dispositions and no signal blocked, so that it can be stopped with everything
+// it started (helm's own children) and a terminal's Ctrl-C reaches netpol alone.
+// A child that starts and fails is a ProcessResult with its exit code, not an Error; Error
+// (ErrorCode::io) means it could not be started at all. When cancellation is requested while
+// it runs, its group gets SIGTERM, then SIGKILL after `cancel_grace`, and the result is
+// Error(ErrorCode::cancelled) once it has ended.
 Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                   const ProcessOptions& options = {});
 
