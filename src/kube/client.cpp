@@ -140,7 +140,9 @@ HttpRequest json_request(std::string method, std::string path, const json* body 
     r.headers.emplace_back("Content-Type", content_type);
     r.body = body->dump();
   }
-  r.idempotent = r.method == "GET";
+  // A DELETE sent twice deletes once: a retry that finds the object gone answers 404, which
+  // callers that delete take as done.
+  r.idempotent = r.method == "GET" || r.method == "DELETE";
   return r;
 }
 

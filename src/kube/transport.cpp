@@ -8,10 +8,12 @@
 #include <random>
 #include <thread>
 
+#include <absl/time/time.h>
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "util/cancel.hpp"
 #include "util/parallel.hpp"
 
 namespace netpol::kube {
@@ -96,6 +98,19 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Called by libcurl at least about once a second, also while nothing arrives: the one place
+// an ongoing transfer learns that the command was cancelled.
+int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return cancel::requested() ? 1 : 0;
+}
+
+// Response headers that carry credentials or session state: trace lines name them only.
+bool secret_header(const std::string& lower_name) {
+  return lower_name == "set-cookie" || lower_name == "authorization" ||
+         lower_name == "proxy-authenticate" || lower_name == "www-authenticate" ||
+         lower_name.find("token") != std::string::npos;
+}
+
 struct HeaderList {
   curl_slist* list = nullptr;
   ~HeaderList() { curl_slist_free_all(list); }
@@ -146,6 +161,7 @@ public:
 
   Result<HttpResponse> send(const HttpRequest& request) override {
     bool reauthenticated = false;
+    Duration waited{0};
     for (int attempt = 1;; ++attempt) {
       std::optional<Duration> retry_after;
       auto result = attempt_once(request);
@@ -176,13 +192,22 @@ public:
       if (!result && result.error().http_status == -1) result.error().http_status = 0;
       if (!retry || attempt >= m_config.retry.max_attempts) return result;
       const auto delay = retry_delay(m_config.retry, attempt, retry_after);
+      if (waited + delay > m_config.retry.max_total_delay) {
+        spdlog::debug("not retrying {} {} after {}: {} of waiting would pass the retry budget "
+                      "of {}",
+                      request.method, path_only(request.path), why, format_duration(waited + delay),
+                      format_duration(m_config.retry.max_total_delay));
+        return result;
+      }
+      waited += delay;
       spdlog::debug("retrying {} {} after {} in {}ms (attempt {}/{})", request.method,
                     path_only(request.path), why, delay.count(), attempt + 1,
                     m_config.retry.max_attempts);
       if (m_config.retry.sleep) {
         m_config.retry.sleep(delay);
-      } else {
-        std::this_thread::sleep_for(delay);
+      } else if (!cancel::wait_for(delay)) {
+        return tl::unexpected(
+            cancel::error(fmt::format("{} {}", request.method, path_only(request.path))));
       }
     }
   }
@@ -250,6 +275,12 @@ private:
 
   // One attempt. Connection failures carry http_status -1 so send() can tell them apart.
   Result<HttpResponse> attempt_once(const HttpRequest& request) {
+    // After a cancellation nothing new goes out: not a write, and no read that would only
+    // delay the exit.
+    if (cancel::requested()) {
+      return tl::unexpected(
+          cancel::error(fmt::format("{} {}", request.method, path_only(request.path))));
+    }
     WireAuth auth;
     if (m_config.auth) {
       auto a = m_config.auth();
@@ -271,9 +302,20 @@ private:
     if (m_config.compression) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(m_config.connect_timeout.count()));
-    if (m_config.request_timeout) {
-      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(m_config.request_timeout->count()));
+    const bool stream = static_cast<bool>(request.on_data);
+    if (m_config.request_timeout && m_config.request_timeout->count() > 0) {
+      if (stream) {
+        // A log stream may rightly take minutes; one that stops moving does not.
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                         std::max(1L, static_cast<long>(m_config.request_timeout->count() / 1000)));
+      } else {
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                         static_cast<long>(m_config.request_timeout->count()));
+      }
     }
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
     if (!m_config.user_agent.empty()) {
       curl_easy_setopt(h, CURLOPT_USERAGENT, m_config.user_agent.c_str());
     }
@@ -381,6 +423,10 @@ private:
           errbuf[0] != '\0' ? std::string(errbuf.data()) : std::string(curl_easy_strerror(rc));
       spdlog::debug("{} {} failed after {}ms: {}", request.method, path_only(request.path), ms,
                     detail);
+      if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        return tl::unexpected(
+            cancel::error(fmt::format("{} {}", request.method, path_only(request.path))));
+      }
       if (rc == CURLE_OPERATION_TIMEDOUT) {
         if (connect_time <= 0 && status == 0) {
           Error e(ErrorCode::unreachable,
@@ -388,9 +434,15 @@ private:
           e.http_status = t.streamed_bytes == 0 ? -1 : 0;
           return fail(std::move(e));
         }
+        const std::string limit = format_duration(m_config.request_timeout.value_or(Duration(0)));
         return fail(ErrorCode::timeout,
-                    fmt::format("{} {}{}: no complete answer within the request timeout ({})",
-                                request.method, m_config.server, path_only(request.path), detail));
+                    stream ? fmt::format("{} {}{}: no data for {} (--request-timeout; {})",
+                                         request.method, m_config.server, path_only(request.path),
+                                         limit, detail)
+                           : fmt::format("{} {}{}: no complete answer within {} "
+                                         "(--request-timeout; {})",
+                                         request.method, m_config.server, path_only(request.path),
+                                         limit, detail));
       }
       if (rc == CURLE_SSL_CERTPROBLEM) {
         return fail(ErrorCode::config,
@@ -416,7 +468,7 @@ private:
     if (spdlog::should_log(spdlog::level::trace)) {
       std::string names;
       for (const auto& [name, value] : t.response.headers)
-        names += " " + name + "=" + value;
+        names += " " + name + "=" + (secret_header(name) ? std::string("<redacted>") : value);
       spdlog::trace("answer {} {}:{} body={}B", request.method, path_only(request.path), names,
                     t.streaming ? t.streamed_bytes : t.response.body.size());
     }
@@ -439,13 +491,25 @@ private:
 
 } // namespace
 
-std::optional<Duration> parse_retry_after(std::string_view value) {
+std::optional<Duration> parse_retry_after(std::string_view value,
+                                          std::chrono::system_clock::time_point now) {
   auto v = trim(value);
   if (v.empty()) return std::nullopt;
   long long seconds = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (ec != std::errc() || ptr != v.data() + v.size() || seconds < 0) return std::nullopt;
-  return std::chrono::seconds(seconds);
+  if (ec == std::errc() && ptr == v.data() + v.size()) {
+    if (seconds < 0) return std::nullopt;
+    return std::chrono::seconds(seconds);
+  }
+  // IMF-fixdate, the one HTTP-date form senders must use.
+  absl::Time when;
+  std::string parse_error;
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", v, absl::UTCTimeZone(), &when, &parse_error)) {
+    return std::nullopt;
+  }
+  const auto until = absl::ToChronoTime(when) - now;
+  if (until <= std::chrono::system_clock::duration::zero()) return Duration(0);
+  return std::chrono::ceil<Duration>(until);
 }
 
 Duration retry_delay(const RetryPolicy& policy, int attempt, std::optional<Duration> retry_after) {

@@ -32,11 +32,14 @@ struct HttpRequest {
   std::string path; // "/api/v1/namespaces?limit=2", appended to the server URL (and its prefix)
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // Safe to send again after a 5xx or a connection failure (GET, server-side apply). Every
-  // request is retried after a 429, which the server sends before doing anything.
+  // Safe to send again after a 5xx or a connection failure (GET, server-side apply, DELETE,
+  // access reviews). Every request is retried after a 429, which the server sends before
+  // doing anything.
   bool idempotent = false;
   // Streams a 2xx body to this callback instead of collecting it; returning false stops the
-  // transfer without error. Error bodies are always collected.
+  // transfer without error. Error bodies are always collected. A streamed request has no
+  // overall timeout (a pod log may take minutes): it fails when no byte arrives for the
+  // request timeout instead.
   std::function<bool(std::string_view)> on_data;
 };
 
@@ -60,13 +63,22 @@ public:
   virtual uint64_t request_count() const = 0;
 };
 
-// When and how long to wait before sending again.
+// The timeout of one ordinary request when --request-timeout is not given (SPEC §3).
+inline constexpr Duration k_default_request_timeout = std::chrono::seconds(30);
+
+// When and how long to wait before sending again. A request is retried after a 429, and when
+// idempotent after a 5xx or a connection failure before any byte of the answer; never after
+// a timeout (a server that does not answer in time would not answer the retry either).
 struct RetryPolicy {
   int max_attempts = 5;                                 // the first try included
   Duration base_delay = std::chrono::milliseconds(250); // doubled per attempt, full jitter
   Duration max_delay = std::chrono::seconds(8);
-  Duration max_retry_after = std::chrono::seconds(60); // larger Retry-After values are capped
-  // Sleeps; tests replace it to record delays instead of waiting.
+  Duration max_retry_after = std::chrono::seconds(30); // larger Retry-After values are capped
+  // No retry starts when the waits so far plus the next one would pass this: a request that
+  // keeps failing ends the command in bounded time.
+  Duration max_total_delay = std::chrono::seconds(45);
+  // Sleeps; tests replace it to record delays instead of waiting. The default wait ends
+  // early when the command is cancelled (util/cancel).
   std::function<void(Duration)> sleep;
 };
 
@@ -74,8 +86,11 @@ struct RetryPolicy {
 // else a random value in [0, min(max_delay, base_delay * 2^(attempt-1))].
 Duration retry_delay(const RetryPolicy& policy, int attempt, std::optional<Duration> retry_after);
 
-// Parses a Retry-After header: delta-seconds only (what the API server sends).
-std::optional<Duration> parse_retry_after(std::string_view value);
+// Parses a Retry-After header (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date
+// ("Wed, 02 Dec 2026 16:00:00 GMT") taken as the time from `now` until then (0 when past).
+std::optional<Duration> parse_retry_after(
+    std::string_view value,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 struct TransportConfig {
   std::string server;  // https://host:port[/prefix], no trailing '/'
@@ -87,7 +102,9 @@ struct TransportConfig {
   std::string proxy_url;   // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
   bool compression = true; // Accept-Encoding: gzip, deflate, ...
   Duration connect_timeout = std::chrono::seconds(10);
-  std::optional<Duration> request_timeout; // whole request, streaming included
+  // One ordinary request, connecting included; for a streamed request (on_data), the longest
+  // time without a byte. nullopt: no limit.
+  std::optional<Duration> request_timeout = k_default_request_timeout;
   int max_in_flight = 16;
   RetryPolicy retry;
   std::string user_agent;

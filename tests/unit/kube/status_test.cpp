@@ -101,10 +101,15 @@ TEST(Retry, BackoffDoublesUpToTheCapWithJitter) {
   }
 }
 
-TEST(Retry, ParsesDeltaSecondsOnly) {
+TEST(Retry, ParsesDeltaSecondsAndHttpDates) {
   EXPECT_EQ(parse_retry_after("5"), std::chrono::seconds(5));
   EXPECT_EQ(parse_retry_after(" 0 "), std::chrono::seconds(0));
-  EXPECT_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"));
+  // An HTTP-date is the time from now until then; a date already past means "now".
+  const auto now = std::chrono::system_clock::from_time_t(1445412470); // 07:27:50 GMT
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), std::chrono::seconds(10));
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Duration(0));
+  EXPECT_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00", now)) << "IMF-fixdate says GMT";
+  EXPECT_FALSE(parse_retry_after("21 Oct 2015", now));
   EXPECT_FALSE(parse_retry_after("-1"));
   EXPECT_FALSE(parse_retry_after(""));
 }
