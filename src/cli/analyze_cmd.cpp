@@ -244,8 +244,8 @@ Result<void> write_streamed(const std::filesystem::path& path,
 }
 
 Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
-  report::JUnitReport junit("analyze");
-  auto write_junit = [&]() { return ctx.output().write("junit-analyze.xml", junit.to_xml()); };
+  auto& junit = ctx.reports().junit("analyze"); // written by the dispatcher
+  ctx.reports().owe({"connectivity.txt", "connectivity.json"});
   auto fail_with_report = [&](const Error& error) -> Result<int> {
     report::TestCase c;
     c.classname = "netpol.analyze";
@@ -253,7 +253,6 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
     c.status = report::CaseStatus::error;
     c.message = error.message;
     junit.add(std::move(c));
-    (void)write_junit(); // the input error is what the user needs to see, not this one
     return fail(error);
   };
 
@@ -283,7 +282,7 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
                        false);
   });
   if (!written) return fail(written.error());
-  if (auto junit_written = write_junit(); !junit_written) return fail(junit_written.error());
+  ctx.output().note_written("connectivity.json");
 
   if (ctx.global().format == OutputFormat::json) {
     write_json_results(ctx.out(), input->cluster, results,

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "detect/detect.hpp"
+#include "util/cancel.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -145,6 +147,66 @@ int prune_items(kube::KubeApi& api, const policy::Plan& plan, bool dry_run,
   return pruned;
 }
 
+// The server's word on every object before the first write (SPEC §6): one concurrent batch of
+// server-side dry runs, which run admission (webhooks, quotas, policy engines) and the
+// server's own validation, both beyond what netpol checks offline. An object the server
+// refuses is an invalid policy (exit 3); a conflict, or the server failing to answer, ends
+// the apply too. Either way nothing has been written.
+Result<void> server_dry_run(kube::KubeApi& api, const std::vector<nlohmann::json>& objects,
+                            const std::vector<const policy::PlanItem*>& items,
+                            kube::ApplyOptions options, const DesiredState& state, Context& ctx,
+                            report::JUnitReport& junit) {
+  std::map<std::string, std::string> source; // "Kind/ns/name" -> "file:line"
+  for (size_t i = 0; i < state.desired.size() && i < state.sources.size(); ++i)
+    source[policy::describe_object(state.desired[i])] = state.sources[i];
+  options.dry_run = true;
+  auto phase = ctx.reporter().phase(
+      fmt::format("Checking {} object(s) with the server (dry run)", objects.size()));
+  const auto results = api.apply_all(objects, options);
+  std::vector<Error> refused;
+  std::optional<Error> other;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) continue;
+    Error e = results[i].error();
+    const auto& object = items[i]->object;
+    const bool refusal =
+        e.code == ErrorCode::api && (e.http_status == 400 || e.http_status == 403 ||
+                                     e.http_status == 404 || e.http_status == 422);
+    if (!refusal) {
+      if (kube::is_conflict(e)) {
+        e.message += " (another field manager owns these fields; --force-conflicts takes them "
+                     "over); nothing was applied";
+        junit.add({k_classname, "dry run " + object, CaseStatus::failed, e.message, "", 0});
+      }
+      if (!other) other = std::move(e);
+      continue;
+    }
+    if (auto it = source.find(object); it != source.end())
+      e.message = it->second + ": " + e.message;
+    junit.add({k_classname, "dry run " + object, CaseStatus::failed, e.message,
+               fmt::format("{}", fmt::join(e.details, "\n")), 0});
+    refused.push_back(std::move(e));
+  }
+  if (!refused.empty()) {
+    phase.failed(fmt::format("the server refuses {} of {}", refused.size(), objects.size()));
+    Error e(ErrorCode::invalid_policy,
+            fmt::format("{}{}; nothing was applied", refused.front().message,
+                        refused.size() > 1
+                            ? fmt::format(" (and {} more, see junit-apply.xml)", refused.size() - 1)
+                            : ""));
+    e.details = refused.front().details;
+    return tl::unexpected(std::move(e));
+  }
+  if (other) {
+    phase.failed(other->message);
+    if (other->code != ErrorCode::cancelled && !kube::is_conflict(*other))
+      other->message += " (in the server-side dry run; nothing was applied)";
+    return tl::unexpected(std::move(*other));
+  }
+  phase.done("accepted");
+  return {};
+}
+
 Result<int> run_apply(const po::variables_map& args, Context& ctx) {
   auto mode = parse_policy_mode(args.count("mode") ? args["mode"].as<std::string>() : "off",
                                 "--mode (NETWORK_POLICY_MODE)");
@@ -156,41 +218,36 @@ Result<int> run_apply(const po::variables_map& args, Context& ctx) {
     if (!b) return fail(b.error());
     require_enforcement = *b;
   }
+  auto& junit = ctx.reports().junit("apply");
+  ctx.reports().owe(k_plan_reports);
   auto api = ctx.kube();
   if (!api) return fail(api.error());
-
-  report::JUnitReport junit("apply");
-  auto finish = [&](Result<int> result) -> Result<int> {
-    auto written = ctx.output().write("junit-apply.xml", junit.to_xml());
-    if (result && !written) return fail(written.error());
-    return result;
-  };
   // The provider decides what each mode does; mode off needs no detection.
   std::optional<detect::Detection> detection;
   if (*mode != PolicyMode::off) {
     if (args.count("provider-file")) {
       auto read = read_provider_file(args["provider-file"].as<std::string>());
-      if (!read) return finish(fail(read.error()));
+      if (!read) return fail(read.error());
       detection = std::move(*read);
     } else {
       auto phase = ctx.reporter().phase("Detecting the network provider");
       detect::Hints hints;
       hints.server = (*api)->server();
       auto detected = detect::detect(**api, hints);
-      if (!detected) return finish(fail(detected.error()));
+      if (!detected) return fail(detected.error());
       phase.done(std::string(detect::to_string(detected->provider.name)));
       detection = std::move(*detected);
     }
   }
   auto outcome = apply_step(args, ctx, **api, detection ? &*detection : nullptr, *mode,
                             require_enforcement, junit);
-  if (!outcome) return finish(fail(outcome.error()));
+  if (!outcome) return fail(outcome.error());
   if (outcome->allowed) {
     ctx.out() << fmt::format("{} applied, {} unchanged, {} pruned{}\n", outcome->applied,
                              outcome->unchanged, outcome->pruned,
                              outcome->dry_run ? " (dry run)" : "");
   }
-  return finish(0);
+  return 0;
 }
 
 } // namespace
@@ -284,6 +341,23 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
       sent_items.push_back(&item);
     }
   }
+  if (!options.dry_run && !to_send.empty()) {
+    if (auto checked = server_dry_run(api, to_send, sent_items, options, step->state, ctx, junit);
+        !checked) {
+      for (const auto& item : plan.items) {
+        const bool write = item.action == Action::create || item.action == Action::update;
+        if (!write && !(prune && item.action == Action::prune)) continue;
+        junit.add({k_classname, fmt::format("{} {}", to_string(item.action), item.object),
+                   CaseStatus::skipped,
+                   write ? "not applied: the server-side dry run failed"
+                         : "not pruned: the server-side dry run failed",
+                   "", 0});
+      }
+      return fail(checked.error());
+    }
+  }
+  if (cancel::requested()) return tl::unexpected(cancel::error("apply: nothing was written"));
+
   auto phase = ctx.reporter().phase(
       fmt::format("Applying {} object(s){}", to_send.size(), options.dry_run ? " (dry run)" : ""));
   auto results =
@@ -304,6 +378,8 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
       if (kube::is_conflict(e)) {
         e.message += " (another field manager owns these fields; --force-conflicts takes them "
                      "over)";
+      } else if (e.code == ErrorCode::cancelled) {
+        e.message += " (it may or may not have been applied; the next run shows it in its plan)";
       }
       c.status = CaseStatus::failed;
       c.message = e.message;
@@ -324,12 +400,15 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
   }
 
   if (prune && plan.count(Action::prune) > 0) {
-    if (failures > 0) {
+    if (failures > 0 || cancel::requested()) {
+      // Nothing is deleted on the word of a run that did not finish its applies.
+      const char* why = failures > 0 ? "not pruned: an apply failed in this run"
+                                     : "not pruned: the run was cancelled";
       for (const auto& item : plan.items) {
         if (item.action != Action::prune) continue;
-        junit.add({k_classname, "prune " + item.object, CaseStatus::skipped,
-                   "not pruned: an apply failed in this run", "", 0});
+        junit.add({k_classname, "prune " + item.object, CaseStatus::skipped, why, "", 0});
       }
+      if (!first_error) first_error = cancel::error("apply: nothing was pruned");
     } else {
       auto prune_phase =
           ctx.reporter().phase(fmt::format("Pruning {} object(s){}", plan.count(Action::prune),

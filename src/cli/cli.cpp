@@ -41,7 +41,7 @@ po::options_description global_options() {
     ("log-level", po::value<std::string>()->value_name("LEVEL"),
      "diagnostics on stderr: error, warn, info, debug, trace [NETPOL_LOG_LEVEL; default warn]")
     ("request-timeout", po::value<std::string>()->value_name("DURATION"),
-     "timeout of one API request, e.g. 30s (default: none beyond connect 10s)")
+     "one API request, e.g. 1m; log streams: the longest wait for data (default 30s; 0: no limit)")
     ("no-color", po::bool_switch(), "no colour in progress output [NO_COLOR]")
     ("quiet,q", po::bool_switch(), "no progress output; warnings and errors only")
     ("help,h", po::bool_switch(), "show help (for a subcommand: netpol SUBCOMMAND --help)")
@@ -243,15 +243,33 @@ int run_parsed(const std::vector<std::string>& args, Io io) {
     return report_error(io.err, globals.error());
   }
   log::configure(io.err, globals->log_level);
-  Context ctx(std::move(*globals), io);
-  auto result = cmd->run(vm, ctx);
-  if (!result) {
-    return report_error(io.err, result.error());
-  }
+  Context ctx(std::move(*globals), io, cmd->name);
+  auto result = run_command(*cmd, vm, ctx);
+  if (!result) return report_error(io.err, result.error());
   return *result;
 }
 
 } // namespace
+
+Result<int> run_command(const Command& command, const po::variables_map& args, Context& ctx) {
+  Result<int> result = 0;
+  try {
+    result = command.run(args, ctx);
+  } catch (const std::exception& e) {
+    // A bug, or memory exhausted: the reports still say what happened.
+    result = fail(ErrorCode::internal, std::string("internal error: ") + e.what());
+  }
+  // SPEC §5: the reports are written on every way out, the failure recorded in them.
+  auto written = ctx.reports().finish(result ? nullptr : &result.error());
+  if (!written) {
+    if (!result) {
+      ctx.reporter().warn("reports not written: " + written.error().message);
+    } else {
+      return fail(written.error());
+    }
+  }
+  return result;
+}
 
 Result<bool> parse_bool(const std::string& text, const std::string& what) {
   std::string v;

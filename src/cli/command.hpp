@@ -40,6 +40,11 @@ struct Command {
   Result<int> (*run)(const po::variables_map& args, Context& ctx);
 };
 
+// Runs `command` with parsed `args` as the dispatcher does: the command, then its reports
+// (SPEC §5) on every way out, an exception included. Returns the command's result, or the
+// failure to write its reports.
+Result<int> run_command(const Command& command, const po::variables_map& args, Context& ctx);
+
 // Every implemented subcommand, in the order --help lists them.
 std::span<const Command> commands();
 

@@ -14,10 +14,10 @@ report::ReporterStyle style_for(const Io& io) {
 
 } // namespace
 
-Context::Context(GlobalOptions global, Io io)
+Context::Context(GlobalOptions global, Io io, const std::string& command)
     : m_global(std::move(global)), m_io(io),
       m_reporter(io.err, style_for(io), m_global.quiet, m_global.color),
-      m_output(m_global.output_dir) {}
+      m_output(m_global.output_dir), m_reports(m_output, "netpol " + command) {}
 
 Context::~Context() = default;
 
@@ -53,7 +53,11 @@ Result<kube::KubeApi*> Context::kube() {
     auto config = kube_config();
     if (!config) return fail(config.error());
     kube::ConnectOptions options;
-    options.request_timeout = m_global.request_timeout;
+    if (m_global.request_timeout) {
+      options.request_timeout = m_global.request_timeout->count() == 0
+                                    ? std::nullopt
+                                    : std::optional<Duration>(*m_global.request_timeout);
+    }
     options.env = &m_io.env;
     auto api = kube::connect(**config, options);
     if (!api) return fail(api.error());

@@ -14,6 +14,7 @@
 #include "kube/api.hpp"
 #include "kube/kubeconfig.hpp"
 #include "report/output_dir.hpp"
+#include "report/report_set.hpp"
 #include "report/reporter.hpp"
 #include "util/duration.hpp"
 #include "util/env.hpp"
@@ -30,9 +31,10 @@ struct GlobalOptions {
   std::string output_dir = "netpol-report";  // --output-dir / NETPOL_OUTPUT_DIR
   OutputFormat format = OutputFormat::text;  // --format
   spdlog::level::level_enum log_level = spdlog::level::warn; // --log-level / NETPOL_LOG_LEVEL
-  std::optional<Duration> request_timeout;                   // --request-timeout
-  bool color = true;                                         // false with --no-color / NO_COLOR
-  bool quiet = false;                                        // --quiet
+  // --request-timeout; nullopt when not given (kube's default applies), 0 for no limit.
+  std::optional<Duration> request_timeout;
+  bool color = true;  // false with --no-color / NO_COLOR
+  bool quiet = false; // --quiet
 };
 
 // The process's streams and environment; tests pass string streams and a MapEnvironment.
@@ -45,7 +47,8 @@ struct Io {
 
 class Context {
 public:
-  Context(GlobalOptions global, Io io);
+  // `command` names the subcommand in reports ("apply").
+  Context(GlobalOptions global, Io io, const std::string& command = "");
   ~Context();
 
   const GlobalOptions& global() const { return m_global; }
@@ -53,6 +56,9 @@ public:
   const Environment& env() const { return m_io.env; }
   report::Reporter& reporter() { return m_reporter; }
   const report::OutputDir& output() const { return m_output; }
+  // The command's reports: JUnit cases and the files it owes, written on every way out by
+  // the dispatcher (cli::run), whatever the command returns.
+  report::ReportSet& reports() { return m_reports; }
 
   // Convenience: the environment variable's value, or nullopt when unset.
   std::optional<std::string> getenv(const std::string& name) const { return m_io.env.get(name); }
@@ -74,6 +80,7 @@ private:
   Io m_io;
   report::Reporter m_reporter;
   report::OutputDir m_output;
+  report::ReportSet m_reports;
   std::optional<Result<kube::ClientConfig>> m_kube_config;
   std::unique_ptr<kube::KubeApi> m_kube;
 };

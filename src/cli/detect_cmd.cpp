@@ -29,21 +29,18 @@ std::string enforcement_summary(const detect::Detection& d) {
   return d.provider.audit_mode ? "audit mode (denials logged, traffic passes)" : "enforced";
 }
 
-// Writes the report files; a write failure is reported but does not hide the detection.
-Result<void> write_reports(Context& ctx, const detect::Detection* detection,
-                           const report::JUnitReport& junit) {
-  if (auto r = ctx.output().write("junit-detect.xml", junit.to_xml()); !r) return fail(r.error());
-  if (detection == nullptr) return {};
-  if (auto r = ctx.output().write("provider.json", detection->to_json().dump(2) + "\n"); !r) {
+// Writes provider.json and netpol.env; a write failure is reported but does not hide the
+// detection.
+Result<void> write_reports(Context& ctx, const detect::Detection& detection) {
+  if (auto r = ctx.output().write("provider.json", detection.to_json().dump(2) + "\n"); !r) {
     return fail(r.error());
   }
-  if (auto r = ctx.output().write("netpol.env", detection->to_dotenv()); !r) return fail(r.error());
+  if (auto r = ctx.output().write("netpol.env", detection.to_dotenv()); !r) return fail(r.error());
   return {};
 }
 
-report::JUnitReport junit_for(const detect::Detection& d, bool require_enforcement,
-                              double seconds) {
-  report::JUnitReport junit("detect");
+void add_cases(report::JUnitReport& junit, const detect::Detection& d, bool require_enforcement,
+               double seconds) {
   std::string evidence;
   for (const auto& e : d.evidence)
     evidence += e + "\n";
@@ -76,7 +73,6 @@ report::JUnitReport junit_for(const detect::Detection& d, bool require_enforceme
     drops.message = fmt::format("no drop log source for {}", detect::to_string(d.provider.name));
   }
   junit.add(drops);
-  return junit;
 }
 
 } // namespace
@@ -84,11 +80,11 @@ report::JUnitReport junit_for(const detect::Detection& d, bool require_enforceme
 Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforcement) {
   auto phase = ctx.reporter().phase("Detecting cluster flavour and network provider");
   const auto started = std::chrono::steady_clock::now();
+  auto& junit = ctx.reports().junit("detect");
+  ctx.reports().owe({"provider.json", "netpol.env"});
   auto fail_with = [&](Error error) -> Result<detect::Detection> {
-    report::JUnitReport junit("detect");
     junit.add(TestCase{k_classname, "cluster reachable", CaseStatus::error, error.message, "", 0});
     phase.failed(error.message);
-    (void)write_reports(ctx, nullptr, junit);
     return fail(std::move(error));
   };
 
@@ -116,9 +112,8 @@ Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforceme
         fmt::format("not every {} agent is ready", detect::to_string(d.provider.name)));
   }
 
-  if (auto r = write_reports(ctx, &d, junit_for(d, require_enforcement, seconds)); !r) {
-    return fail(r.error());
-  }
+  add_cases(junit, d, require_enforcement, seconds);
+  if (auto r = write_reports(ctx, d); !r) return fail(r.error());
   return detection;
 }
 

@@ -92,7 +92,9 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
     auto file = droplog::FileWriter::open(dir / name);
     if (!file) return fail(file.error());
     produce(file->sink());
-    return file->commit();
+    auto committed = file->commit();
+    if (committed) ctx.output().note_written(name);
+    return committed;
   };
   Result<void> json = {};
   Result<void> policies = {};
@@ -110,11 +112,12 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
                      [&](const droplog::TextSink& out) { droplog::write_text(summary, out); });
   auto html = stream("drop-log.html",
                      [&](const droplog::TextSink& out) { droplog::write_html(summary, out); });
-  auto junit = stream("junit-drops.xml", [&](const droplog::TextSink& out) {
-    out(droplog::render_junit(summary).to_xml());
-  });
+  auto& junit = ctx.reports().junit("drops"); // written by the dispatcher
+  const auto cases = droplog::render_junit(summary);
+  for (const auto& c : cases.cases())
+    junit.add(c);
   second.get();
-  for (auto* r : {&json, &text, &html, &junit, &policies})
+  for (auto* r : {&json, &text, &html, &policies})
     if (!*r) return *r;
   return {};
 }
@@ -125,6 +128,9 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
 constexpr size_t k_stdout_max_rows = 200;
 
 Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print) {
+  ctx.reports().junit("drops");
+  ctx.reports().owe({"drop-log.jsonl", "drop-log.txt", "drop-log.html", "drop-summary.json",
+                     "suggested-policy.yaml"});
   auto opts = read_options(args, ctx);
   if (!opts) return fail(opts.error());
 
@@ -148,6 +154,7 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
   auto phase = ctx.reporter().phase("Collecting dropped and audited flows");
   auto read = source->read([&](std::string_view line) { collector.add_line(line); });
   auto committed = jsonl->commit();
+  if (committed) ctx.output().note_written("drop-log.jsonl");
 
   DropSummary summary;
   summary.since = opts->since_ns                 ? droplog::format_rfc3339(*opts->since_ns)

@@ -63,8 +63,10 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
   load.env = &env;
   auto report = policy::check_policies(policy::load_policies(paths, load), lint_options);
 
-  const auto junit = policy::junit_for(report, "lint");
-  auto written = ctx.output().write("junit-lint.xml", junit.to_xml());
+  auto& junit = ctx.reports().junit("lint"); // written by the dispatcher
+  const auto cases = policy::junit_for(report, "lint");
+  for (const auto& c : cases.cases())
+    junit.add(c);
 
   if (ctx.global().format == OutputFormat::json) {
     ctx.out() << policy::to_json(report).dump(2) << "\n";
@@ -76,7 +78,6 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
         report.invalid_objects, report.count(policy::Severity::error),
         report.count(policy::Severity::warning), report.count(policy::Severity::info));
   }
-  if (!written) return fail(written.error());
   if (report.has_errors()) {
     phase.failed(report.error().code == ErrorCode::invalid_policy ? "invalid policies"
                                                                   : report.error().message);

@@ -14,13 +14,12 @@ void describe_plan(po::options_description& options, po::positional_options_desc
 }
 
 Result<int> run_plan(const po::variables_map& args, Context& ctx) {
+  auto& junit = ctx.reports().junit("plan");
+  ctx.reports().owe(k_plan_reports);
   auto api = ctx.kube();
   if (!api) return fail(api.error());
-  report::JUnitReport junit("plan");
   auto step = plan_step(args, ctx, **api, junit);
-  auto written = ctx.output().write("junit-plan.xml", junit.to_xml());
   if (!step) return fail(step.error());
-  if (!written) return fail(written.error());
   return 0;
 }
 
@@ -28,6 +27,7 @@ Result<int> run_plan(const po::variables_map& args, Context& ctx) {
 
 Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
                            report::JUnitReport& junit, bool print) {
+  ctx.reports().owe(k_plan_reports);
   // What is live does not depend on the policies: list it on another thread while they are
   // loaded and checked, so the round trips to the server overlap the local work. (An
   // unreachable server is still reported only after the policies check out; invalid policies
@@ -53,6 +53,18 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
                      ? "invalid policies: nothing is applied"
                      : state->check.error().message + ": nothing is applied");
     if (print && json) ctx.out() << policy::to_json(state->check).dump(2) << "\n";
+    // plan.txt and plan.json say what is wrong, all of it, for the reviewer who opens them;
+    // policies.yaml gets its stand-in (nothing was rendered).
+    std::string text = "not planned: the policies are invalid; nothing was applied\n\n";
+    for (const auto& f : state->check.findings)
+      text += f.text() + "\n";
+    nlohmann::ordered_json plan_json;
+    plan_json["error"] = state->check.error().message;
+    plan_json["lint"] = policy::to_json(state->check);
+    for (auto w : {ctx.output().write("plan.txt", text),
+                   ctx.output().write("plan.json", plan_json.dump(2) + "\n")}) {
+      if (!w) ctx.reporter().warn(w.error().message);
+    }
     return fail(state->check.error());
   }
   phase.done(fmt::format("{} objects valid", state->desired.size()));

@@ -13,6 +13,10 @@ namespace netpol::cli {
 
 Command plan_command();
 
+// The files plan and apply write (SPEC §5), on every way out.
+inline constexpr std::initializer_list<const char*> k_plan_reports = {"policies.yaml", "plan.txt",
+                                                                      "plan.json"};
+
 struct PlanStep {
   DesiredState state;
   policy::Plan plan;

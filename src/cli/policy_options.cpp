@@ -139,6 +139,8 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
   auto desired = policy::render_desired(state.check.loaded.policies, *render);
   if (!desired) return fail(desired.error());
   state.desired = std::move(*desired);
+  for (const auto& p : state.check.loaded.policies)
+    state.sources.push_back(p.where());
   return state;
 }
 

@@ -38,6 +38,7 @@ bool policies_declared(const po::variables_map& args);
 struct DesiredState {
   policy::CheckReport check;           // load + validate + lint of files and profile
   std::vector<nlohmann::json> desired; // rendered (empty when check.has_errors())
+  std::vector<std::string> sources;    // "file:line" each desired object was read from
   policy::RenderOptions render;
   // False when neither a policy directory nor a default profile is there (the default
   // directory is missing and NETWORK_POLICY_DEFAULT is none): then an empty desired set

@@ -159,10 +159,10 @@ Result<int> run_remove(const po::variables_map& args, Context& ctx) {
   // Cilium is removed.
   const bool has_identity = !ctx.getenv("CI_PROJECT_ID").value_or("").empty() ||
                             !ctx.getenv("CI_ENVIRONMENT_SLUG").value_or("").empty();
-  report::JUnitReport junit("remove");
+  auto& junit = ctx.reports().junit("remove"); // written by the dispatcher
   int policies_removed = 0;
   bool uninstalled = false;
-  // junit-remove.xml and metrics.txt (what was removed) on every exit.
+  // metrics.txt (what was removed) on every exit.
   auto finish = [&](Result<int> r) -> Result<int> {
     report::MetricsReport metrics;
     metrics.add({"netpol_policies_removed",
@@ -173,9 +173,7 @@ Result<int> run_remove(const po::variables_map& args, Context& ctx) {
                  "Cilium releases this job uninstalled",
                  uninstalled ? 1.0 : 0.0,
                  {}});
-    auto written = ctx.output().write("junit-remove.xml", junit.to_xml());
     auto metrics_written = ctx.output().write("metrics.txt", metrics.to_text());
-    if (r && !written) return fail(written.error());
     if (r && !metrics_written) return fail(metrics_written.error());
     return r;
   };

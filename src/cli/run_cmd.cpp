@@ -97,7 +97,8 @@ void describe(po::options_description& options, po::positional_options_descripti
 
 // The job's state as it goes, for the reports written at every exit.
 struct RunState {
-  report::JUnitReport junit{"run"};
+  explicit RunState(Context& ctx) : junit(ctx.reports().junit("run")) {}
+  report::JUnitReport& junit; // junit-run.xml, written by the dispatcher on every exit
   report::MetricsReport metrics;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool installed = false;
@@ -112,9 +113,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-Result<void> write_reports(Context& ctx, const RunState& state) {
-  if (auto r = ctx.output().write("junit-run.xml", state.junit.to_xml()); !r)
-    return fail(r.error());
+Result<void> write_metrics(Context& ctx, const RunState& state) {
   if (auto r = ctx.output().write("metrics.txt", state.metrics.to_text()); !r)
     return fail(r.error());
   return {};
@@ -180,20 +179,20 @@ Result<void> policies_step(const po::variables_map& args, Context& ctx, const Ru
                      "", 0});
     return {};
   }
+  auto& junit = ctx.reports().junit("apply");
   auto api = ctx.kube();
-  if (!api) return fail(api.error());
-  report::JUnitReport junit("apply");
   // The run itself decided about --require-enforcement; apply only skips.
-  auto outcome = apply_step(args, ctx, **api, &*state.detection, options.mode, false, junit,
-                            ctx.global().format == OutputFormat::text);
-  auto written = ctx.output().write("junit-apply.xml", junit.to_xml());
+  auto outcome = api ? apply_step(args, ctx, **api, &*state.detection, options.mode, false, junit,
+                                  ctx.global().format == OutputFormat::text)
+                     : Result<ApplyOutcome>(tl::unexpected(api.error()));
   if (!outcome) {
     state.policies_line = "failed: " + outcome.error().message;
     state.junit.add({k_classname, "policies applied", CaseStatus::failed, outcome.error().message,
                      "", seconds_since(t)});
+    if (auto settled = ctx.reports().settle("apply", outcome.error()); !settled)
+      ctx.reporter().warn(settled.error().message);
     return fail(outcome.error());
   }
-  if (!written) return fail(written.error());
   const auto& plan = outcome->plan;
   if (outcome->allowed) {
     state.policies_line = fmt::format("mode {}: {} applied, {} unchanged, {} pruned{}",
@@ -238,6 +237,9 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
     state.drops_line = "failed: " + outcome.error().message;
     state.junit.add({k_classname, "drop log collected", CaseStatus::failed, outcome.error().message,
                      "", seconds_since(t)});
+    if (auto settled = ctx.reports().settle("drops", outcome.error()); !settled)
+      ctx.reporter().warn(settled.error().message);
+    if (outcome.error().code == ErrorCode::cancelled) return fail(outcome.error());
     // The drop log reports; it does not gate the deployment, unless the job asked to fail on
     // drops: then an unreadable log cannot pass that check (fail closed).
     auto fail_on_drops = args.count("fail-on-drops")
@@ -315,11 +317,12 @@ void add_metrics(RunState& state) {
 Result<int> run_run(const po::variables_map& args, Context& ctx) {
   auto options = read_options(args);
   if (!options) return fail(options.error());
-  RunState state;
-  // Every exit writes junit-run.xml and metrics.txt with what happened so far.
+  RunState state(ctx);
+  // Every exit writes metrics.txt with what happened so far (junit-run.xml and the steps'
+  // reports are the dispatcher's).
   auto finish = [&](Result<int> result) -> Result<int> {
     add_metrics(state);
-    auto written = write_reports(ctx, state);
+    auto written = write_metrics(ctx, state);
     if (result && !written) return fail(written.error());
     return result;
   };
@@ -370,11 +373,14 @@ Result<int> run_run(const po::variables_map& args, Context& ctx) {
     state.junit.add({k_classname, "NetworkPolicy is enforced", CaseStatus::passed, "", "", 0});
   }
 
-  // 3. Policies by mode; 4. the drop log.
-  if (auto applied = policies_step(args, ctx, *options, state); !applied) {
+  // 3. Policies by mode; 4. the drop log, also after a failed apply: what was dropped is what a
+  // reviewer of a failed deployment needs most. Not after a cancellation: the job must end.
+  auto applied = policies_step(args, ctx, *options, state);
+  if (!applied && applied.error().code == ErrorCode::cancelled) {
     return finish(fail(applied.error()));
   }
   auto drops = drops_step_of_run(args, ctx, *options, state);
+  if (!applied) return finish(fail(applied.error()));
   if (!drops) return finish(fail(drops.error()));
   if (exit == 0) exit = *drops;
 

@@ -55,12 +55,6 @@ std::string key_of(const json& o) {
                      o["metadata"].value("name", ""));
 }
 
-std::string describe_object(const json& o) {
-  const std::string ns = o["metadata"].value("namespace", "");
-  return fmt::format("{}/{}{}", o.value("kind", ""), ns.empty() ? "" : ns + "/",
-                     o["metadata"].value("name", ""));
-}
-
 std::string short_value(const json& v) {
   if (v.is_null()) return "(none)";
   std::string s = v.dump();
@@ -68,6 +62,12 @@ std::string short_value(const json& v) {
 }
 
 } // namespace
+
+std::string describe_object(const json& o) {
+  const std::string ns = o["metadata"].value("namespace", "");
+  return fmt::format("{}/{}{}", o.value("kind", ""), ns.empty() ? "" : ns + "/",
+                     o["metadata"].value("name", ""));
+}
 
 const char* to_string(Action action) {
   switch (action) {

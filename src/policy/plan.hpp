@@ -40,6 +40,9 @@ struct Plan {
   nlohmann::ordered_json to_json() const; // plan.json
 };
 
+// "Kind/ns/name" ("Kind/name" for a cluster-wide object), as PlanItem::object says it.
+std::string describe_object(const nlohmann::json& object);
+
 // What compares equal: the object with API defaults applied (NetworkPolicy policyTypes,
 // port protocol TCP) and empty fields dropped, reduced to what netpol sets (name, namespace,
 // netpol's labels and annotations plus the ones declared, spec/specs).

@@ -54,7 +54,18 @@ Result<std::filesystem::path> OutputDir::write(std::string_view name,
   if (auto ok = write_file_atomic(target, content); !ok) {
     return fail(ok.error());
   }
+  note_written(name);
   return target;
+}
+
+void OutputDir::note_written(std::string_view name) const {
+  std::lock_guard lock(m_mutex);
+  m_written.emplace(name);
+}
+
+bool OutputDir::written(std::string_view name) const {
+  std::lock_guard lock(m_mutex);
+  return m_written.find(name) != m_written.end();
 }
 
 } // namespace netpol::report

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -18,10 +20,17 @@ public:
   const std::filesystem::path& path() const { return m_dir; }
 
   // Writes `name` (a plain file name) with `content`; creates the directory if needed.
+  // Thread-safe.
   Result<std::filesystem::path> write(std::string_view name, std::string_view content) const;
+  // Notes that `name` was written by other means (a view streamed to its file).
+  void note_written(std::string_view name) const;
+  // Has `name` been written (or noted) during this command?
+  bool written(std::string_view name) const;
 
 private:
   std::filesystem::path m_dir;
+  mutable std::mutex m_mutex;
+  mutable std::set<std::string, std::less<>> m_written;
 };
 
 // Writes `content` to `path` atomically (temp file 0600 in the same directory, then rename).

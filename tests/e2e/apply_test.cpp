@@ -276,25 +276,30 @@ TEST(Apply, DryRunStoresNothing) {
   EXPECT_THAT(read_file(f.dir / "out" / "policies.yaml"), HasSubstr("app.gitlab.com/proj: \"7\""));
 }
 
-TEST(Apply, NoPruneWhenAnApplyFailed) {
+TEST(Apply, NoPruneAndNoWriteWhenAnApplyWouldFail) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   auto api = cluster->admin();
   ApplyFixture f(cluster, "apply-noprune");
   f.write("web", policy("web", 80));
   f.write("db", policy("db", 5432));
+  f.write("api", policy("api", 8000));
   ASSERT_EQ(f.run("apply").exit_code, 0);
-  // db leaves the repo while web now collides with a field kubectl owns: the apply of web
-  // fails, so db must stay.
+  // db leaves the repo, api changes, and web now collides with a field kubectl owns: the
+  // server-side dry run finds the conflict before the first write, so neither the change to
+  // api is written nor db pruned.
   fs::remove(f.policies / "db.yaml");
-  auto web = api->get(kube::resources::network_policies, f.ns, "web");
-  ASSERT_TRUE(web.has_value());
   f.kubectl_hot_fix(*api, "web", 9090);
+  const auto before = f.versions(*api);
   f.write("web", policy("web", 8080));
+  f.write("api", policy("api", 8001));
   auto r = f.run("apply");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(f.versions(*api).count("db"), 1u);
-  EXPECT_THAT(read_file(f.dir / "out" / "junit-apply.xml"),
-              HasSubstr("not pruned: an apply failed in this run"));
+  EXPECT_THAT(r.err, HasSubstr("--force-conflicts takes them over); nothing was applied"));
+  EXPECT_EQ(f.versions(*api), before) << "nothing written, nothing pruned";
+  const auto junit = read_file(f.dir / "out" / "junit-apply.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"dry run NetworkPolicy/" + f.ns + "/web\""));
+  EXPECT_THAT(junit, HasSubstr("not pruned: the server-side dry run failed"));
+  EXPECT_THAT(junit, HasSubstr("not applied: the server-side dry run failed"));
 }
 
 TEST(Apply, OneInvalidAmongTenWritesNothing) {

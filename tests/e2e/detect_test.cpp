@@ -333,8 +333,13 @@ TEST_F(DetectCli, UnreachableServerExits1NamingTheServer) {
   auto r = detect(kubeconfig);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("\nnetpol: error: cannot connect to https://127.0.0.1:1: "));
-  EXPECT_TRUE(fs::exists(out("junit-detect.xml")));
-  EXPECT_FALSE(fs::exists(out("provider.json"))) << "no conclusion without a cluster";
+  EXPECT_THAT(read_file(out("junit-detect.xml")),
+              HasSubstr("cannot connect to https://127.0.0.1:1"));
+  // No conclusion without a cluster: provider.json says why, the dotenv report claims nothing.
+  const auto provider = nlohmann::json::parse(read_file(out("provider.json")));
+  EXPECT_FALSE(provider.contains("provider"));
+  EXPECT_THAT(provider["error"].get<std::string>(), HasSubstr("cannot connect to"));
+  EXPECT_EQ(read_file(out("netpol.env")), "");
 }
 
 TEST_F(DetectCli, BadKubeconfigExits2) {

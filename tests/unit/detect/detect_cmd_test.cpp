@@ -34,7 +34,7 @@ protected:
     globals.output_dir = m_dir.string();
     globals.format = format;
     globals.quiet = true;
-    cli::Context ctx(globals, cli::Io{m_out, m_err, m_env, false});
+    cli::Context ctx(globals, cli::Io{m_out, m_err, m_env, false}, "detect");
     ctx.set_kube(std::make_unique<FakeKubeApi>(load_detect_scenario(scenario)));
     const auto command = cli::detect_command();
     cli::po::options_description options;
@@ -43,7 +43,7 @@ protected:
     cli::po::variables_map vm;
     cli::po::store(cli::po::command_line_parser(args).options(options).run(), vm);
     cli::po::notify(vm);
-    return command.run(vm, ctx);
+    return cli::run_command(command, vm, ctx);
   }
 
   std::string file(const char* name) const {
@@ -103,21 +103,24 @@ TEST_F(DetectCommand, RequireEnforcementMetByAnEnforcingProvider) {
   EXPECT_EQ(*r, 0);
 }
 
-TEST_F(DetectCommand, UnreachableWritesOnlyJunit) {
+TEST_F(DetectCommand, UnreachableWritesJunitAndStandIns) {
   cli::GlobalOptions globals;
   globals.output_dir = m_dir.string();
   globals.quiet = true;
-  cli::Context ctx(globals, cli::Io{m_out, m_err, m_env, false});
+  cli::Context ctx(globals, cli::Io{m_out, m_err, m_env, false}, "detect");
   auto api = std::make_unique<FakeKubeApi>(load_detect_scenario("k3s"));
   api->set_unreachable(true);
   ctx.set_kube(std::move(api));
   cli::po::variables_map vm;
-  auto r = cli::detect_command().run(vm, ctx);
+  auto r = cli::run_command(cli::detect_command(), vm, ctx);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(exit_code(r.error().code), 1);
   EXPECT_THAT(file("junit-detect.xml"), HasSubstr("cannot reach https://fake.invalid:6443"));
-  EXPECT_FALSE(fs::exists(m_dir / "provider.json"));
-  EXPECT_FALSE(fs::exists(m_dir / "netpol.env"));
+  // provider.json says why there is no detection; the dotenv report claims nothing.
+  EXPECT_THAT(nlohmann::json::parse(file("provider.json"))["error"].get<std::string>(),
+              HasSubstr("netpol detect ended before it: cannot reach https://fake.invalid:6443"));
+  EXPECT_TRUE(fs::exists(m_dir / "netpol.env"));
+  EXPECT_EQ(file("netpol.env"), "");
 }
 
 } // namespace

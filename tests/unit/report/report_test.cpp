@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -6,11 +7,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "report/junit.hpp"
 #include "report/metrics.hpp"
 #include "report/output_dir.hpp"
+#include "report/report_set.hpp"
 #include "report/reporter.hpp"
+#include "support/temp_dir.hpp"
+#include "util/cancel.hpp"
 
 namespace netpol::report {
 namespace {
@@ -54,6 +59,82 @@ TEST(OutputDir, UnwritableDirectoryIsIoError) {
   ASSERT_FALSE(path.has_value());
   EXPECT_EQ(path.error().code, ErrorCode::io);
   EXPECT_THAT(path.error().message, HasSubstr("/proc/netpol-cannot-write-here"));
+}
+
+TEST(ReportSet, SuccessWritesTheJUnitAndLeavesWrittenFilesAlone) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol plan");
+  reports.junit("plan").add({"netpol.plan", "create x", CaseStatus::passed, "", "", 0});
+  reports.owe({"plan.txt"});
+  ASSERT_TRUE(out.write("plan.txt", "the plan\n"));
+  ASSERT_TRUE(reports.finish(nullptr));
+  EXPECT_EQ(dir.read("plan.txt"), "the plan\n");
+  EXPECT_THAT(dir.read("junit-plan.xml"), HasSubstr("name=\"create x\""));
+  EXPECT_THAT(dir.read("junit-plan.xml"), ::testing::Not(HasSubstr("<failure")));
+}
+
+TEST(ReportSet, FailureFillsEveryOwedFileAndRecordsTheErrorOnce) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol drops");
+  reports.junit("drops");
+  reports.owe({"drop-log.txt", "drop-summary.json", "drop-log.html", "drop-log.jsonl",
+               "suggested-policy.yaml", "metrics.txt"});
+  const Error error(ErrorCode::unreachable, "cannot connect to https://k8s:6443: refused <&>");
+  ASSERT_TRUE(reports.finish(&error));
+  const std::string why = "not written: netpol drops ended before it: cannot connect to "
+                          "https://k8s:6443: refused <&>";
+  EXPECT_EQ(dir.read("drop-log.txt"), "# " + why + "\n");
+  EXPECT_EQ(dir.read("suggested-policy.yaml"), "# " + why + "\n");
+  EXPECT_EQ(nlohmann::json::parse(dir.read("drop-summary.json"))["error"], why);
+  EXPECT_THAT(dir.read("drop-log.html"), HasSubstr("refused &lt;&amp;&gt;</p>"));
+  EXPECT_EQ(dir.read("drop-log.jsonl"), "") << "no flow is claimed";
+  EXPECT_EQ(dir.read("metrics.txt"), "# EOF\n");
+  const auto junit = dir.read("junit-drops.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"completed\""));
+  EXPECT_THAT(junit, HasSubstr("<failure message=\"cannot connect to https://k8s:6443: refused "
+                               "&lt;&amp;&gt;\""));
+}
+
+TEST(ReportSet, AFailureAlreadyRecordedIsNotRepeated) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol apply");
+  reports.junit("apply").add({"netpol.apply", "create x", CaseStatus::failed, "refused", "", 0});
+  const Error error(ErrorCode::api, "refused");
+  ASSERT_TRUE(reports.finish(&error));
+  EXPECT_THAT(dir.read("junit-apply.xml"), HasSubstr("tests=\"1\" failures=\"1\""));
+}
+
+TEST(ReportSet, CancellationIsAFailedCaseInEveryReport) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol run");
+  reports.junit("run").add({"netpol.run", "cluster detected", CaseStatus::passed, "", "", 0});
+  reports.junit("apply").add({"netpol.apply", "create x", CaseStatus::failed, "conflict", "", 0});
+  cancel::request(SIGTERM);
+  const Error error = cancel::error("PATCH /apis/networking.k8s.io/v1/namespaces/a/x");
+  cancel::reset();
+  ASSERT_TRUE(reports.finish(&error));
+  for (const char* file : {"junit-run.xml", "junit-apply.xml"}) {
+    EXPECT_THAT(dir.read(file), HasSubstr("name=\"cancelled\"")) << file;
+    EXPECT_THAT(dir.read(file), HasSubstr("cancelled (SIGTERM)")) << file;
+  }
+}
+
+TEST(ReportSet, SettleWritesAFailedStepsStandInsNow) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol run");
+  reports.owe({"plan.txt"});
+  ASSERT_TRUE(reports.settle("apply", Error(ErrorCode::timeout, "GET /apis: no answer")));
+  reports.owe({"drop-log.txt"});
+  ASSERT_TRUE(out.write("drop-log.txt", "rows\n"));
+  ASSERT_TRUE(reports.finish(nullptr)); // the run itself went on and succeeded
+  EXPECT_THAT(dir.read("plan.txt"), HasSubstr("ended before it: GET /apis: no answer"));
+  EXPECT_THAT(dir.read("junit-apply.xml"), HasSubstr("<failure message=\"GET /apis: no answer\""));
+  EXPECT_EQ(dir.read("drop-log.txt"), "rows\n");
 }
 
 TEST(Reporter, PlainPhasesEndWithMarks) {

@@ -1,0 +1,101 @@
+#include "report/report_set.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "util/log.hpp"
+
+namespace netpol::report {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool has_failure(const JUnitReport& junit) {
+  return std::any_of(junit.cases().begin(), junit.cases().end(), [](const TestCase& c) {
+    return c.status == CaseStatus::failed || c.status == CaseStatus::error;
+  });
+}
+
+} // namespace
+
+ReportSet::ReportSet(const OutputDir& dir, std::string command)
+    : m_dir(dir), m_command(std::move(command)) {}
+
+JUnitReport& ReportSet::junit(const std::string& subcommand) {
+  for (auto& j : m_junit) {
+    if (j.subcommand() == subcommand) return j;
+  }
+  return m_junit.emplace_back(subcommand);
+}
+
+void ReportSet::owe(std::string name) {
+  if (std::find(m_owed.begin(), m_owed.end(), name) == m_owed.end())
+    m_owed.push_back(std::move(name));
+}
+
+void ReportSet::owe(std::initializer_list<const char*> names) {
+  for (const char* n : names)
+    owe(std::string(n));
+}
+
+Result<void> ReportSet::settle(const std::string& subcommand, const Error& error) {
+  auto& j = junit(subcommand);
+  if (!has_failure(j)) {
+    j.add({"netpol." + subcommand, error.code == ErrorCode::cancelled ? "cancelled" : "completed",
+           CaseStatus::failed, log::redact(error.message), "", 0});
+  }
+  return write_stand_ins(log::redact(error.message));
+}
+
+Result<void> ReportSet::write_stand_ins(const std::string& why) {
+  std::optional<Error> first;
+  for (const auto& name : m_owed) {
+    if (m_dir.written(name)) continue;
+    if (auto w = m_dir.write(name, stand_in(name, m_command, why)); !w && !first) first = w.error();
+  }
+  if (first) return fail(std::move(*first));
+  return {};
+}
+
+Result<void> ReportSet::finish(const Error* error) {
+  const std::string why = error != nullptr ? log::redact(error->message) : std::string();
+  const bool cancelled = error != nullptr && error->code == ErrorCode::cancelled;
+  std::optional<Error> first;
+  auto keep = [&](const auto& written) {
+    if (!written && !first) first = written.error();
+  };
+  for (auto& junit : m_junit) {
+    if (cancelled || (error != nullptr && !has_failure(junit))) {
+      junit.add({"netpol." + junit.subcommand(), cancelled ? "cancelled" : "completed",
+                 CaseStatus::failed, why, "", 0});
+    }
+    keep(m_dir.write("junit-" + junit.subcommand() + ".xml", junit.to_xml()));
+  }
+  keep(write_stand_ins(error != nullptr ? why : "the command did not get to it"));
+  if (first) return fail(std::move(*first));
+  return {};
+}
+
+std::string stand_in(std::string_view name, const std::string& command, const std::string& why) {
+  const std::string line = fmt::format("not written: {} ended before it: {}", command, why);
+  if (ends_with(name, ".jsonl") || ends_with(name, ".env")) return ""; // no record is no claim
+  if (ends_with(name, ".json")) {
+    return nlohmann::json{{"error", line}}.dump(2, ' ', false,
+                                                nlohmann::json::error_handler_t::replace) +
+           "\n";
+  }
+  if (ends_with(name, ".html")) {
+    return fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       "<title>netpol: not written</title></head>\n<body><p>{}</p></body></html>\n",
+                       xml_escape(line));
+  }
+  if (name == "metrics.txt") return "# EOF\n";
+  return "# " + line + "\n";
+}
+
+} // namespace netpol::report
