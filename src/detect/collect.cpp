@@ -13,10 +13,20 @@ const kube::ResourceInfo& k_nodes = kube::resources::nodes;
 const kube::ResourceInfo& k_daemon_sets = kube::resources::daemon_sets;
 const kube::ResourceInfo& k_config_maps = kube::resources::config_maps;
 
-// A failure that ends detection: the cluster is not there or refuses who we are. Anything
-// else (403, 404, 5xx on one read) is evidence.
+// A failure that ends detection: anything but the server's answer about one read (the
+// cluster is not there, did not answer in time, the credentials could not be had or were not
+// accepted, the command was cancelled). A 403, 404 or 5xx on one read is evidence of what this
+// token may see; an authentication failure never is (SPEC §3).
 bool is_fatal(const Error& e) {
-  return e.code == ErrorCode::unreachable || e.code == ErrorCode::timeout || e.http_status == 401;
+  return e.code != ErrorCode::api || e.http_status == 401 || kube::is_anonymous(e);
+}
+
+// The first DaemonSet read that did not succeed, when none did.
+const ReadOutcome* daemon_sets_unreadable(const Evidence& e) {
+  for (const auto& r : e.reads) {
+    if (r.what.rfind("list daemonsets", 0) == 0 && r.status != ReadStatus::ok) return &r;
+  }
+  return nullptr;
 }
 
 class Collector {
@@ -30,6 +40,24 @@ public:
     if (auto r = read_nodes(); !r) return fail(r.error());
     if (auto r = read_daemon_sets(); !r) return fail(r.error());
     if (auto r = read_config_maps(); !r) return fail(r.error());
+    if (!m_e.daemon_sets) {
+      // Without DaemonSets there is no telling which provider runs: "none" would be a guess
+      // that reads like a finding (an authorization failure is never evidence).
+      const ReadOutcome* why = daemon_sets_unreadable(m_e);
+      const bool forbidden = why != nullptr && why->status == ReadStatus::forbidden;
+      Error e(ErrorCode::api,
+              fmt::format("detect: cannot tell the network provider without listing DaemonSets "
+                          "({}){}",
+                          why != nullptr ? why->detail : "no list was readable",
+                          forbidden ? "; grant `list daemonsets` cluster-wide or in kube-system "
+                                      "(see docs/cluster-access.md)"
+                                    : ""));
+      if (forbidden) {
+        e.http_status = 403;
+        e.reason = "Forbidden";
+      }
+      return fail(std::move(e));
+    }
     return std::move(m_e);
   }
 

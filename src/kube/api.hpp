@@ -151,6 +151,11 @@ inline bool is_forbidden(const Error& e) {
 inline bool is_conflict(const Error& e) {
   return e.http_status == 409;
 }
+// A 403 for user system:anonymous: the server did not accept the credentials at all (an
+// expired client certificate, an unknown token), which is an authentication failure.
+inline bool is_anonymous(const Error& e) {
+  return e.http_status == 403 && e.message.find("\"system:anonymous\"") != std::string::npos;
+}
 
 // "Kind/ns/name" or "Kind/name" for an object, for messages.
 std::string describe(const nlohmann::json& object);

@@ -512,6 +512,12 @@ Error api_error(int http_status, std::string_view body, const std::string& what)
   }
   if (message.empty()) message = fmt::format("{} (HTTP {})", generic_message, http_status);
   if (e.reason.empty()) e.reason = generic_reason;
+  if (http_status == 403 && message.find("\"system:anonymous\"") != std::string::npos) {
+    // An expired or foreign client certificate, or a token the server does not know, is not
+    // rejected: the request goes on as anonymous and is then forbidden. Say what it means.
+    message += " (the server did not accept the credentials and took the request as "
+               "anonymous: check the kubeconfig user's token or client certificate)";
+  }
   e.message = what.empty() ? message : what + ": " + message;
   return e;
 }

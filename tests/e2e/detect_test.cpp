@@ -26,6 +26,7 @@
 #include "support/paths.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_cluster.hpp"
+#include "support/tls.hpp"
 #include "unit/detect/scenario.hpp"
 
 namespace netpol::test {
@@ -254,6 +255,12 @@ TEST(DetectE2E, EveryFixtureScenarioOnARealApiServer) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
+    if (!s.expected_error.empty()) {
+      ASSERT_FALSE(detection.has_value()) << detection->to_json().dump(2);
+      EXPECT_THAT(detection.error().message, ::testing::StartsWith(s.expected_error));
+      clean(*admin, s);
+      continue;
+    }
     ASSERT_TRUE(detection.has_value()) << detection.error().message;
     const std::string version = (*server_version)["gitVersion"];
     EXPECT_EQ(normalised(json::parse(detection->to_json().dump()), version),
@@ -293,20 +300,44 @@ protected:
   fs::path m_tmp;
 };
 
-TEST_F(DetectCli, TokenWithoutRightsStillDetectsWithLowConfidence) {
+TEST_F(DetectCli, TokenWithoutRightsIsAnErrorNotProviderNone) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   const auto kubeconfig =
       cluster->write_kubeconfig((m_tmp / "kubeconfig").string(), "token: " + cluster->nobody_token);
-  auto r = detect(kubeconfig);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto provider = json::parse(read_file(out("provider.json")));
-  EXPECT_EQ(provider["confidence"], "low");
-  EXPECT_EQ(provider["provider"]["name"], "none");
-  EXPECT_THAT(provider["evidence"].dump(), HasSubstr("list nodes: forbidden"));
-  EXPECT_THAT(read_file(out("netpol.env")), HasSubstr("NETPOL_PROVIDER=none\n"));
-  EXPECT_THAT(read_file(out("junit-detect.xml")), HasSubstr("name=\"netpol detect\""));
-  EXPECT_THAT(r.err, HasSubstr("confidence is low"));
+  auto r = detect(kubeconfig, {"--require-enforcement"});
+  // Not exit 4 blaming the provider: the cause is the missing right, in one line.
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("netpol: error: detect: cannot tell the network provider without "
+                               "listing DaemonSets (list DaemonSet: daemonsets.apps is forbidden: "
+                               "User \"nobody\" cannot list resource \"daemonsets\""));
+  EXPECT_THAT(r.err, HasSubstr("grant `list daemonsets` cluster-wide or in kube-system"));
+  EXPECT_FALSE(json::parse(read_file(out("provider.json"))).contains("provider"));
+  EXPECT_EQ(read_file(out("netpol.env")), "");
+  EXPECT_THAT(read_file(out("junit-detect.xml")), HasSubstr("cannot tell the network provider"));
   EXPECT_THAT(r.err + r.out, ::testing::Not(HasSubstr(cluster->nobody_token)));
+}
+
+TEST_F(DetectCli, CredentialsTheServerDoesNotAcceptAreAnError) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  // A token the server does not know is a 401; a client certificate from a CA it does not
+  // trust makes the request anonymous (403 for system:anonymous). Neither is evidence.
+  const auto unknown =
+      cluster->write_kubeconfig((m_tmp / "unknown").string(), "token: not-a-token-it-knows");
+  auto r = detect(unknown);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Unauthorized"));
+  EXPECT_FALSE(json::parse(read_file(out("provider.json"))).contains("provider"));
+
+  const auto ca = make_certificate("some other CA");
+  const auto leaf = make_certificate("admin", {}, {}, &ca);
+  const auto cert = (m_tmp / "client.crt").string(), key = (m_tmp / "client.key").string();
+  std::ofstream(cert) << leaf.cert_pem;
+  std::ofstream(key) << leaf.key_pem;
+  const auto foreign = cluster->write_kubeconfig(
+      (m_tmp / "foreign").string(), "client-certificate: " + cert + "\nclient-key: " + key);
+  r = detect(foreign);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Unauthorized"));
 }
 
 TEST_F(DetectCli, AdminWritesEveryReportAndJsonMatchesProviderJson) {

@@ -14,14 +14,22 @@ using ::testing::Not;
 
 class DetectScenarioTest : public ::testing::TestWithParam<std::string> {};
 
-// Every fixture cluster yields exactly its provider.json, within the request budget.
+// Every fixture cluster yields exactly its provider.json (or its expected error), within the
+// request budget.
 TEST_P(DetectScenarioTest, YieldsExpectedProviderJson) {
   const auto scenario = load_detect_scenario(GetParam());
   ASSERT_FALSE(scenario.objects.empty()) << scenario.dir;
-  EXPECT_FALSE(scenario.expected.is_null()) << "missing " << (scenario.dir / "provider.json");
+  EXPECT_NE(scenario.expected.is_null(), scenario.expected_error.empty())
+      << "one of provider.json and expected-error.txt in " << scenario.dir;
   FakeKubeApi api(scenario);
 
   auto detection = detect::detect(api, scenario.hints);
+  if (!scenario.expected_error.empty()) {
+    ASSERT_FALSE(detection.has_value()) << detection->to_json().dump(2);
+    EXPECT_THAT(detection.error().message, ::testing::StartsWith(scenario.expected_error));
+    EXPECT_LE(api.request_count(), 12u);
+    return;
+  }
 
   ASSERT_TRUE(detection.has_value()) << detection.error().message;
   const auto actual = nlohmann::json::parse(detection->to_json().dump());
@@ -35,7 +43,8 @@ TEST_P(DetectScenarioTest, ProviderJsonRoundTrips) {
   const auto scenario = load_detect_scenario(GetParam());
   FakeKubeApi api(scenario);
   auto detection = detect::detect(api, scenario.hints);
-  ASSERT_TRUE(detection.has_value());
+  ASSERT_EQ(detection.has_value(), scenario.expected_error.empty());
+  if (!detection) return; // no provider.json to read back (checked above)
   auto back = detect::Detection::from_json(nlohmann::json::parse(detection->to_json().dump()));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->to_json(), detection->to_json());
@@ -53,6 +62,7 @@ TEST(Detect, CoversEveryFlavorAndTheRequiredScenarios) {
   std::set<std::string> flavors, providers;
   for (const auto& name : detect_scenario_names()) {
     const auto s = load_detect_scenario(name);
+    if (s.expected.is_null()) continue; // an expected error
     flavors.insert(s.expected.value("flavor", ""));
     providers.insert(s.expected["provider"].value("name", ""));
   }
@@ -76,16 +86,45 @@ TEST(Detect, UnreachableClusterIsAnErrorNamingTheServer) {
   EXPECT_EQ(api.request_count(), 1u); // gives up at the first request
 }
 
-TEST(Detect, ForbiddenReadsAreEvidenceNotErrors) {
-  const auto s = load_detect_scenario("rbac-nobody");
-  FakeKubeApi api(s);
-  auto detection = detect::detect(api, s.hints);
-  ASSERT_TRUE(detection.has_value());
-  EXPECT_EQ(detection->confidence, detect::Confidence::low);
+TEST(Detect, ForbiddenReadsAreEvidenceUntilNothingIsLeftToConcludeFrom) {
+  // Nodes forbidden, DaemonSets readable in kube-system only: a conclusion, low on evidence.
+  const auto some = load_detect_scenario("rbac-kube-system-only");
+  FakeKubeApi limited(some);
+  auto detection = detect::detect(limited, some.hints);
+  ASSERT_TRUE(detection.has_value()) << detection.error().message;
   EXPECT_THAT(detection->evidence, ::testing::Contains("list nodes: forbidden"));
-  // Cluster-wide list forbidden, then each well-known namespace tried once.
-  EXPECT_THAT(api.requests(), ::testing::Contains("list daemonsets in kube-system"));
-  EXPECT_LE(api.request_count(), 12u);
+  // No DaemonSet readable anywhere: "provider none" would be a guess, so it is an error that
+  // names the missing right, after each well-known namespace was tried once.
+  const auto none = load_detect_scenario("rbac-nobody");
+  FakeKubeApi nobody(none);
+  auto failed = detect::detect(nobody, none.hints);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().http_status, 403);
+  EXPECT_THAT(failed.error().message, HasSubstr("grant `list daemonsets` cluster-wide or in "
+                                                "kube-system"));
+  EXPECT_THAT(nobody.requests(), ::testing::Contains("list daemonsets in kube-system"));
+  EXPECT_LE(nobody.request_count(), 12u);
+}
+
+TEST(Detect, FailuresThatAreNotTheServersAnswerEndDetection) {
+  // A read that was cancelled, timed out, or could not get credentials (an exec plugin that
+  // failed) says nothing about the cluster: detection ends with it instead of concluding
+  // "provider none" from what it could not read.
+  const auto s = load_detect_scenario("cilium-audit-hubble");
+  for (auto code : {ErrorCode::cancelled, ErrorCode::timeout, ErrorCode::config, ErrorCode::io}) {
+    FakeKubeApi api(s);
+    api.set_failure(Error(code, "the fourth read failed"), 3);
+    auto failed = detect::detect(api, s.hints);
+    ASSERT_FALSE(failed.has_value()) << to_string(code);
+    EXPECT_EQ(failed.error().code, code);
+    EXPECT_EQ(api.request_count(), 4u) << "nothing more is read";
+  }
+  // The server's answer about one read is evidence, unless it refuses who we are.
+  FakeKubeApi unauthorized(s);
+  Error e(ErrorCode::api, "list nodes: Unauthorized");
+  e.http_status = 401;
+  unauthorized.set_failure(e, 2);
+  EXPECT_FALSE(detect::detect(unauthorized, s.hints).has_value());
 }
 
 TEST(Detect, OnlyTheConfigMapsTheDaemonSetsCallForAreRead) {

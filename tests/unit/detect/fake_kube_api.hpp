@@ -17,7 +17,16 @@ public:
   explicit FakeKubeApi(DetectScenario scenario) : m_s(std::move(scenario)) {}
 
   // Makes every request fail as a connection failure would.
-  void set_unreachable(bool on) { m_unreachable = on; }
+  void set_unreachable(bool on) {
+    m_failure = on ? std::optional<Error>(Error(ErrorCode::unreachable, "cannot reach " + server() +
+                                                                            ": Connection refused"))
+                   : std::nullopt;
+  }
+  // Makes every request from the `after`-th on (0: the first) fail with `error`.
+  void set_failure(Error error, uint64_t after = 0) {
+    m_failure = std::move(error);
+    m_fail_after = after;
+  }
 
   std::string server() const override { return "https://fake.invalid:6443"; }
 
@@ -126,9 +135,7 @@ private:
   std::optional<Error> check(const std::string& request) {
     ++m_requests;
     m_log.push_back(request);
-    if (m_unreachable) {
-      return Error(ErrorCode::unreachable, "cannot reach " + server() + ": Connection refused");
-    }
+    if (m_failure && m_requests > m_fail_after) return m_failure;
     if (!m_s.allows(request)) {
       Error e(ErrorCode::api, request + ": forbidden: User \"limited\" cannot " + request);
       e.http_status = 403;
@@ -144,7 +151,8 @@ private:
   }
 
   DetectScenario m_s;
-  bool m_unreachable = false;
+  std::optional<Error> m_failure;
+  uint64_t m_fail_after = 0;
   uint64_t m_requests = 0;
   std::vector<std::string> m_log;
 };

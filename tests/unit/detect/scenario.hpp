@@ -1,6 +1,8 @@
 // Detection scenarios from tests/data/detect/<name>/: the kubeconfig hints and rights
 // (cluster.json), the /version body (version.json), the cluster's objects shaped as the
-// platform really deploys them (objects.yaml) and the expected provider.json. The unit tests
+// platform really deploys them (objects.yaml) and the expected provider.json — or, where a
+// token may read too little to conclude anything, expected-error.txt: the start of the error
+// detection must end with. The unit tests
 // serve them through a fake KubeApi; the end-to-end test seeds them into a real API server.
 #pragma once
 
@@ -29,7 +31,8 @@ struct DetectScenario {
   std::optional<std::vector<std::string>> allowed;
   nlohmann::json version;
   std::vector<nlohmann::json> objects;
-  nlohmann::json expected; // provider.json; null when the file is missing
+  nlohmann::json expected;    // provider.json; null when the file is missing
+  std::string expected_error; // expected-error.txt (first line); "" when detection succeeds
 
   bool allows(const std::string& request) const {
     return !allowed || std::find(allowed->begin(), allowed->end(), request) != allowed->end();
@@ -61,6 +64,8 @@ inline DetectScenario load_detect_scenario(const std::string& name) {
     }
   }
   s.expected = read_json_file(s.dir / "provider.json");
+  std::ifstream error(s.dir / "expected-error.txt");
+  std::getline(error, s.expected_error);
   return s;
 }
 

@@ -35,7 +35,15 @@ TEST(ApiError, EveryRecordedStatusBody) {
     EXPECT_EQ(e.http_status, code);
     EXPECT_EQ(e.reason, status["reason"].get<std::string>());
     const auto message = status["message"].get<std::string>();
-    EXPECT_EQ(e.message, "get NetworkPolicy/team-a/web: " + message.substr(0, message.find('\n')));
+    // A request taken as anonymous also says what that means (the credentials were refused).
+    const std::string hint =
+        message.find("\"system:anonymous\"") != std::string::npos
+            ? " (the server did not accept the credentials and took the request as anonymous: "
+              "check the kubeconfig user's token or client certificate)"
+            : "";
+    EXPECT_EQ(e.message,
+              "get NetworkPolicy/team-a/web: " + message.substr(0, message.find('\n')) + hint);
+    EXPECT_EQ(kube::is_anonymous(e), !hint.empty());
     EXPECT_EQ(e.message.find('\n'), std::string::npos);
     const auto causes =
         status.value("details", nlohmann::json::object()).value("causes", nlohmann::json::array());
