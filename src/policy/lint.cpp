@@ -145,7 +145,16 @@ private:
   void duplicates() {
     std::map<std::string, const PolicyObject*> seen;
     for (const auto& p : m_policies) {
-      if (p.name().empty()) continue;
+      if (p.name().empty()) {
+        // Valid for a create (the server picks the name), but netpol applies by name: each
+        // run would make another object, and none could be compared or pruned.
+        if (!field_at(p.value, {"metadata", "generateName"}).is_null()) {
+          add(Severity::error, "generate-name", p, "/metadata/generateName",
+              "netpol applies objects by name (server-side apply): set metadata.name instead "
+              "of metadata.generateName");
+        }
+        continue;
+      }
       const std::string key =
           std::string(to_string(p.kind)) + "/" +
           (p.kind == PolicyKind::cilium_clusterwide_network_policy ? "" : ns_of(p)) + "/" +

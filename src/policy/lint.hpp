@@ -36,6 +36,7 @@ struct LintOptions {
 
 // The ids of every check, for docs and --help.
 //   duplicate-name (error)            two objects with the same kind, namespace and name
+//   generate-name (error)             metadata.generateName without a name (apply needs one)
 //   egress-blocks-dns (warning)       egress restricted and no rule allows port 53 UDP/TCP
 //   rules-ignored-by-policy-types (warning) rules for a direction policyTypes leaves out
 //   named-port-to-ipblock (warning)   a named port towards an ipBlock peer never matches

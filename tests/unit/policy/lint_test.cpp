@@ -226,6 +226,17 @@ TEST(Lint, DuplicateNamesAreAnError) {
   EXPECT_THAT(findings[0].message, HasSubstr("p.yaml:3"));
 }
 
+TEST(Lint, GenerateNameWithoutANameIsAnError) {
+  auto findings =
+      lint_text(std::string(k_head) + "metadata: {generateName: web-, namespace: x}\nspec: {}\n");
+  ASSERT_EQ(count(findings, "generate-name"), 1) << dump(findings);
+  const auto& f = *std::find_if(findings.begin(), findings.end(),
+                                [](const Finding& x) { return x.check == "generate-name"; });
+  EXPECT_EQ(f.severity, Severity::error);
+  EXPECT_EQ(f.where, "p.yaml:3");
+  EXPECT_THAT(f.message, HasSubstr("set metadata.name"));
+}
+
 TEST(Lint, NamespaceWithoutDefaultDenyIsInfo) {
   auto with = lint_text(std::string(k_head) + "metadata: {name: deny, namespace: a}\n"
                                               "spec: {podSelector: {}}\n");
