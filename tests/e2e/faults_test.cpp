@@ -1,0 +1,394 @@
+// Faults between netpol and the real kube-apiserver (tests/support/fault_proxy): throttling
+// and server errors with Retry-After, a dropped connection, a server that never answers, a
+// cancelled job, an object the server refuses. For each: the exit code, how long it took, the
+// reports written and what the cluster holds afterwards.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "detect/detection.hpp"
+#include "support/child_process.hpp"
+#include "support/fault_proxy.hpp"
+#include "support/https_server.hpp"
+#include "support/run_cli.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_cluster.hpp"
+
+namespace netpol::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Clock = std::chrono::steady_clock;
+using Fault = FaultProxy::Fault;
+
+const char* const k_policies = "/apis/networking.k8s.io/v1/namespaces/[^/]+/networkpolicies.*";
+
+std::string policy(const std::string& name, int port) {
+  return fmt::format(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+      "metadata: {{name: {0}}}\nspec:\n  podSelector: {{matchLabels: {{app: {0}}}}}\n"
+      "  ingress:\n  - ports: [{{port: {1}}}]\n",
+      name, port);
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// A namespace with policies web and db applied directly; then db leaves the repository and
+// web changes, so the next apply (through the proxy) updates web and prunes db.
+class Faults : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_cluster = TestCluster::find();
+    if (m_cluster == nullptr)
+      GTEST_SKIP() << "NETPOL_TEST_CLUSTER_DIR is not set (run through ctest)";
+    m_ns = m_cluster->create_namespace("faults");
+    m_api = m_cluster->admin();
+    detect::Detection d;
+    d.provider.name = detect::ProviderName::cilium;
+    d.provider.enforces_network_policy = true;
+    std::ofstream(m_dir.file("provider.json")) << d.to_json().dump();
+    m_dir.write("policies/web.yaml", policy("web", 80));
+    m_dir.write("policies/db.yaml", policy("db", 5432));
+    auto first = apply(m_cluster->kubeconfig);
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    fs::remove(m_dir.path() / "policies/db.yaml");
+    m_dir.write("policies/web.yaml", policy("web", 8080));
+    m_versions = versions();
+  }
+
+  std::vector<std::string> apply_args(const std::string& kubeconfig,
+                                      std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args = {"--kubeconfig",
+                                     kubeconfig,
+                                     "-n",
+                                     m_ns,
+                                     "--output-dir",
+                                     m_dir.file("out"),
+                                     "apply",
+                                     "--mode",
+                                     "enforce",
+                                     "--policies",
+                                     m_dir.file("policies"),
+                                     "--provider-file",
+                                     m_dir.file("provider.json")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  CliResult apply(const std::string& kubeconfig, std::vector<std::string> extra = {}) const {
+    return run_cli(apply_args(kubeconfig, std::move(extra)), env());
+  }
+  static MapEnvironment env() {
+    return MapEnvironment{{"CI_PROJECT_ID", "7"}, {"CI_ENVIRONMENT_SLUG", "faults"}};
+  }
+  std::string proxy_kubeconfig(const FaultProxy& proxy) const {
+    return proxy.write_kubeconfig(m_dir.file("proxy.kubeconfig"), m_cluster->admin_token, m_ns);
+  }
+  std::map<std::string, std::string> versions() const {
+    std::map<std::string, std::string> out;
+    auto items = m_api->list(kube::resources::network_policies, m_ns);
+    EXPECT_TRUE(items.has_value());
+    if (items) {
+      for (const auto& i : *items)
+        out[i["metadata"]["name"]] = i["metadata"]["resourceVersion"];
+    }
+    return out;
+  }
+  int web_port() const {
+    auto web = m_api->get(kube::resources::network_policies, m_ns, "web");
+    EXPECT_TRUE(web.has_value());
+    return web ? (*web)["spec"]["ingress"][0]["ports"][0]["port"].get<int>() : -1;
+  }
+  std::string report(const std::string& name) const { return m_dir.read("out/" + name); }
+  std::vector<std::string> leftovers() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(m_dir.path() / "out"))
+      if (e.path().filename().string().find(".tmp-") != std::string::npos)
+        out.push_back(e.path().filename());
+    return out;
+  }
+
+  const TestCluster* m_cluster = nullptr;
+  std::string m_ns;
+  std::unique_ptr<kube::KubeApi> m_api;
+  TempDir m_dir;
+  std::map<std::string, std::string> m_versions;
+};
+
+TEST_F(Faults, ThrottlingAndServerErrorsOnListPatchAndDeleteAreRetried) {
+  FaultProxy proxy(*m_cluster);
+  proxy.add({.method = "GET",
+             .path = k_policies,
+             .fault = Fault::status,
+             .status = 503,
+             .headers = {{"Retry-After", "1"}}});
+  proxy.add({.method = "PATCH",
+             .path = k_policies,
+             .fault = Fault::status,
+             .status = 429,
+             .headers = {{"Retry-After", "1"}}});
+  // Retry-After as an HTTP date, one second ahead (rounded up to the next whole second).
+  const auto when = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + 2;
+  char date[64];
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  proxy.add({.method = "DELETE",
+             .path = k_policies,
+             .fault = Fault::status,
+             .status = 503,
+             .headers = {{"Retry-After", date}}});
+  proxy.start();
+  const auto started = Clock::now();
+  auto r = apply(proxy_kubeconfig(proxy));
+  const double took = seconds_since(started);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 applied, 0 unchanged, 1 pruned"));
+  EXPECT_EQ(web_port(), 8080);
+  EXPECT_EQ(versions().count("db"), 0U);
+  EXPECT_EQ(proxy.count("GET", k_policies), 2);
+  EXPECT_EQ(proxy.count("DELETE", k_policies), 2) << "the 503 on DELETE was retried";
+  EXPECT_GE(proxy.count("PATCH", k_policies), 3) << "dry run (429, then again) and the apply";
+  EXPECT_GE(took, 2.0) << "each Retry-After was waited for";
+  EXPECT_LT(took, 15.0);
+  EXPECT_THAT(report("junit-apply.xml"), Not(HasSubstr("<failure")));
+}
+
+TEST_F(Faults, AConnectionDroppedDuringDiscoveryIsRetried) {
+  FaultProxy proxy(*m_cluster);
+  proxy.add({.method = "GET", .path = "/api", .fault = Fault::reset});
+  proxy.add({.method = "GET", .path = "/apis", .fault = Fault::reset});
+  proxy.start();
+  auto r = run_cli(
+      {"--kubeconfig", proxy_kubeconfig(proxy), "--output-dir", m_dir.file("out"), "detect"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto log = proxy.log();
+  EXPECT_THAT(log, ::testing::Contains("GET /apis -> reset (injected)"));
+  EXPECT_THAT(log, ::testing::Contains("GET /apis -> 200"));
+  EXPECT_TRUE(json::parse(report("provider.json")).contains("provider"));
+}
+
+TEST_F(Faults, AServerThatNeverAnswersEndsTheCommandWithinItsTimeout) {
+  FaultProxy proxy(*m_cluster);
+  proxy.add({.method = "",
+             .path = "/apis/networking.k8s.io/v1/namespaces/.*",
+             .fault = Fault::hang,
+             .times = -1});
+  proxy.start();
+  const auto started = Clock::now();
+  auto r = apply(proxy_kubeconfig(proxy), {"--request-timeout", "2s"});
+  const double took = seconds_since(started);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(took, 3 * 2.0 + 1.5) << "about three times the timeout at most, retries included";
+  EXPECT_THAT(r.err, HasSubstr("netpol: error: GET " + proxy.url() +
+                               "/apis/networking.k8s.io/v1/namespaces/" + m_ns +
+                               "/networkpolicies: no complete answer within 2s"));
+  EXPECT_THAT(report("junit-apply.xml"), HasSubstr("no complete answer within 2s"));
+  EXPECT_THAT(report("plan.txt"), HasSubstr("not written: netpol apply ended before it"));
+  EXPECT_EQ(versions(), m_versions) << "nothing written, nothing pruned";
+}
+
+TEST_F(Faults, TheDefaultTimeoutAppliesWithoutTheFlag) {
+  FaultProxy proxy(*m_cluster);
+  proxy.add({.method = "GET", .path = "/version", .fault = Fault::hang, .times = -1});
+  proxy.start();
+  const auto started = Clock::now();
+  auto r = run_cli(
+      {"--kubeconfig", proxy_kubeconfig(proxy), "--output-dir", m_dir.file("out"), "detect"});
+  const double took = seconds_since(started);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("/version: no complete answer within 30s (--request-timeout"));
+  EXPECT_GE(took, 29.0);
+  EXPECT_LT(took, 40.0);
+  EXPECT_THAT(report("junit-detect.xml"), HasSubstr("no complete answer within 30s"));
+}
+
+TEST_F(Faults, SigtermWhileApplyingWritesTheReportsAndPrunesNothing) {
+  FaultProxy proxy(*m_cluster);
+  // Every write waits 4 s: the job is cancelled while the first ones are in flight.
+  proxy.add({.method = "PATCH",
+             .path = k_policies,
+             .fault = Fault::delay,
+             .times = -1,
+             .delay = std::chrono::seconds(4)});
+  proxy.start();
+  auto args = apply_args(proxy_kubeconfig(proxy));
+  args.insert(args.begin(), NETPOL_BINARY);
+  ChildProcess child(args, {{"CI_PROJECT_ID", "7"}, {"CI_ENVIRONMENT_SLUG", "faults"}},
+                     m_dir.path().string());
+  // Until the first PATCH (the dry run) has reached the proxy.
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  for (bool sent = false; !sent && Clock::now() < deadline;) {
+    for (const auto& line : proxy.log())
+      sent |= line.rfind("PATCH", 0) == 0;
+    auto done = child.wait(std::chrono::milliseconds(50));
+    ASSERT_FALSE(done.has_value()) << "ended early: " << child.err();
+  }
+  const auto signalled = Clock::now();
+  child.signal(SIGTERM);
+  const auto code = child.wait(std::chrono::seconds(10));
+  const double took = seconds_since(signalled);
+  ASSERT_TRUE(code.has_value()) << "still running 10 s after SIGTERM";
+  EXPECT_EQ(*code, 143) << child.err();
+  EXPECT_LT(took, 5.0);
+  EXPECT_THAT(child.err(), HasSubstr("cancelled (SIGTERM)"));
+  const auto junit = report("junit-apply.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"cancelled\""));
+  EXPECT_THAT(junit, HasSubstr("<failure message=\"PATCH "));
+  EXPECT_THAT(report("plan.txt"), HasSubstr("prune"));
+  EXPECT_THAT(leftovers(), ::testing::IsEmpty());
+  EXPECT_EQ(versions().count("db"), 1U) << "nothing pruned after a cancel";
+  EXPECT_EQ(web_port(), 80) << "the dry run was in flight: no real write had started";
+}
+
+TEST_F(Faults, SigtermDuringRunWritesTheRunReportAndMetrics) {
+  FaultProxy proxy(*m_cluster);
+  // Every read takes 2 s: the run is still detecting when the job is cancelled.
+  proxy.add({.method = "GET",
+             .path = ".*",
+             .fault = Fault::delay,
+             .times = -1,
+             .delay = std::chrono::seconds(2)});
+  proxy.start();
+  const std::vector<std::string> args = {NETPOL_BINARY,
+                                         "--kubeconfig",
+                                         proxy_kubeconfig(proxy),
+                                         "-n",
+                                         m_ns,
+                                         "--output-dir",
+                                         m_dir.file("out"),
+                                         "run",
+                                         "--mode",
+                                         "enforce",
+                                         "--policies",
+                                         m_dir.file("policies")};
+  ChildProcess child(args, {{"CI_PROJECT_ID", "7"}, {"CI_ENVIRONMENT_SLUG", "faults"}},
+                     m_dir.path().string());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  child.signal(SIGTERM);
+  const auto signalled = Clock::now();
+  const auto code = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value()) << "still running 10 s after SIGTERM";
+  EXPECT_LT(seconds_since(signalled), 5.0);
+  EXPECT_EQ(*code, 143) << child.err();
+  const auto junit = report("junit-run.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"cancelled\""));
+  EXPECT_THAT(junit, HasSubstr("cancelled (SIGTERM)"));
+  EXPECT_THAT(report("junit-detect.xml"), HasSubstr("cancelled (SIGTERM)"));
+  EXPECT_THAT(report("provider.json"), HasSubstr("not written: netpol run ended before it"));
+  EXPECT_THAT(report("metrics.txt"), HasSubstr("netpol_policies_applied 0"));
+  EXPECT_THAT(leftovers(), ::testing::IsEmpty());
+  EXPECT_EQ(versions(), m_versions);
+}
+
+// A validating admission webhook, as a policy engine (Kyverno, Gatekeeper) runs one: it
+// refuses NetworkPolicies named "api" in the namespaces labelled for it, for dry runs too
+// (sideEffects None). Registered for the life of the object.
+class RefusingWebhook {
+public:
+  RefusingWebhook(kube::KubeApi& api, const std::string& ns) : m_api(api) {
+    m_server.routes().Post("/validate", [](const httplib::Request& req, httplib::Response& res) {
+      const auto review = json::parse(req.body);
+      const auto& request = review["request"];
+      const bool refuse = request["object"]["metadata"].value("name", "") == "api";
+      json response = {{"uid", request["uid"]}, {"allowed", !refuse}};
+      if (refuse) {
+        response["status"] = {{"code", 403},
+                              {"message", "policy engine: NetworkPolicy api needs an owner label"}};
+      }
+      res.set_content(json{{"apiVersion", "admission.k8s.io/v1"},
+                           {"kind", "AdmissionReview"},
+                           {"response", response}}
+                          .dump(),
+                      "application/json");
+    });
+    m_server.start();
+    m_name = "netpol-test-" + ns;
+    const json label = {{"apiVersion", "v1"},
+                        {"kind", "Namespace"},
+                        {"metadata", {{"name", ns}, {"labels", {{"netpol-test-webhook", ns}}}}}};
+    EXPECT_TRUE(api.apply(label, {"netpol-test", true, false}).has_value());
+    const json config = {
+        {"apiVersion", "admissionregistration.k8s.io/v1"},
+        {"kind", "ValidatingWebhookConfiguration"},
+        {"metadata", {{"name", m_name}}},
+        {"webhooks",
+         {{{"name", "refuse.netpol.test"},
+           {"clientConfig",
+            {{"url", m_server.url() + "/validate"}, {"caBundle", base64(m_server.ca_pem())}}},
+           {"rules",
+            {{{"apiGroups", {"networking.k8s.io"}},
+              {"apiVersions", {"v1"}},
+              {"operations", {"CREATE", "UPDATE"}},
+              {"resources", {"networkpolicies"}}}}},
+           {"namespaceSelector", {{"matchLabels", {{"netpol-test-webhook", ns}}}}},
+           {"failurePolicy", "Ignore"},
+           {"sideEffects", "None"},
+           {"admissionReviewVersions", {"v1"}},
+           {"timeoutSeconds", 5}}}}};
+    auto created = api.create(config);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+  }
+  ~RefusingWebhook() {
+    auto info = m_api.resolve("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration");
+    if (info && *info) (void)m_api.remove(**info, "", m_name, {});
+  }
+
+private:
+  static std::string base64(const std::string& text) {
+    std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+  }
+
+  kube::KubeApi& m_api;
+  HttpsServer m_server;
+  std::string m_name;
+};
+
+TEST_F(Faults, AnObjectTheServerRefusesMeansExit3AndZeroWrites) {
+  RefusingWebhook webhook(*m_api, m_ns);
+  // The server calls the webhook once its configuration is loaded: wait until a dry run of
+  // "api" is refused.
+  const json probe = json::parse(
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"api"},"spec":{"podSelector":{}}})");
+  json in_ns = probe;
+  in_ns["metadata"]["namespace"] = m_ns;
+  bool refusing = false;
+  for (int i = 0; i < 100 && !refusing; ++i) {
+    refusing = !m_api->apply(in_ns, {"netpol-test", false, true}).has_value();
+    if (!refusing) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(refusing) << "the webhook never took effect";
+
+  m_dir.write("policies/api.yaml", policy("api", 8000));
+  auto r = apply(m_cluster->kubeconfig);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("api.yaml:1: apply NetworkPolicy/" + m_ns + "/api: "));
+  EXPECT_THAT(r.err, HasSubstr("policy engine: NetworkPolicy api needs an owner label"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was applied"));
+  EXPECT_EQ(versions(), m_versions) << "web not updated, db not pruned, api not created";
+  const auto junit = report("junit-apply.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"dry run NetworkPolicy/" + m_ns + "/api\""));
+  EXPECT_THAT(junit, HasSubstr("not applied: the server-side dry run failed"));
+  EXPECT_THAT(junit, HasSubstr("not pruned: the server-side dry run failed"));
+}
+
+} // namespace
+} // namespace netpol::test
