@@ -12,7 +12,7 @@ cut off, and the DOM after the page's script ran is checked:
 Environment:
   NETPOL_BINARY  the built netpol (default build/dev/netpol)
   CHROMIUM       the browser (default: chromium, else chromium-browser, on PATH)
-Exits 77 (ctest SKIP_RETURN_CODE) when no Chromium is installed.
+Exits 77 (ctest SKIP_RETURN_CODE) when no Chromium is installed; under CI=true it fails instead.
 """
 
 import html.parser
@@ -77,6 +77,8 @@ class DropLogHtmlInChromium(unittest.TestCase):
     def setUpClass(cls):
         cls.browser = chromium()
         if cls.browser is None:
+            if os.environ.get("CI", "") not in ("", "false", "0"):
+                raise AssertionError("chromium is not installed (CI is set: it must be)")
             raise unittest.SkipTest("chromium is not installed")
         cls.tmp = Path(tempfile.mkdtemp(prefix="netpol-drop-log-html."))
         lines = SAMPLE.read_text().splitlines()
@@ -147,6 +149,8 @@ class DropLogHtmlInChromium(unittest.TestCase):
 
 if __name__ == "__main__":
     if chromium() is None:
-        print("SKIP: chromium is not installed", file=sys.stderr)
-        sys.exit(SKIP)
+        # Under CI=true a missing browser fails the test instead of skipping it.
+        ci = os.environ.get("CI", "") not in ("", "false", "0")
+        print(("FAIL" if ci else "SKIP") + ": chromium is not installed", file=sys.stderr)
+        sys.exit(1 if ci else SKIP)
     unittest.main()

@@ -54,7 +54,7 @@ protected:
   void SetUp() override {
     m_cluster = TestCluster::find();
     if (m_cluster == nullptr)
-      GTEST_SKIP() << "NETPOL_TEST_CLUSTER_DIR is not set (run through ctest)";
+      NETPOL_SKIP_OR_FAIL("NETPOL_TEST_CLUSTER_DIR is not set (run through ctest)");
     m_ns = m_cluster->create_namespace("faults");
     m_api = m_cluster->admin();
     detect::Detection d;

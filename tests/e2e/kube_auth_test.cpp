@@ -223,7 +223,7 @@ std::string find_kubectl() {
 TEST(KubeAuth, KubectlReadsBackWhatNetpolApplied) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   const auto kubectl = find_kubectl();
-  if (kubectl.empty()) GTEST_SKIP() << "no kubectl.1.NN binary beside kubectl";
+  if (kubectl.empty()) NETPOL_SKIP_OR_FAIL("no kubectl.1.NN binary beside kubectl");
   auto api = cluster->admin();
   const auto ns = cluster->create_namespace("kubectl");
   const nlohmann::json policy = {

@@ -18,6 +18,7 @@
 
 #include "kube/api.hpp"
 #include "kube/kubeconfig.hpp"
+#include "support/require.hpp"
 
 namespace netpol::test {
 
@@ -58,7 +59,9 @@ struct TestCluster {
 
 } // namespace netpol::test
 
-// Declares `var` (const TestCluster*) or skips the test when no cluster is configured.
+// Declares `var` (const TestCluster*), or skips the test when no cluster is configured (fails
+// it under CI=true).
 #define NETPOL_REQUIRE_TEST_CLUSTER(var)                                                           \
   const ::netpol::test::TestCluster* var = ::netpol::test::TestCluster::find();                    \
-  if (var == nullptr) GTEST_SKIP() << "NETPOL_TEST_CLUSTER_DIR is not set (run through ctest)"
+  if (var == nullptr) NETPOL_SKIP_OR_FAIL("NETPOL_TEST_CLUSTER_DIR is not set (run through "       \
+                                          "ctest)")
