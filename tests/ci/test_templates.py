@@ -48,6 +48,7 @@ SPEC_INPUTS = {
     "stage", "image", "mode", "policies_path", "default_policy", "install_cilium",
     "cilium_version", "cilium_audit_mode", "drop_log", "fail_on_drops",
     "require_enforcement", "namespace", "kube_context", "environment", "job_prefix",
+    "timeout",
 }
 # SPEC §4: the CI variable each input sets, and its default there.
 INPUT_VARIABLES = {
@@ -258,6 +259,16 @@ class ComponentJobTest(unittest.TestCase):
         self.assertEqual(job["image"]["name"], CUSTOM_INPUTS["image"])
         self.assertEqual(job["environment"], {"name": "staging", "action": "verify"})
 
+    def test_one_environment_at_a_time_never_interrupted_and_bounded(self):
+        """Two pipelines deploying one environment never apply and prune at once."""
+        job = self.render()["network-policy"]
+        self.assertEqual(job["resource_group"], "netpol/production")
+        self.assertIs(job["interruptible"], False)
+        self.assertEqual(job["timeout"], "30m")
+        job = self.render(dict(CUSTOM_INPUTS, timeout="1h"))["staging:network-policy"]
+        self.assertEqual(job["resource_group"], "netpol/staging")
+        self.assertEqual(job["timeout"], "1h")
+
     def test_inputs_become_the_variables_netpol_reads(self):
         for given in ({}, CUSTOM_INPUTS):
             job = next(iter(self.render(given).values()))
@@ -426,6 +437,22 @@ class AutoDevOpsTest(unittest.TestCase):
             outcome = gitlab_ci.rules_outcome(job, variables)
             if outcome != ("on_success" if expected else "never"):
                 self.fail(f"cilium:install is {outcome} with {variables}")
+
+    def test_one_environment_at_a_time_never_interrupted_and_bounded(self):
+        groups = {}
+        for name in list(FOLLOWS) + ["cilium:install"]:
+            job = self.job(name)
+            with self.subTest(job=name):
+                self.assertIs(job["interruptible"], False)
+                self.assertEqual(job["timeout"], "30m")
+                self.assertTrue(job["resource_group"].startswith("netpol/"))
+                if name != "cilium:install":
+                    env = job["environment"]["name"].replace("$CI_COMMIT_REF_NAME",
+                                                             "$CI_COMMIT_REF_SLUG")
+                    groups.setdefault(job["resource_group"], set()).add(env)
+        # One group per environment, and one environment per group.
+        self.assertTrue(all(len(envs) == 1 for envs in groups.values()), groups)
+        self.assertEqual(groups["netpol/production"], {"production"})
 
     def test_network_policy_jobs_do_not_install_cilium(self):
         for name in FOLLOWS:
