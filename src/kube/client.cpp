@@ -539,7 +539,8 @@ Result<std::unique_ptr<KubeApi>> connect(const ClientConfig& config,
   t.request_timeout = options.request_timeout;
   if (options.retry) t.retry = *options.retry;
   t.user_agent = fmt::format("netpol/{}", build_info::k_version);
-  auto credentials = std::make_shared<CredentialSource>(config);
+  auto credentials = std::make_shared<CredentialSource>(
+      config, options.request_timeout.value_or(std::chrono::minutes(2)));
   t.auth = [credentials] { return credentials->current(); };
   t.on_unauthorized = [credentials] { return credentials->invalidate(); };
   const auto& c = config.credentials;

@@ -20,7 +20,6 @@ namespace {
 constexpr auto k_token_file_refresh = std::chrono::minutes(1);
 constexpr size_t k_max_stderr_in_message = 2000;
 // A plugin that hangs (waiting for a login prompt nobody sees in CI) must not hang the job.
-constexpr Duration k_exec_timeout = std::chrono::minutes(2);
 
 std::string trim(std::string s) {
   const auto* ws = " \t\r\n";
@@ -102,7 +101,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   return std::chrono::system_clock::from_time_t(t);
 }
 
-Result<ExecCredential> run_exec_plugin(const ClientConfig& config) {
+Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration timeout) {
   const auto& e = *config.credentials.exec;
   if (e.interactive_mode == "Always") {
     return fail(plugin_error(e, "interactiveMode is Always but netpol never runs "
@@ -121,14 +120,15 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config) {
     for (const auto& [name, value] : e.env)
       options.env[name] = value;
     options.env["KUBERNETES_EXEC_INFO"] = exec_info(config).dump();
-    options.timeout = k_exec_timeout;
+    options.timeout = timeout;
     std::vector<std::string> argv = {*exe};
     argv.insert(argv.end(), e.args.begin(), e.args.end());
     auto run = run_process(argv, options);
+    if (!run && run.error().code == ErrorCode::cancelled) return fail(run.error());
     if (!run) return fail(plugin_error(e, "cannot start: " + run.error().message));
     if (run->timed_out) {
-      return fail(plugin_error(
-          e, fmt::format("did not finish within {}", format_duration(k_exec_timeout))));
+      return fail(plugin_error(e, fmt::format("did not finish within {} (--request-timeout)",
+                                              format_duration(timeout))));
     }
     const int code = run->exit_code;
     const std::string& stdout_text = run->out;
@@ -215,7 +215,7 @@ Result<WireAuth> CredentialSource::current() {
     if (!m_exec || expired) {
       ++m_exec_runs;
       spdlog::debug("running exec credential plugin {}", c.exec->command);
-      auto cred = run_exec_plugin(m_config);
+      auto cred = run_exec_plugin(m_config, m_exec_timeout);
       if (!cred) return fail(cred.error());
       m_exec = std::move(*cred);
     }

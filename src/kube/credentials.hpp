@@ -26,8 +26,10 @@ struct ExecCredential {
 // ExecCredential request (with spec.cluster when provideClusterInfo), stdin is closed.
 // Failure (ErrorCode::config): command not found (with its installHint), a non-zero exit
 // (with the plugin's stderr), output that is not an ExecCredential of the configured
-// apiVersion, or a credential with neither token nor certificate.
-Result<ExecCredential> run_exec_plugin(const ClientConfig& config);
+// apiVersion, or a credential with neither token nor certificate, or no result within
+// `timeout` (the plugin is then stopped). A cancellation is ErrorCode::cancelled.
+Result<ExecCredential> run_exec_plugin(const ClientConfig& config,
+                                       Duration timeout = std::chrono::minutes(2));
 
 // Parses an RFC 3339 time ("2026-11-26T17:00:00Z", fractions and offsets allowed).
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
@@ -35,7 +37,10 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
 // Thread-safe source of WireAuth for the transport.
 class CredentialSource {
 public:
-  explicit CredentialSource(ClientConfig config) : m_config(std::move(config)) {}
+  // An exec plugin gets `exec_timeout` to print its credential (the request timeout: a
+  // plugin that hangs must not hang the command).
+  explicit CredentialSource(ClientConfig config, Duration exec_timeout = std::chrono::minutes(2))
+      : m_config(std::move(config)), m_exec_timeout(exec_timeout) {}
 
   // The credentials for the next request (runs the exec plugin when needed).
   Result<WireAuth> current();
@@ -46,6 +51,7 @@ public:
 
 private:
   ClientConfig m_config;
+  Duration m_exec_timeout;
   mutable std::mutex m_mutex;
   std::optional<ExecCredential> m_exec;
   int m_exec_runs = 0;

@@ -137,6 +137,17 @@ TEST(ExecPlugin, FailuresAreClear) {
   }
 }
 
+TEST(ExecPlugin, APluginThatNeverExitsIsStoppedAtTheRequestTimeout) {
+  Plugin p("sleep 60\n");
+  CredentialSource source(p.config(), std::chrono::milliseconds(300));
+  const auto started = std::chrono::steady_clock::now();
+  auto r = source.current();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::config);
+  EXPECT_THAT(r.error().message, HasSubstr("did not finish within 300ms (--request-timeout)"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
 TEST(ExecPlugin, MissingCommandShowsTheInstallHint) {
   ClientConfig c;
   ExecConfig e;
