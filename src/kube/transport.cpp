@@ -56,10 +56,15 @@ struct Transfer {
   bool streaming = false;
   bool stopped = false; // on_data returned false
   uint64_t streamed_bytes = 0;
+  // A stream's no-data limit: the progress callback ends a transfer quiet for this long.
+  std::optional<std::chrono::steady_clock::duration> stall_limit;
+  std::chrono::steady_clock::time_point last_data = std::chrono::steady_clock::now();
+  bool stalled = false;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  t->last_data = std::chrono::steady_clock::now();
   std::string_view line(data, size * count);
   if (line.rfind("HTTP/", 0) == 0) {
     // A new response (after 100 Continue or a redirect): forget earlier headers.
@@ -80,6 +85,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = size * count;
+  t->last_data = std::chrono::steady_clock::now();
   if (!t->mode_known) {
     long status = 0;
     curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
@@ -99,9 +105,15 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 }
 
 // Called by libcurl at least about once a second, also while nothing arrives: the one place
-// an ongoing transfer learns that the command was cancelled.
-int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return cancel::requested() ? 1 : 0;
+// an ongoing transfer learns that the command was cancelled, or that a stream went quiet.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (cancel::requested()) return 1;
+  if (t->stall_limit && std::chrono::steady_clock::now() - t->last_data > *t->stall_limit) {
+    t->stalled = true;
+    return 1;
+  }
+  return 0;
 }
 
 // Response headers that carry credentials or session state: trace lines name them only.
@@ -306,9 +318,7 @@ private:
     if (m_config.request_timeout && m_config.request_timeout->count() > 0) {
       if (stream) {
         // A log stream may rightly take minutes; one that stops moving does not.
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                         std::max(1L, static_cast<long>(m_config.request_timeout->count() / 1000)));
+        t.stall_limit = *m_config.request_timeout;
       } else {
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
                          static_cast<long>(m_config.request_timeout->count()));
@@ -316,6 +326,7 @@ private:
     }
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
     if (!m_config.user_agent.empty()) {
       curl_easy_setopt(h, CURLOPT_USERAGENT, m_config.user_agent.c_str());
     }
@@ -423,11 +434,11 @@ private:
           errbuf[0] != '\0' ? std::string(errbuf.data()) : std::string(curl_easy_strerror(rc));
       spdlog::debug("{} {} failed after {}ms: {}", request.method, path_only(request.path), ms,
                     detail);
-      if (rc == CURLE_ABORTED_BY_CALLBACK) {
+      if (rc == CURLE_ABORTED_BY_CALLBACK && !t.stalled) {
         return tl::unexpected(
             cancel::error(fmt::format("{} {}", request.method, path_only(request.path))));
       }
-      if (rc == CURLE_OPERATION_TIMEDOUT) {
+      if (rc == CURLE_OPERATION_TIMEDOUT || t.stalled) {
         if (connect_time <= 0 && status == 0) {
           Error e(ErrorCode::unreachable,
                   fmt::format("cannot connect to {}: timed out ({})", m_config.server, detail));
@@ -436,13 +447,13 @@ private:
         }
         const std::string limit = format_duration(m_config.request_timeout.value_or(Duration(0)));
         return fail(ErrorCode::timeout,
-                    stream ? fmt::format("{} {}{}: no data for {} (--request-timeout; {})",
-                                         request.method, m_config.server, path_only(request.path),
-                                         limit, detail)
-                           : fmt::format("{} {}{}: no complete answer within {} "
-                                         "(--request-timeout; {})",
-                                         request.method, m_config.server, path_only(request.path),
-                                         limit, detail));
+                    t.stalled
+                        ? fmt::format("{} {}{}: no data for {} (--request-timeout)", request.method,
+                                      m_config.server, path_only(request.path), limit)
+                        : fmt::format("{} {}{}: no complete answer within {} "
+                                      "(--request-timeout; {})",
+                                      request.method, m_config.server, path_only(request.path),
+                                      limit, detail));
       }
       if (rc == CURLE_SSL_CERTPROBLEM) {
         return fail(ErrorCode::config,

@@ -2,17 +2,21 @@
 // API server cannot be made to do (throttling, 5xx, dropped connections, stalls, expired
 // continue tokens) and TLS name handling. Everything else is tested against the real server
 // in tests/e2e.
+#include <signal.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "kube/client.hpp"
 #include "support/https_server.hpp"
+#include "util/cancel.hpp"
 
 namespace netpol::kube {
 namespace {
@@ -399,6 +403,149 @@ TEST_F(FaultTest, LogsStreamInChunksAndCanStopEarly) {
   });
   ASSERT_TRUE(stopped) << stopped.error().message; // stopping is not an error
   EXPECT_EQ(calls, 1);
+}
+
+// A log stream may take longer than the request timeout while data keeps coming; it fails only
+// when nothing arrives for that long.
+TEST_F(FaultTest, LogStreamsHaveANoDataLimitInsteadOfATimeout) {
+  server.routes().Get("/api/v1/namespaces/n/pods/slow/log",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        res.set_chunked_content_provider(
+                            "text/plain", [n = 0](size_t, httplib::DataSink& sink) mutable {
+                              if (n == 8) {
+                                sink.done();
+                                return true;
+                              }
+                              std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                              const auto line = "line " + std::to_string(n++) + "\n";
+                              sink.write(line.data(), line.size());
+                              return true;
+                            });
+                      });
+  std::atomic<bool> stop_stalling{false};
+  server.routes().Get("/api/v1/namespaces/n/pods/stalled/log",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        res.set_chunked_content_provider(
+                            "text/plain", [&, n = 0](size_t, httplib::DataSink& sink) mutable {
+                              if (n++ == 0) {
+                                sink.write("first\n", 6);
+                                return true;
+                              }
+                              for (int i = 0; i < 200 && !stop_stalling; ++i)
+                                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                              sink.done();
+                              return true;
+                            });
+                      });
+  server.start();
+  // Uncompressed: this server's gzip would hold the chunks back until the end.
+  auto plain = config();
+  plain.disable_compression = true;
+  auto api = client(plain, std::chrono::seconds(2));
+  std::string all;
+  auto slow = api->stream_logs("n", "slow", {}, [&](std::string_view d) {
+    all += d;
+    return true;
+  });
+  ASSERT_TRUE(slow) << slow.error().message; // 2.4 s in all, never 2 s without a byte
+  EXPECT_EQ(all.size(), 8 * std::string("line 0\n").size());
+
+  const auto started = std::chrono::steady_clock::now();
+  auto stalled = api->stream_logs("n", "stalled", {}, [](std::string_view) { return true; });
+  stop_stalling = true;
+  ASSERT_FALSE(stalled);
+  EXPECT_EQ(stalled.error().code, ErrorCode::timeout);
+  EXPECT_THAT(stalled.error().message, HasSubstr("/pods/stalled/log: no data for 2s"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// A cancellation aborts a request in flight within about a second, and nothing is sent
+// after it; a retry back-off ends early too.
+TEST_F(FaultTest, CancellationAbortsRequestsInFlightAndStartsNoNewOnes) {
+  std::atomic<bool> release{false};
+  std::atomic<int> calls{0};
+  server.routes().Get("/version", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    for (int i = 0; i < 200 && !release; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    res.set_content(k_version, "application/json");
+  });
+  server.routes().Get("/apis", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    res.status = 503;
+    res.set_header("Retry-After", "20");
+    res.set_content(status_body(503, "ServiceUnavailable", "busy"), "application/json");
+  });
+  server.start();
+  ConnectOptions o; // the real, cancellable back-off
+  auto connected = connect(config(), o);
+  ASSERT_TRUE(connected);
+  auto& api = **connected;
+  std::jthread canceller([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel::request(SIGTERM);
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto v = api.version();
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::cancelled);
+  EXPECT_EQ(v.error().message, "GET /version: cancelled (SIGTERM)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2500));
+  const int before = calls;
+  EXPECT_FALSE(api.api_groups());
+  EXPECT_EQ(calls, before) << "nothing is sent after a cancellation";
+  release = true;
+  cancel::reset();
+
+  // Cancelled during the 20 s Retry-After wait of a 503.
+  std::jthread again([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel::request(SIGINT);
+  });
+  started = std::chrono::steady_clock::now();
+  auto groups = api.api_groups();
+  ASSERT_FALSE(groups);
+  EXPECT_EQ(groups.error().code, ErrorCode::cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  cancel::reset();
+}
+
+TEST_F(FaultTest, RetriesStopAtTheBudget) {
+  std::atomic<int> calls{0};
+  server.routes().Get("/version", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    res.status = 503;
+    res.set_header("Retry-After", "20");
+    res.set_content(status_body(503, "ServiceUnavailable", "busy"), "application/json");
+  });
+  server.start();
+  auto api = client();
+  auto v = api->version();
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().http_status, 503);
+  // 20 s, 20 s, then the third wait would pass the 45 s budget: three attempts, not five.
+  EXPECT_EQ(calls, 3);
+  ASSERT_EQ(sleeps.size(), 2U);
+  EXPECT_EQ(sleeps[0], std::chrono::seconds(20));
+}
+
+TEST_F(FaultTest, DeleteIsRetriedAfterAServerError) {
+  std::atomic<int> calls{0};
+  server.routes().Delete("/apis/networking.k8s.io/v1/namespaces/n/networkpolicies/p",
+                         [&](const httplib::Request&, httplib::Response& res) {
+                           if (++calls == 1) {
+                             res.status = 503;
+                             res.set_content(status_body(503, "ServiceUnavailable", "busy"),
+                                             "application/json");
+                             return;
+                           }
+                           res.set_content(status_body(200, "", ""), "application/json");
+                         });
+  server.start();
+  auto api = client();
+  auto removed = api->remove(resources::network_policies, "n", "p", {});
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(calls, 2);
 }
 
 TEST_F(FaultTest, RefusedConnectionIsUnreachable) {
