@@ -21,6 +21,11 @@ bool has_failure(const JUnitReport& junit) {
   });
 }
 
+// The case that carries a command's failure: "apply succeeded", failed with the reason.
+std::string case_name(const std::string& subcommand, bool cancelled) {
+  return cancelled ? "cancelled" : subcommand + " succeeded";
+}
+
 } // namespace
 
 ReportSet::ReportSet(const OutputDir& dir, std::string command)
@@ -46,7 +51,7 @@ void ReportSet::owe(std::initializer_list<const char*> names) {
 Result<void> ReportSet::settle(const std::string& subcommand, const Error& error) {
   auto& j = junit(subcommand);
   if (!has_failure(j)) {
-    j.add({"netpol." + subcommand, error.code == ErrorCode::cancelled ? "cancelled" : "completed",
+    j.add({"netpol." + subcommand, case_name(subcommand, error.code == ErrorCode::cancelled),
            CaseStatus::failed, log::redact(error.message), "", 0});
   }
   return write_stand_ins(log::redact(error.message));
@@ -71,7 +76,7 @@ Result<void> ReportSet::finish(const Error* error) {
   };
   for (auto& junit : m_junit) {
     if (cancelled || (error != nullptr && !has_failure(junit))) {
-      junit.add({"netpol." + junit.subcommand(), cancelled ? "cancelled" : "completed",
+      junit.add({"netpol." + junit.subcommand(), case_name(junit.subcommand(), cancelled),
                  CaseStatus::failed, why, "", 0});
     }
     keep(m_dir.write("junit-" + junit.subcommand() + ".xml", junit.to_xml()));

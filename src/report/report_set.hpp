@@ -36,7 +36,7 @@ public:
   Result<void> settle(const std::string& subcommand, const Error& error);
 
   // Writes every JUnit report and the stand-ins. With `error` (the command failed), each
-  // JUnit report without a failed case gets one that carries the error, and after a
+  // JUnit report without a failed case gets one ("apply succeeded", failed) that carries the error, and after a
   // cancellation every report gets a "cancelled" case. Returns the first write failure after
   // trying all.
   Result<void> finish(const Error* error);

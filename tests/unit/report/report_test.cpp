@@ -92,7 +92,7 @@ TEST(ReportSet, FailureFillsEveryOwedFileAndRecordsTheErrorOnce) {
   EXPECT_EQ(dir.read("drop-log.jsonl"), "") << "no flow is claimed";
   EXPECT_EQ(dir.read("metrics.txt"), "# EOF\n");
   const auto junit = dir.read("junit-drops.xml");
-  EXPECT_THAT(junit, HasSubstr("name=\"completed\""));
+  EXPECT_THAT(junit, HasSubstr("name=\"drops succeeded\""));
   EXPECT_THAT(junit, HasSubstr("<failure message=\"cannot connect to https://k8s:6443: refused "
                                "&lt;&amp;&gt;\""));
 }
