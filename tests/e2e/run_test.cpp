@@ -137,6 +137,41 @@ TEST_F(RunE2e, EnforceAppliesByProviderAndFailsOnDrops) {
   }
 }
 
+// A deployment whose policies fail is when a reviewer needs the drop log most: the run still
+// collects it, then ends with the policies' exit code.
+TEST_F(RunE2e, TheDropLogIsCollectedAfterAFailedApply) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  const auto ns = cluster->create_namespace("run-failed-apply");
+  const auto policies = m_out / "policies";
+  std::filesystem::create_directories(policies);
+  std::ofstream(policies / "web.yaml")
+      << "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web}\n"
+         "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - ports: [{port: "
+         "70000}]\n";
+  MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig},
+                     {"KUBE_NAMESPACE", ns},
+                     {"CI_PROJECT_ID", "11"},
+                     {"CI_ENVIRONMENT_SLUG", "staging"},
+                     {"NETWORK_POLICY_MODE", "enforce"},
+                     {"NETWORK_POLICY_PATH", policies.string()}};
+  auto r = run_cli({"--output-dir", (m_out / "out").string(), "run", "--from-file",
+                    testdata("hubble/hubble-flows-sample.jsonl").string(), "-A"},
+                   env);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("web.yaml:7"));
+  const auto junit = slurp(m_out / "out" / "junit-run.xml");
+  EXPECT_THAT(junit, HasSubstr("<testcase classname=\"netpol.run\" name=\"policies applied\""));
+  EXPECT_THAT(junit, HasSubstr("name=\"drop log collected\""));
+  EXPECT_THAT(slurp(m_out / "out" / "drop-log.txt"), HasSubstr("DROPPED"));
+  EXPECT_THAT(slurp(m_out / "out" / "plan.txt"), HasSubstr("web.yaml:7"));
+  EXPECT_THAT(slurp(m_out / "out" / "metrics.txt"),
+              HasSubstr("netpol_flows{verdict=\"dropped\"} 2"));
+  auto live = api->list(kube::resources::network_policies, ns);
+  ASSERT_TRUE(live.has_value());
+  EXPECT_TRUE(live->empty());
+}
+
 TEST_F(RunE2e, UnreachableClusterIsExit1AndStillWritesTheRunReport) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   const auto dir = m_out / "kc";
