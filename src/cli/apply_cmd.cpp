@@ -47,9 +47,43 @@ Result<detect::Detection> read_provider_file(const std::string& path) {
   return *detection;
 }
 
+// SelfSubjectAccessReviews asked at once (KubeApi is thread-safe), answered when needed: the
+// likely questions go out with the plan's lists, so the preflight adds no round trip.
+class AccessAnswers {
+public:
+  using Question = std::tuple<std::string, std::string, std::string, std::string>;
+
+  explicit AccessAnswers(kube::KubeApi& api) : m_api(api) {}
+
+  // Sends the questions not asked yet (verb, group, resource, namespace).
+  void ask(const std::set<Question>& questions) {
+    for (const auto& q : questions) {
+      if (m_answers.count(q)) continue;
+      const auto& [verb, group, resource, ns] = q;
+      kube::AccessCheck check{verb, group, resource, ns, ""};
+      m_answers.emplace(
+          q, std::async(std::launch::async, [this, check] { return m_api.can_i(check); }).share());
+    }
+  }
+  Result<bool> answer(const Question& q) { return m_answers.at(q).get(); }
+
+private:
+  kube::KubeApi& m_api;
+  std::map<Question, std::shared_future<Result<bool>>> m_answers;
+};
+
+// What applying to NetworkPolicies in `ns` takes: asked before the plan says what is needed.
+std::set<AccessAnswers::Question> likely_questions(const std::string& ns) {
+  const auto& np = kube::resources::network_policies;
+  return {{"create", np.group, np.resource, ns},
+          {"patch", np.group, np.resource, ns},
+          {"delete", np.group, np.resource, ns}};
+}
+
 // RBAC preflight: every verb the writes need, asked before the first write.
-Result<void> preflight(kube::KubeApi& api, const policy::Plan& plan, bool prune) {
-  std::set<std::tuple<std::string, std::string, std::string, std::string>> needed;
+Result<void> preflight(kube::KubeApi& api, const policy::Plan& plan, bool prune,
+                       AccessAnswers& answers) {
+  std::set<AccessAnswers::Question> needed;
   for (const auto& item : plan.items) {
     if (item.action == Action::unchanged || (item.action == Action::prune && !prune)) continue;
     const auto& object = item.action == Action::prune ? item.live : item.desired;
@@ -63,18 +97,12 @@ Result<void> preflight(kube::KubeApi& api, const policy::Plan& plan, bool prune)
     if (item.action != Action::prune) needed.insert({"patch", group, resource, ns});
     if (item.action == Action::prune) needed.insert({"delete", group, resource, ns});
   }
-  // One SelfSubjectAccessReview per verb and resource, all at once (KubeApi is thread-safe):
-  // the preflight costs one round trip, not one per question.
-  std::vector<std::future<Result<bool>>> answers;
-  for (const auto& [verb, group, resource, ns] : needed) {
-    kube::AccessCheck check{verb, group, resource, ns, ""};
-    answers.push_back(std::async(std::launch::async, [&api, check] { return api.can_i(check); }));
-  }
+  answers.ask(needed);
   std::vector<std::string> missing;
   std::optional<Error> first_error;
-  size_t i = 0;
-  for (const auto& [verb, group, resource, ns] : needed) {
-    auto allowed = answers[i++].get();
+  for (const auto& question : needed) {
+    const auto& [verb, group, resource, ns] = question;
+    auto allowed = answers.answer(question);
     if (!allowed) {
       if (!first_error) first_error = allowed.error();
       continue;
@@ -281,6 +309,12 @@ void describe_apply_options(po::options_description& options) {
 Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kube::KubeApi& api,
                                 const detect::Detection* detection, PolicyMode mode,
                                 bool require_enforcement, report::JUnitReport& junit, bool print) {
+  // The permissions a change to NetworkPolicies takes are asked while the plan is made
+  // (when writing may follow at all).
+  AccessAnswers answers(api);
+  if (auto render = render_options(ctx); render && mode != PolicyMode::off) {
+    answers.ask(likely_questions(render->namespace_name));
+  }
   auto step = plan_step(args, ctx, api, junit, print);
   if (!step) return fail(step.error());
   ApplyOutcome outcome;
@@ -324,7 +358,7 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
         plan.count(Action::prune)));
     prune = false;
   }
-  if (auto ok = preflight(api, plan, prune); !ok) {
+  if (auto ok = preflight(api, plan, prune, answers); !ok) {
     junit.add({k_classname, "permissions to apply", CaseStatus::failed, ok.error().message, "", 0});
     return fail(ok.error());
   }

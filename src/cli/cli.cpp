@@ -259,6 +259,7 @@ Result<int> run_command(const Command& command, const po::variables_map& args, C
     // A bug, or memory exhausted: the reports still say what happened.
     result = fail(ErrorCode::internal, std::string("internal error: ") + e.what());
   }
+  ctx.log_traffic();
   // SPEC §5: the reports are written on every way out, the failure recorded in them.
   auto written = ctx.reports().finish(result ? nullptr : &result.error());
   if (!written) {

@@ -1,5 +1,7 @@
 #include "cli/context.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "kube/client.hpp"
 
 namespace netpol::cli {
@@ -64,6 +66,13 @@ Result<kube::KubeApi*> Context::kube() {
     m_kube = std::move(*api);
   }
   return m_kube.get();
+}
+
+void Context::log_traffic() const {
+  if (!m_kube) return;
+  const auto t = m_kube->traffic();
+  spdlog::debug("traffic: {} request(s) in {} round trip(s) over {} new connection(s)", t.requests,
+                t.round_trips, t.connections);
 }
 
 Result<std::string> Context::namespace_name() {

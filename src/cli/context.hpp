@@ -69,6 +69,9 @@ public:
   Result<kube::KubeApi*> kube();
   // -n/KUBE_NAMESPACE, else the kubeconfig context's namespace, else "default".
   Result<std::string> namespace_name();
+  // A debug line with the requests, round trips and connections of the command's client
+  // (none when no client was built).
+  void log_traffic() const;
   // Makes kube() return `api` instead of building a client (tests of commands).
   void set_kube(std::unique_ptr<kube::KubeApi> api) { m_kube = std::move(api); }
   // The connection settings kube() is built from (detection reads the context name as a

@@ -15,6 +15,8 @@ const ResourceInfo custom_resource_definitions{
     "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false};
 const ResourceInfo cilium_network_policies{"cilium.io", "v2", "ciliumnetworkpolicies",
                                            "CiliumNetworkPolicy", true};
+const ResourceInfo cilium_clusterwide_network_policies{
+    "cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", false};
 const ResourceInfo cilium_endpoints{"cilium.io", "v2", "ciliumendpoints", "CiliumEndpoint", true};
 } // namespace resources
 

@@ -9,7 +9,8 @@
 //   - ErrorCode::api: the server answered with a non-2xx status; http_status is set, reason
 //     is the Status reason ("NotFound", "Forbidden", "Conflict", "Invalid", ...), message is
 //     "<verb> <kind>/<ns>/<name>: <Status.message>", details holds Status causes;
-//   - ErrorCode::timeout: the request ran past --request-timeout.
+//   - ErrorCode::timeout: the request ran past --request-timeout;
+//   - ErrorCode::cancelled: the command was cancelled (util/cancel) before or during it.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,7 @@ extern const ResourceInfo deployments;
 extern const ResourceInfo network_policies;
 extern const ResourceInfo custom_resource_definitions;
 extern const ResourceInfo cilium_network_policies;
+extern const ResourceInfo cilium_clusterwide_network_policies;
 extern const ResourceInfo cilium_endpoints;
 } // namespace resources
 
@@ -140,6 +142,15 @@ public:
 
   // Number of HTTP requests sent so far (for request budgets in tests and benchmarks).
   virtual uint64_t request_count() const = 0;
+
+  // What went over the wire so far: requests, round trips (requests sent together count
+  // once) and connections opened. Fakes report requests only.
+  struct Traffic {
+    uint64_t requests = 0;
+    uint64_t round_trips = 0;
+    uint64_t connections = 0;
+  };
+  virtual Traffic traffic() const { return {request_count(), 0, 0}; }
 };
 
 inline bool is_not_found(const Error& e) {

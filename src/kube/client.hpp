@@ -19,8 +19,8 @@ struct ConnectOptions {
   // --request-timeout: one ordinary request; for log streams, the longest wait for a byte.
   // nullopt: no limit beyond connect's 10 s.
   std::optional<Duration> request_timeout = k_default_request_timeout;
-  const Environment* env = nullptr;        // SSL_CERT_FILE / SSL_CERT_DIR
-  std::optional<RetryPolicy> retry;        // tests shorten the backoff
+  const Environment* env = nullptr; // SSL_CERT_FILE / SSL_CERT_DIR
+  std::optional<RetryPolicy> retry; // tests shorten the backoff
 };
 
 // A client for `config`. Sends no request: connection and credential failures (an exec

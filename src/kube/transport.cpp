@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -147,6 +149,100 @@ bool tls_trust_error(CURLcode rc) {
          rc == CURLE_SSL_ISSUER_ERROR;
 }
 
+// One libcurl multi handle driven by one thread: the requests handed to it share its
+// connections — one HTTP/2 connection when the server offers it (every request a stream on
+// it), a few HTTP/1.1 connections otherwise — instead of each thread opening its own.
+class Loop {
+public:
+  explicit Loop(long max_connections) {
+    m_multi = curl_multi_init();
+    curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_connections);
+    m_thread = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+  ~Loop() {
+    m_thread.request_stop();
+    curl_multi_wakeup(m_multi);
+    m_thread.join();
+    curl_multi_cleanup(m_multi);
+  }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  // Runs the transfer `h` (options set, not in any multi) to its end on the loop thread,
+  // where its callbacks run; returns its result code.
+  CURLcode perform(CURL* h) {
+    Job job{h};
+    {
+      std::lock_guard lock(m_mutex);
+      m_incoming.push_back(&job);
+    }
+    curl_multi_wakeup(m_multi);
+    std::unique_lock lock(job.mutex);
+    job.finished.wait(lock, [&] { return job.done; });
+    return job.rc;
+  }
+
+private:
+  struct Job {
+    CURL* handle;
+    CURLcode rc = CURLE_OK;
+    bool done = false;
+    std::mutex mutex;
+    std::condition_variable finished;
+  };
+
+  void run(const std::stop_token& stop) {
+    int active = 0; // transfers in the multi handle
+    while (!stop.stop_requested()) {
+      {
+        std::lock_guard lock(m_mutex);
+        for (Job* job : m_incoming) {
+          curl_easy_setopt(job->handle, CURLOPT_PRIVATE, job);
+          if (const CURLMcode mc = curl_multi_add_handle(m_multi, job->handle); mc != CURLM_OK) {
+            finish(job, CURLE_FAILED_INIT);
+          } else {
+            ++active;
+          }
+        }
+        m_incoming.clear();
+      }
+      int running = 0;
+      curl_multi_perform(m_multi, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL* handle = msg->easy_handle;
+        const CURLcode rc = msg->data.result; // msg is gone once the handle is removed
+        Job* job = nullptr;
+        curl_easy_getinfo(handle, CURLINFO_PRIVATE, &job);
+        curl_multi_remove_handle(m_multi, handle);
+        --active;
+        finish(job, rc);
+      }
+      // Wakes for socket activity and curl_multi_wakeup (a new job, the end). While transfers
+      // run it also wakes every few milliseconds: libcurl takes up a transfer that waits for
+      // the shared connection (PIPEWAIT) only on its next turn, and timeouts and the progress
+      // callbacks (cancellation) run on time.
+      curl_multi_poll(m_multi, nullptr, 0, active > 0 ? 5 : 1000, nullptr);
+    }
+  }
+
+  static void finish(Job* job, CURLcode rc) {
+    {
+      std::lock_guard lock(job->mutex);
+      job->rc = rc;
+      job->done = true;
+    }
+    job->finished.notify_one();
+  }
+
+  CURLM* m_multi = nullptr;
+  std::mutex m_mutex;
+  std::vector<Job*> m_incoming;
+  std::jthread m_thread; // last: started after, and stopped before, the rest is torn down
+};
+
 class CurlTransport final : public HttpTransport {
 public:
   explicit CurlTransport(TransportConfig config) : m_config(std::move(config)) {
@@ -162,9 +258,11 @@ public:
     m_url_base = m_config.server;
     if (!m_config.tls_server_name.empty()) setup_server_name();
     if (m_config.max_in_flight < 1) m_config.max_in_flight = 1;
+    m_loop = std::make_unique<Loop>(m_config.max_connections);
   }
 
   ~CurlTransport() override {
+    m_loop.reset(); // no transfer runs any more
     for (CURL* h : m_pool)
       curl_easy_cleanup(h);
     curl_share_cleanup(m_share);
@@ -226,6 +324,9 @@ public:
 
   std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests) override {
     std::vector<Result<HttpResponse>> results(requests.size());
+    if (requests.empty()) return results;
+    // The requests go out together: one round trip, however the threads are scheduled.
+    const InFlight batch(*this);
     parallel_for(requests.size(), static_cast<size_t>(m_config.max_in_flight),
                  [&](size_t i) { results[i] = send(requests[i]); });
     return results;
@@ -233,7 +334,25 @@ public:
 
   uint64_t request_count() const override { return m_count.load(); }
 
+  TransportStats stats() const override {
+    return {m_count.load(), m_round_trips.load(), m_connections.load()};
+  }
+
 private:
+  // Requests on the wire: a round trip begins whenever the first of them goes out.
+  class InFlight {
+  public:
+    explicit InFlight(CurlTransport& t) : m_t(t) {
+      if (m_t.m_in_flight.fetch_add(1) == 0) ++m_t.m_round_trips;
+    }
+    ~InFlight() { --m_t.m_in_flight; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+  private:
+    CurlTransport& m_t;
+  };
+
   static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
     static_cast<CurlTransport*>(user)->m_share_locks.at(static_cast<size_t>(data)).lock();
   }
@@ -411,13 +530,25 @@ private:
     }
     const auto start = Clock::now();
     ++m_count;
-    const CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = CURLE_OK;
+    {
+      const InFlight in_flight(*this);
+      // A stream holds its connection for as long as it runs: it gets one of its own. The
+      // rest share the loop's.
+      if (stream) {
+        rc = curl_easy_perform(h);
+      } else {
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L); // wait for the shared connection's streams
+        rc = m_loop->perform(h);
+      }
+    }
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     long connects = 0;
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    m_connections += static_cast<uint64_t>(connects);
     long http_version = 0;
     curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &http_version);
     double connect_time = 0;
@@ -498,6 +629,10 @@ private:
   std::mutex m_pool_mutex;
   std::vector<CURL*> m_pool;
   std::atomic<uint64_t> m_count{0};
+  std::atomic<int> m_in_flight{0};
+  std::atomic<uint64_t> m_round_trips{0};
+  std::atomic<uint64_t> m_connections{0};
+  std::unique_ptr<Loop> m_loop;
 };
 
 } // namespace

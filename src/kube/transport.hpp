@@ -51,6 +51,13 @@ struct HttpResponse {
   std::vector<std::string> warnings;          // Warning headers
 };
 
+// What went over the wire so far.
+struct TransportStats {
+  uint64_t requests = 0;    // HTTP requests, retries included
+  uint64_t round_trips = 0; // times a request went out while none was on the wire
+  uint64_t connections = 0; // connections opened
+};
+
 class HttpTransport {
 public:
   virtual ~HttpTransport() = default;
@@ -61,6 +68,9 @@ public:
   virtual std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests) = 0;
   // HTTP requests put on the wire so far, retries included.
   virtual uint64_t request_count() const = 0;
+  // Requests, round trips and connections so far. A batch (send_all) is one round trip;
+  // retries count as requests only.
+  virtual TransportStats stats() const { return {request_count(), 0, 0}; }
 };
 
 // The timeout of one ordinary request when --request-timeout is not given (SPEC §3).
@@ -88,9 +98,9 @@ Duration retry_delay(const RetryPolicy& policy, int attempt, std::optional<Durat
 
 // Parses a Retry-After header (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date
 // ("Wed, 02 Dec 2026 16:00:00 GMT") taken as the time from `now` until then (0 when past).
-std::optional<Duration> parse_retry_after(
-    std::string_view value,
-    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+std::optional<Duration>
+parse_retry_after(std::string_view value,
+                  std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 struct TransportConfig {
   std::string server;  // https://host:port[/prefix], no trailing '/'
@@ -105,7 +115,9 @@ struct TransportConfig {
   // One ordinary request, connecting included; for a streamed request (on_data), the longest
   // time without a byte. nullopt: no limit.
   std::optional<Duration> request_timeout = k_default_request_timeout;
-  int max_in_flight = 16;
+  int max_in_flight = 64; // send_all: requests at once (streams on one HTTP/2 connection)
+  // HTTP/1.1 fallback: connections kept to the server (each carries one request at a time).
+  long max_connections = 8;
   RetryPolicy retry;
   std::string user_agent;
   std::vector<std::pair<std::string, std::string>> headers; // sent with every request
@@ -116,8 +128,10 @@ struct TransportConfig {
   std::function<bool()> on_unauthorized;
 };
 
-// The libcurl implementation: pooled easy handles (each keeps its connections alive),
-// shared DNS and TLS session caches, HTTP/2 over TLS when the server offers it.
+// The libcurl implementation: ordinary requests share one libcurl multi handle, driven by a
+// thread of its own, so they share its connections — one multiplexed HTTP/2 connection when
+// the server offers it, up to max_connections HTTP/1.1 ones otherwise; log streams get a
+// connection each. DNS and TLS sessions are shared by all.
 std::unique_ptr<HttpTransport> make_curl_transport(TransportConfig config);
 
 } // namespace netpol::kube

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "util/parallel.hpp"
+
 namespace netpol::policy {
 namespace {
 
@@ -145,6 +147,7 @@ struct ManagedKind {
   const char* kind;
   bool namespaced;
 };
+// NetworkPolicy first: list_live lists it without discovery.
 const ManagedKind k_managed_kinds[] = {{"networking.k8s.io/v1", "NetworkPolicy", true},
                                        {"cilium.io/v2", "CiliumNetworkPolicy", true},
                                        {"cilium.io/v2", "CiliumClusterwideNetworkPolicy", false}};
@@ -178,14 +181,27 @@ Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options) 
   // another object holds must be seen before anything is applied over it. RBAC grants `list`
   // by resource, never by label, so this needs no more rights than the selector would.
   const kube::ListOptions list;
-  for (const auto& k : k_managed_kinds) {
-    auto info = api.resolve(k.api_version, k.kind);
+  // Every kind at once (KubeApi is thread-safe). NetworkPolicy is served by every cluster:
+  // its list does not wait for the discovery the Cilium kinds need.
+  const size_t kinds = std::size(k_managed_kinds);
+  std::vector<Result<std::optional<kube::ResourceInfo>>> infos(kinds);
+  std::vector<Result<std::vector<json>>> listed(kinds);
+  parallel_for(kinds, kinds, [&](size_t i) {
+    const auto& k = k_managed_kinds[i];
+    infos[i] = i == 0 ? Result<std::optional<kube::ResourceInfo>>(kube::resources::network_policies)
+                      : api.resolve(k.api_version, k.kind);
+    if (!infos[i] || !*infos[i]) return;
+    listed[i] = api.list(**infos[i], k.namespaced ? options.namespace_name : "", list);
+  });
+  for (size_t i = 0; i < kinds; ++i) {
+    const auto& k = k_managed_kinds[i];
+    const auto& info = infos[i];
     if (!info) return fail(info.error());
     if (!*info) {
       live.unserved_kinds.insert(k.kind);
       continue;
     }
-    auto items = api.list(**info, k.namespaced ? options.namespace_name : "", list);
+    auto& items = listed[i];
     if (!items && kube::is_forbidden(items.error())) {
       live.forbidden_kinds.emplace(
           k.kind, LiveObjects::Forbidden{(*info)->resource + "." + (*info)->group, items.error()});

@@ -57,12 +57,13 @@ void request(int signal_number) {
   auto& s = state();
   int expected = 0;
   if (!s.signal.compare_exchange_strong(expected, signal_number)) return;
+  // The descriptor first: whoever wakes from the wait below may poll it.
+  const uint64_t one = 1;
+  [[maybe_unused]] auto written = ::write(s.fd, &one, sizeof one);
   {
     std::lock_guard lock(s.mutex); // no waiter can miss the change between check and wait
   }
   s.changed.notify_all();
-  const uint64_t one = 1;
-  [[maybe_unused]] auto written = ::write(s.fd, &one, sizeof one);
 }
 
 bool requested() {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -165,6 +166,34 @@ TEST_F(Faults, ThrottlingAndServerErrorsOnListPatchAndDeleteAreRetried) {
   EXPECT_GE(took, 2.0) << "each Retry-After was waited for";
   EXPECT_LT(took, 15.0);
   EXPECT_THAT(report("junit-apply.xml"), Not(HasSubstr("<failure")));
+}
+
+// The round trips of an apply, counted where every request takes 100 ms, so requests sent
+// together overlap whatever the scheduling: a change that adds one fails here.
+TEST_F(Faults, AnApplyTakesFiveRoundTripsAndAnUnchangedOneTakesOne) {
+  FaultProxy proxy(*m_cluster);
+  proxy.add({.method = "",
+             .path = ".*",
+             .fault = Fault::delay,
+             .times = -1,
+             .delay = std::chrono::milliseconds(100)});
+  proxy.start();
+  auto round_trips = [](const std::string& err) {
+    const std::regex line("traffic: (\\d+) request\\(s\\) in (\\d+) round trip\\(s\\)");
+    std::smatch m;
+    return std::regex_search(err, m, line) ? std::stoi(m[2]) : -1;
+  };
+  // Lists with the likely permission checks; the connectivity analysis' lists; the dry run;
+  // the applies; the prune.
+  auto changed = apply(proxy_kubeconfig(proxy), {"--log-level", "debug"});
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_THAT(changed.out, HasSubstr("1 applied, 0 unchanged, 1 pruned"));
+  EXPECT_EQ(round_trips(changed.err), 5) << changed.err;
+  // Nothing to change: the lists and the permission checks, together.
+  auto unchanged = apply(proxy_kubeconfig(proxy), {"--log-level", "debug"});
+  ASSERT_EQ(unchanged.exit_code, 0) << unchanged.err;
+  EXPECT_THAT(unchanged.out, HasSubstr("0 applied, 1 unchanged, 0 pruned"));
+  EXPECT_EQ(round_trips(unchanged.err), 1) << unchanged.err;
 }
 
 TEST_F(Faults, AConnectionDroppedDuringDiscoveryIsRetried) {

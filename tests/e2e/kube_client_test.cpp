@@ -98,6 +98,28 @@ TEST(KubeClient, ServerSideApplyCreatesUpdatesAndSkipsNoOps) {
   EXPECT_EQ((*stored)["spec"]["ingress"][0]["ports"][0]["port"], 8080);
 }
 
+// The real server offers HTTP/2: a batch of applies goes out as streams of one connection, in
+// one round trip, and later requests reuse that connection.
+TEST(KubeClient, ABatchIsOneRoundTripOnOneConnection) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  const auto ns = cluster->create_namespace("h2");
+  std::vector<nlohmann::json> objects;
+  for (int i = 0; i < 100; ++i)
+    objects.push_back(policy(ns, "p" + std::to_string(i), 80 + i));
+  auto results = api->apply_all(objects, {});
+  for (const auto& r : results)
+    ASSERT_TRUE(r) << r.error().message;
+  auto traffic = api->traffic();
+  EXPECT_EQ(traffic.requests, 100U);
+  EXPECT_EQ(traffic.round_trips, 1U);
+  EXPECT_EQ(traffic.connections, 1U) << "one multiplexed HTTP/2 connection";
+  ASSERT_TRUE(api->list(resources::network_policies, ns));
+  traffic = api->traffic();
+  EXPECT_EQ(traffic.round_trips, 2U);
+  EXPECT_EQ(traffic.connections, 1U);
+}
+
 TEST(KubeClient, ApplyConflictBetweenFieldManagers) {
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   auto api = cluster->admin();
