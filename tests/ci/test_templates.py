@@ -48,7 +48,7 @@ SPEC_INPUTS = {
     "stage", "image", "mode", "policies_path", "default_policy", "install_cilium",
     "cilium_version", "cilium_audit_mode", "drop_log", "fail_on_drops",
     "require_enforcement", "namespace", "kube_context", "environment", "job_prefix",
-    "timeout",
+    "timeout", "expire_in", "artifacts_access", "remove_on_stop",
 }
 # SPEC §4: the CI variable each input sets, and its default there.
 INPUT_VARIABLES = {
@@ -103,9 +103,18 @@ AUTO_DEVOPS_STAGES = [
 FOLLOWS = {
     "review:network-policy": ["review"],
     "staging:network-policy": ["staging"],
+    "canary:network-policy": ["canary"],
     "production:network-policy": ["production", "production_manual", "rollout 100%"],
+    "rollout 10%:network-policy": ["rollout 10%"],
+    "rollout 25%:network-policy": ["rollout 25%"],
+    "rollout 50%:network-policy": ["rollout 50%"],
+    "timed rollout 10%:network-policy": ["timed rollout 10%"],
+    "timed rollout 25%:network-policy": ["timed rollout 25%"],
+    "timed rollout 50%:network-policy": ["timed rollout 50%"],
     "timed rollout 100%:network-policy": ["timed rollout 100%"],
 }
+# The job that removes a review app's policies, and the stop job it follows.
+STOPS = {"stop_review:network-policy": ["stop_review"]}
 # Every variable the deploy jobs' and our rules read, with the values worth trying.
 RULE_VARIABLES = {
     "CI_KUBERNETES_ACTIVE": [None, "true"],
@@ -244,11 +253,12 @@ class ComponentInputsTest(unittest.TestCase):
 
 class ComponentJobTest(unittest.TestCase):
     def render(self, given=None):
+        """The job, without its stop action (StopJobTest)."""
         body = gitlab_ci.render(COMPONENT, given)
         self.assertEqual(set(body) & gitlab_ci.GLOBAL_KEYWORDS, set(),
                          "a component has no global keywords")
-        self.assertEqual(len(body), 1, "one job")
-        return body
+        self.assertEqual(len(body), 2, "the job and its stop action")
+        return {name: job for name, job in body.items() if not name.endswith(":stop")}
 
     def test_job_name_and_stage_come_from_inputs(self):
         self.assertEqual(list(self.render()), ["network-policy"])
@@ -311,6 +321,13 @@ class ComponentJobTest(unittest.TestCase):
         job = next(iter(self.render().values()))
         artifacts = job["artifacts"]
         self.assertEqual(artifacts["when"], "always")
+        # Retention and who may read: the drop log holds pod IPs, labels and flows.
+        self.assertEqual(artifacts["expire_in"], "30 days")
+        self.assertEqual(artifacts["access"], "developer")
+        self.assertEqual(artifacts["name"], "netpol-$CI_JOB_NAME_SLUG-$CI_ENVIRONMENT_SLUG")
+        custom = next(iter(self.render({"expire_in": "1 week",
+                                        "artifacts_access": "none"}).values()))["artifacts"]
+        self.assertEqual((custom["expire_in"], custom["access"]), ("1 week", "none"))
         self.assertEqual(artifacts["paths"], ["netpol-report/"])
         self.assertEqual(artifacts["reports"], {
             "junit": "netpol-report/junit-*.xml",
@@ -338,6 +355,35 @@ class ComponentJobTest(unittest.TestCase):
         for variables, expected in cases:
             with self.subTest(variables=variables):
                 self.assertEqual(gitlab_ci.rules_outcome(job, variables), expected)
+
+
+class StopJobTest(unittest.TestCase):
+    """remove_on_stop: the environment's stop action deletes what netpol applied for it."""
+
+    def stop_job(self, given=None):
+        body = gitlab_ci.render(COMPONENT, given)
+        return {n: j for n, j in body.items() if n.endswith(":stop")}
+
+    def test_a_stop_action_of_the_same_environment(self):
+        jobs = self.stop_job(CUSTOM_INPUTS)
+        self.assertEqual(list(jobs), ["staging:network-policy:stop"])
+        job = jobs["staging:network-policy:stop"]
+        self.assertEqual(job["environment"], {"name": "staging", "action": "stop"})
+        self.assertEqual(job["resource_group"], "netpol/staging")
+        self.assertEqual(job["variables"]["GIT_STRATEGY"], "none")
+        self.assertRegex(job["script"][0], r"\bremove$")
+        self.assertIn("--namespace", job["script"][0])
+        self.assertEqual(job["artifacts"]["reports"]["metrics"], "netpol-report/metrics.txt")
+
+    def test_only_when_asked(self):
+        cluster = {"KUBECONFIG": "/builds/tmp/KUBECONFIG"}
+        off = next(iter(self.stop_job().values()))
+        self.assertEqual(gitlab_ci.rules_outcome(off, cluster), "never")
+        on = next(iter(self.stop_job({"remove_on_stop": True}).values()))
+        self.assertEqual(gitlab_ci.rules_outcome(on, cluster), "manual")
+        self.assertEqual(gitlab_ci.rules_outcome(on, {}), "never")
+        self.assertEqual(gitlab_ci.rules_outcome(on, dict(cluster, NETWORK_POLICY_DISABLED="1")),
+                         "never")
 
 
 class DotenvTest(unittest.TestCase):
@@ -389,7 +435,36 @@ class AutoDevOpsTest(unittest.TestCase):
 
     def test_every_network_policy_job_is_mapped(self):
         visible = {n for n in gitlab_ci.jobs(self.ours) if not n.startswith(".")}
-        self.assertEqual(visible, set(FOLLOWS) | {"cilium:install"})
+        self.assertEqual(visible, set(FOLLOWS) | set(STOPS) | {"cilium:install"})
+
+    def test_every_deploy_job_is_followed(self):
+        """Every job of GitLab's Deploy template that deploys has its network-policy job."""
+        followed = {d for deploys in FOLLOWS.values() for d in deploys}
+        deploying = {n for n in self.deploy_resolved if not n.startswith(".")
+                     and self.deploy_job(n).get("environment", {}).get("action", "start")
+                     == "start"}
+        self.assertEqual(deploying - followed, set())
+
+    def test_stopping_a_review_app_removes_its_policies(self):
+        for name, followed in STOPS.items():
+            job = self.job(name)
+            stop = self.deploy_job(followed[0])
+            with self.subTest(job=name):
+                self.assertEqual(job["stage"], stop["stage"])
+                self.assertEqual(job["environment"]["name"], stop["environment"]["name"])
+                self.assertEqual(job["environment"]["action"], "access")
+                self.assertEqual([n["job"] for n in job["needs"]], followed)
+                self.assertEqual(job["variables"]["GIT_STRATEGY"], "none")
+                self.assertEqual(job["script"], ["netpol --output-dir netpol-report remove"])
+                self.assertEqual(job["resource_group"],
+                                 self.job("review:network-policy")["resource_group"])
+                for variables in all_rule_variable_sets():
+                    ours = gitlab_ci.rules_outcome(job, variables)
+                    stops = gitlab_ci.rules_outcome(stop, variables) != "never"
+                    disabled = bool(variables.get("NETWORK_POLICY_DISABLED"))
+                    expected = "on_success" if stops and not disabled else "never"
+                    if ours != expected:
+                        self.fail(f"{name} is {ours}, expected {expected} with {variables}")
 
     def test_no_global_keywords(self):
         self.assertEqual(set(self.ours) & gitlab_ci.GLOBAL_KEYWORDS, set())
@@ -688,13 +763,20 @@ class GitlabCiLocalTest(unittest.TestCase):
              {"staging", "staging:network-policy", "production_manual",
               "production:network-policy"}),
             ({"INCREMENTAL_ROLLOUT_MODE": "timed"},
-             {"timed rollout 100%", "timed rollout 100%:network-policy"}),
+             {f"timed rollout {p}%{j}" for p in (10, 25, 50, 100) for j in ("", ":network-policy")}),
+            # The last manual step is followed by production:network-policy.
+            ({"INCREMENTAL_ROLLOUT_MODE": "manual"},
+             {f"rollout {p}%{j}" for p in (10, 25, 50) for j in ("", ":network-policy")}
+             | {"rollout 100%", "production:network-policy"}),
+            ({"CANARY_ENABLED": "1"},
+             {"canary", "canary:network-policy", "production_manual",
+              "production:network-policy"}),
             ({"CILIUM_INSTALL": "true"},
              {"cilium:install", "production", "production:network-policy"}),
             ({"NETWORK_POLICY_DISABLED": "1", "CILIUM_INSTALL": "true"}, {"production"}),
         ]
-        watched = set(FOLLOWS) | {"cilium:install", "production", "production_manual",
-                                  "staging", "timed rollout 100%"}
+        watched = (set(FOLLOWS) | set(STOPS) | {"cilium:install", "stop_review"}
+                   | {d for deploys in FOLLOWS.values() for d in deploys})
         for extra, expected in cases:
             with self.subTest(variables=extra):
                 listed = self.listed({**cluster, **extra})
@@ -703,7 +785,9 @@ class GitlabCiLocalTest(unittest.TestCase):
                     self.assertEqual(listed[name], "on_success")
         listed = self.listed({"KUBECONFIG": "/k", "CI_COMMIT_BRANCH": "feature",
                               "CI_DEFAULT_BRANCH": "main"})
-        self.assertEqual(set(listed) & (watched | {"review"}), {"review", "review:network-policy"})
+        self.assertEqual(set(listed) & watched, {"review", "review:network-policy", "stop_review",
+                                                  "stop_review:network-policy"})
+        self.assertEqual(listed["stop_review:network-policy"], "on_success")
         self.gcl("--validate-dependency-chain", "--variable", "KUBECONFIG=/k",
                  "--variable", "CI_COMMIT_BRANCH=main", "--variable", "CI_DEFAULT_BRANCH=main")
 
@@ -738,7 +822,7 @@ class GitlabCiLocalTest(unittest.TestCase):
         cluster_dir = os.environ.get("NETPOL_TEST_CLUSTER_DIR")
         if not cluster_dir:
             gitlab_ci.skip_or_fail("the full `netpol run` job needs the test cluster "
-                                   "(NETPOL_TEST_CLUSTER_DIR)")
+                                   "(NETPOL_TEST_CLUSTER_DIR)", elsewhere=True)
         kubeconfig = Path(cluster_dir) / "kubeconfig"  # admin, written by start.sh
         out = self.gcl("--force-shell-executor", "--variable", f"KUBECONFIG={kubeconfig}",
                        "network-policy", env=env, check=False)
@@ -756,7 +840,8 @@ class GitlabCiLocalTest(unittest.TestCase):
         """docs/getting-started.md: several clusters, one job each, by KUBE_CONTEXT."""
         cluster_dir = os.environ.get("NETPOL_TEST_CLUSTER_DIR")
         if not cluster_dir:
-            gitlab_ci.skip_or_fail("needs the test cluster (NETPOL_TEST_CLUSTER_DIR)")
+            gitlab_ci.skip_or_fail("needs the test cluster (NETPOL_TEST_CLUSTER_DIR)",
+                                   elsewhere=True)
         # One kubeconfig with two contexts, as GitLab's agent writes one per agent; each
         # context has its own namespace, so each job reads another environment.
         config = yaml.safe_load((Path(cluster_dir) / "kubeconfig").read_text())
