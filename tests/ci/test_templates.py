@@ -21,10 +21,13 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 from pathlib import Path
 
 import jsonschema
@@ -876,6 +879,94 @@ class GitlabCiLocalTest(unittest.TestCase):
                 context = name[name.index("[") + 1:-1]
                 self.assertIn(f"(context '{context}' at", log)
                 self.assertTrue((self.dir / "netpol-report" / "junit-run.xml").is_file())
+
+
+    @unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
+    def test_stopping_a_review_app_removes_its_policies_and_nothing_else(self):
+        """A review app's policies, applied as its network-policy job does, are deleted by
+        stop_review:network-policy run by gitlab-ci-local against the test cluster; another
+        review app's policy in the same namespace stays."""
+        cluster_dir = os.environ.get("NETPOL_TEST_CLUSTER_DIR")
+        if not cluster_dir:
+            gitlab_ci.skip_or_fail("needs the test cluster (NETPOL_TEST_CLUSTER_DIR)",
+                                   elsewhere=True)
+        env_file = Path(cluster_dir) / "cluster.env"
+        cluster = dict(line.split("=", 1) for line in env_file.read_text().splitlines()
+                       if "=" in line)
+        kubeconfig = Path(cluster_dir) / "kubeconfig"
+        tls = ssl.create_default_context(cafile=cluster["NETPOL_TEST_CA"])
+
+        def api(method, path, body=None):
+            request = urllib.request.Request(
+                cluster["NETPOL_TEST_SERVER"] + path, method=method,
+                data=None if body is None else json.dumps(body).encode(),
+                headers={"Authorization": "Bearer " + cluster["NETPOL_TEST_ADMIN_TOKEN"],
+                         "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, context=tls, timeout=30) as response:
+                return json.load(response)
+
+        ns = f"review-stop-{os.getpid()}-{int(time.time())}"
+        api("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                           "metadata": {"name": ns}})
+        self.write_pipeline({
+            "stages": AUTO_DEVOPS_STAGES,
+            "include": [{"local": "tests/ci/fixtures/Jobs-Deploy.gitlab-ci.yml"},
+                        {"local": "ci-templates/Auto-DevOps-Network-Policy.gitlab-ci.yml"}],
+        })
+        path = {"PATH": f"{Path(NETPOL).parent}:{os.environ['PATH']}"}
+
+        def stop_job():
+            return self.gcl("--force-shell-executor", "--variable", f"KUBECONFIG={kubeconfig}",
+                            "--variable", f"KUBE_NAMESPACE={ns}", "--variable",
+                            "CI_PROJECT_ID=77", "--variable", "CI_COMMIT_BRANCH=feature",
+                            "--variable", "CI_DEFAULT_BRANCH=main", "--variable",
+                            "CI_COMMIT_REF_NAME=feature", "stop_review:network-policy",
+                            env=path, check=False)
+
+        # Before the review app has policies: nothing to remove, and the log names the
+        # environment slug GitLab gives review/feature (a suffix is added to changed names).
+        out = stop_job()
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        slug = re.search(r"environment (review-feature\S*) in namespace", out.stdout + out.stderr)
+        self.assertIsNotNone(slug, out.stdout + out.stderr)
+        slug = slug.group(1)
+
+        provider = self.dir / "provider.json"
+        provider.write_text(json.dumps({  # as `netpol detect` writes it for an enforcing Cilium
+            "kubernetes_version": "v1.20.2", "flavor": "generic", "flavor_confidence": "high",
+            "provider": {"name": "cilium", "version": "1.20.0", "namespace": "kube-system",
+                         "enforces_network_policy": True, "audit_mode": False,
+                         "drop_log_source": "none", "ready": True, "confidence": "high"},
+            "other_providers": [], "evidence": [], "confidence": "high"}))
+        # This review app's policy and another review app's, in the same namespace, applied as
+        # their network-policy jobs apply them (project 77, their environment slugs).
+        for env_slug, name in ((slug, "web"), ("review-other-abc123", "web-other")):
+            policies = self.dir / f"policies-{name}"
+            policies.mkdir()
+            (policies / "web.yaml").write_text(
+                f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}}}\n"
+                "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n"
+                "  - ports: [{port: 80}]\n")
+            subprocess.run(
+                [NETPOL, "--kubeconfig", str(kubeconfig), "-n", ns, "--output-dir",
+                 str(self.dir / f"applied-{name}"), "apply", "--mode", "enforce",
+                 "--policies", str(policies), "--provider-file", str(provider)],
+                env={**os.environ, "CI_PROJECT_ID": "77", "CI_ENVIRONMENT_SLUG": env_slug},
+                check=True, capture_output=True, text=True)
+
+        def listed():
+            items = api("GET", f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies")
+            return sorted(i["metadata"]["name"] for i in items["items"])
+        self.assertEqual(listed(), ["web", "web-other"])
+
+        out = stop_job()
+        log = out.stdout + out.stderr
+        self.assertEqual(out.returncode, 0, log)
+        self.assertEqual(listed(), ["web-other"], log)
+        junit = (self.dir / "netpol-report" / "junit-remove.xml").read_text()
+        self.assertIn("failures=\"0\"", junit)
+        self.assertIn("netpol_policies_removed 1", (self.dir / "netpol-report" / "metrics.txt")
+                      .read_text())
 
 
 @unittest.skipUnless(NETPOL, "netpol not built (NETPOL_BINARY or build/dev/netpol)")
