@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "droplog/timestamp.hpp"
+#include "util/log.hpp"
 
 namespace netpol::droplog {
 namespace {
@@ -829,7 +830,9 @@ struct FileWriter::Background {
       changed.wait(lock, [&] { return busy || stopping; });
       if (!busy) return;
       lock.unlock();
-      const int failed = error == 0 ? write_all(fd, block) : 0;
+      // Redacted here, on the writer's thread, so it overlaps with the next block. Blocks
+      // end at a write() boundary, so no flow field is split between two passes.
+      const int failed = error == 0 ? write_all(fd, log::redact(block)) : 0;
       lock.lock();
       if (failed != 0) error = failed;
       block.clear();
@@ -869,7 +872,7 @@ FileWriter::~FileWriter() {
 void FileWriter::hand_off() {
   if (m_block.empty()) return;
   if (!m_background) {
-    if (m_error == 0) m_error = write_all(m_fd, m_block);
+    if (m_error == 0) m_error = write_all(m_fd, log::redact(m_block));
     m_block.clear();
     return;
   }
@@ -913,7 +916,7 @@ Result<void> FileWriter::commit() {
   if (m_fd < 0) return fail(ErrorCode::internal, m_path.string() + " committed twice");
   hand_off();
   stop(); // the thread finishes the last block first
-  if (m_error == 0 && !m_block.empty()) m_error = write_all(m_fd, m_block);
+  if (m_error == 0 && !m_block.empty()) m_error = write_all(m_fd, log::redact(m_block));
   m_block.clear();
   ::fchmod(m_fd, 0644);
   const bool closed = ::close(m_fd) == 0;

@@ -17,7 +17,8 @@ public:
 
   const std::filesystem::path& path() const { return m_dir; }
 
-  // Writes `name` (a plain file name) with `content`; creates the directory if needed.
+  // Writes `name` (a plain file name) with `content` after log::redact(); creates the
+  // directory if needed.
   Result<std::filesystem::path> write(std::string_view name, std::string_view content) const;
 
 private:
