@@ -42,11 +42,11 @@ std::string json_string(const nlohmann::json& v, const char* key) {
 
 // Expands templates in every string (keys and values), recording errors with the node's line.
 nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
-                          const YamlDocument& doc, const Environment* env,
+                          const YamlDocument& doc, const TemplateVariables* vars,
                           std::vector<Error>& errors) {
   auto expand = [&](const std::string& s, const std::string& at) -> std::string {
     if (s.find('$') == std::string::npos) return s;
-    auto r = expand_template(s, env, doc.where(at));
+    auto r = expand_template(s, vars, doc.where(at));
     if (!r) {
       errors.push_back(r.error());
       return s;
@@ -57,7 +57,7 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
   if (v.is_array()) {
     auto out = nlohmann::json::array();
     for (size_t i = 0; i < v.size(); ++i)
-      out.push_back(expand_all(v[i], pointer + "/" + std::to_string(i), doc, env, errors));
+      out.push_back(expand_all(v[i], pointer + "/" + std::to_string(i), doc, vars, errors));
     return out;
   }
   if (v.is_object()) {
@@ -69,7 +69,7 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
       for (char c : token)
         escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
       const std::string at = pointer + "/" + escaped;
-      out[expand(key, at)] = expand_all(value, at, doc, env, errors);
+      out[expand(key, at)] = expand_all(value, at, doc, vars, errors);
     }
     return out;
   }
@@ -141,7 +141,7 @@ struct Loader {
     object.base_pointer = base;
     object.origin = origin;
     const size_t errors_before = result.errors.size();
-    object.value = expand_all(raw, base, *doc, options.env, result.errors);
+    object.value = expand_all(raw, base, *doc, options.vars, result.errors);
     if (result.errors.size() != errors_before) return;
     result.policies.push_back(std::move(object));
   }
@@ -283,42 +283,6 @@ LoadResult load_policy_text(std::string_view text, const std::string& source,
   loader.result.files.push_back(source);
   loader.add_text(text, source, source);
   return std::move(loader.result);
-}
-
-Result<std::string> expand_template(std::string_view text, const Environment* env,
-                                    const std::string& where) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text.compare(i, 3, "$${") == 0) {
-      out += "${";
-      i += 2;
-      continue;
-    }
-    if (text.compare(i, 2, "${") != 0) {
-      out += text[i];
-      continue;
-    }
-    const size_t end = text.find('}', i + 2);
-    if (end == std::string_view::npos) {
-      return fail(ErrorCode::invalid_policy,
-                  where + ": unterminated template \"${\" (write \"$${\" for a literal \"${\")");
-    }
-    const std::string name(text.substr(i + 2, end - i - 2));
-    static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
-    if (!std::regex_match(name, name_re)) {
-      return fail(ErrorCode::invalid_policy,
-                  fmt::format("{}: invalid template variable name \"{}\"", where, name));
-    }
-    std::optional<std::string> value = env ? env->get(name) : std::nullopt;
-    if (!value) {
-      return fail(ErrorCode::invalid_policy,
-                  fmt::format("{}: template variable {} is not set", where, name));
-    }
-    out += *value;
-    i = end;
-  }
-  return out;
 }
 
 Result<std::string> fetch_url(const std::string& url) {

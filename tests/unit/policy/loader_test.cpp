@@ -1,4 +1,5 @@
 #include <fstream>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using test::TempDir;
@@ -65,8 +67,9 @@ TEST(Loader, OtherKindsAreAnErrorNamingFileLineAndWhatIsAccepted) {
 
 TEST(Loader, TemplatesExpandFromTheEnvironment) {
   MapEnvironment env{{"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}};
+  const TemplateVariables vars(env);
   LoadOptions options;
-  options.env = &env;
+  options.vars = &vars;
   auto r = load_policy_text(policy("web-${CI_ENVIRONMENT_SLUG}",
                                    "  namespace: ${KUBE_NAMESPACE}\n  annotations:\n"
                                    "    note: \"cost $$5 and $${literal}\"\n"),
@@ -79,16 +82,57 @@ TEST(Loader, TemplatesExpandFromTheEnvironment) {
 
 TEST(Loader, UnsetTemplateVariableIsAnErrorWithFileLine) {
   MapEnvironment env;
+  const TemplateVariables vars(env);
   LoadOptions options;
-  options.env = &env;
+  options.vars = &vars;
   auto r = load_policy_text(policy("a", "  namespace: ${KUBE_NAMESPACE}\n"), "p.yaml", options);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
   EXPECT_EQ(r.errors[0].message, "p.yaml:5: template variable KUBE_NAMESPACE is not set");
   EXPECT_TRUE(r.policies.empty());
-  auto unterminated = expand_template("a-${X", &env, "f:1");
+  auto unterminated = expand_template("a-${X", &vars, "f:1");
   ASSERT_FALSE(unterminated);
   EXPECT_THAT(unterminated.error().message, HasSubstr("unterminated"));
+}
+
+// SPEC §6: templates read an allow-list, so a secret never reaches policies.yaml or the
+// cluster through a policy file.
+TEST(Loader, TemplatesReadOnlyTheAllowList) {
+  MapEnvironment env{{"CI_JOB_TOKEN", "glcbt-secret-job-token"},
+                     {"CI_PROJECT_PATH", "group/shop"},
+                     {"TEAM", "payments"},
+                     {"DB_PASSWORD", "hunter2-db"}};
+  const TemplateVariables vars(env, {"TEAM"}, {{"GIVEN", "by-flag"}});
+  LoadOptions options;
+  options.vars = &vars;
+  auto ok = load_policy_text(policy("a", "  labels:\n    p: ${CI_PROJECT_PATH}-${TEAM}-${GIVEN}\n"),
+                             "p.yaml", options);
+  ASSERT_TRUE(ok.errors.empty()) << ok.errors.front().message;
+  EXPECT_EQ(ok.policies[0].value["metadata"]["labels"]["p"], "group/shop-payments-by-flag");
+  for (const char* name : {"CI_JOB_TOKEN", "DB_PASSWORD", "HOME"}) {
+    auto r = load_policy_text(policy("a", std::string("  labels:\n    t: x${") + name + "}\n"),
+                              "p.yaml", options);
+    ASSERT_EQ(r.errors.size(), 1u) << name;
+    EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+    EXPECT_THAT(r.errors[0].message, StartsWith(std::string("p.yaml:6: template variable ") + name +
+                                                " may not be read by templates"));
+    EXPECT_THAT(r.errors[0].message, HasSubstr("list it in NETPOL_TEMPLATE_VARS"));
+    EXPECT_THAT(r.errors[0].message, Not(HasSubstr("glcbt-secret-job-token")));
+    EXPECT_TRUE(r.policies.empty());
+  }
+}
+
+TEST(Loader, TemplateVarListRefusesSecretsAndBadNames) {
+  auto names = parse_template_var_list("TEAM, REGION  TIER,", "--template-vars");
+  ASSERT_TRUE(names.has_value());
+  EXPECT_EQ(*names, (std::set<std::string>{"REGION", "TEAM", "TIER"}));
+  auto secret = parse_template_var_list("TEAM,CI_JOB_TOKEN", "NETPOL_TEMPLATE_VARS");
+  ASSERT_FALSE(secret.has_value());
+  EXPECT_EQ(secret.error().code, ErrorCode::usage);
+  EXPECT_THAT(secret.error().message, HasSubstr("CI_JOB_TOKEN holds a credential"));
+  auto bad = parse_template_var_list("TEAM;rm", "NETPOL_TEMPLATE_VARS");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_THAT(bad.error().message, HasSubstr("\"TEAM;rm\" is not a variable name"));
 }
 
 TEST(Loader, MissingPathIsAnIoError) {

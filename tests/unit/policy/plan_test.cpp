@@ -89,6 +89,7 @@ public:
 
 const MapEnvironment k_env{
     {"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}, {"CI_PROJECT_ID", "42"}};
+const TemplateVariables k_vars(k_env);
 const RenderOptions k_render{"42", "review-x", "shop"};
 
 TEST(Profiles, EmbeddedProfilesAreTheFilesInProfilesDir) {
@@ -104,7 +105,7 @@ TEST(Profiles, EmbeddedProfilesAreTheFilesInProfilesDir) {
 }
 
 TEST(Profiles, GitlabProfileIsAutoDevOpsDefault) {
-  auto objects = load_profile("gitlab", &k_env);
+  auto objects = load_profile("gitlab", &k_vars);
   ASSERT_TRUE(objects) << objects.error().message;
   ASSERT_EQ(objects->size(), 1u);
   const auto& o = (*objects)[0];
@@ -119,7 +120,7 @@ TEST(Profiles, GitlabProfileIsAutoDevOpsDefault) {
 }
 
 json isolation_values(const ProfileOptions& options) {
-  auto objects = load_profile("namespace-isolation", &k_env, options);
+  auto objects = load_profile("namespace-isolation", &k_vars, options);
   EXPECT_TRUE(objects);
   EXPECT_TRUE(validate((*objects)[0]).ok());
   return (*objects)[0]
@@ -135,16 +136,17 @@ TEST(Profiles, NamespaceIsolationNamespacesAndKnative) {
 }
 
 TEST(Profiles, UnknownProfileAndUnsetVariableAreConfigErrors) {
-  auto unknown = load_profile("strict", &k_env);
+  auto unknown = load_profile("strict", &k_vars);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::config);
   EXPECT_THAT(unknown.error().message, HasSubstr("known: none, gitlab, namespace-isolation"));
   MapEnvironment empty;
-  auto unset = load_profile("gitlab", &empty);
+  const TemplateVariables empty_vars(empty);
+  auto unset = load_profile("gitlab", &empty_vars);
   ASSERT_FALSE(unset);
   EXPECT_EQ(unset.error().code, ErrorCode::config);
   EXPECT_THAT(unset.error().message, HasSubstr("CI_ENVIRONMENT_SLUG is not set"));
-  auto none = load_profile("none", &empty);
+  auto none = load_profile("none", &empty_vars);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
 }
