@@ -34,6 +34,28 @@ bool is_hidden(const fs::path& path) {
   return name.size() > 1 && name[0] == '.' && name != "..";
 }
 
+std::string file_type_name(fs::file_type type) {
+  switch (type) {
+  case fs::file_type::fifo: return "a FIFO";
+  case fs::file_type::character: return "a character device";
+  case fs::file_type::block: return "a block device";
+  case fs::file_type::socket: return "a socket";
+  case fs::file_type::not_found: return "a dangling symbolic link";
+  default: return "not a regular file";
+  }
+}
+
+// Is `path` (symlinks resolved) inside `dir`?
+bool inside(const fs::path& dir, const std::string& path) {
+  std::error_code ec;
+  const auto root = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  if (ec) return false;
+  const auto target = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return false;
+  const auto rel = target.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != ".." && rel != ".";
+}
+
 std::string json_string(const nlohmann::json& v, const char* key) {
   if (!v.is_object()) return {};
   auto it = v.find(key);
@@ -194,6 +216,16 @@ struct Loader {
       for (size_t i = 0; i < list->size(); ++i) {
         const std::string at = "/imports/" + std::to_string(i);
         const std::string url = json_string((*list)[i], "url");
+        // A policy may name any URL; a CI job should not read /etc on its say: file://
+        // imports come from inside the policy directory only.
+        if (url.rfind("file://", 0) == 0 && !inside(index_path.parent_path(), url.substr(7))) {
+          result.errors.emplace_back(
+              ErrorCode::invalid_policy,
+              fmt::format("{}: import {}: file:// imports must be inside the policy directory {} "
+                          "(copy the file there, or import it by https:// URL)",
+                          doc.where(at), url, index_path.parent_path().string()));
+          continue;
+        }
         std::string digest = json_string((*list)[i], "sha256");
         std::transform(digest.begin(), digest.end(), digest.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -230,13 +262,35 @@ struct Loader {
     const fs::path p(path);
     if (fs::is_directory(p, ec)) {
       std::vector<fs::path> files;
+      // Symlinked directories are not followed (no loop can be walked); every entry's type is
+      // read without throwing, so a symlink loop, a FIFO or a device named *.yaml is an error
+      // naming it, never an exception or a read that blocks.
       for (auto it = fs::recursive_directory_iterator(p, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code type_ec;
         if (is_hidden(it->path())) {
-          if (it->is_directory()) it.disable_recursion_pending();
+          if (it->is_directory(type_ec)) it.disable_recursion_pending();
           continue;
         }
-        if (it->is_regular_file() && is_policy_file(it->path())) files.push_back(it->path());
+        if (!is_policy_file(it->path())) continue;
+        const auto status = it->status(type_ec);
+        if (type_ec) {
+          result.errors.emplace_back(
+              ErrorCode::io,
+              it->path().string() +
+                  (type_ec == std::errc::too_many_symbolic_link_levels
+                       ? std::string(": symbolic link loop (the link points back at itself)")
+                       : ": cannot read file: " + type_ec.message()));
+          continue;
+        }
+        if (status.type() == fs::file_type::directory) continue;
+        if (status.type() != fs::file_type::regular) {
+          result.errors.emplace_back(ErrorCode::io, it->path().string() + ": not a regular file (" +
+                                                        file_type_name(status.type()) +
+                                                        "): remove it from " + path);
+          continue;
+        }
+        files.push_back(it->path());
       }
       if (ec) {
         result.errors.emplace_back(ErrorCode::io,

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <fstream>
 #include <set>
 
@@ -147,10 +149,10 @@ TEST(Loader, Sha256) {
 }
 
 TEST(Loader, ImportsPinnedBySha256OverFileUrls) {
-  TempDir remote;
-  const std::string body = policy("imported");
-  const fs::path source = remote.write("base.yaml", body);
   TempDir dir;
+  const std::string body = policy("imported");
+  // Inside the policy directory (a hidden folder is not loaded on its own).
+  const fs::path source = dir.write(".vendor/base.yaml", body);
   dir.write("local.yaml", policy("local"));
   dir.write("imports.yaml", "imports:\n- url: file://" + source.string() +
                                 "\n  sha256: " + sha256_hex(body) + "\n");
@@ -161,9 +163,8 @@ TEST(Loader, ImportsPinnedBySha256OverFileUrls) {
 }
 
 TEST(Loader, ImportDigestMismatchIsInvalidPolicy) {
-  TempDir remote;
-  const fs::path source = remote.write("base.yaml", policy("imported"));
   TempDir dir;
+  const fs::path source = dir.write(".vendor/base.yaml", policy("imported"));
   dir.write("imports.yaml", "imports:\n- url: file://" + source.string() +
                                 "\n  sha256: " + std::string(64, 'f') + "\n");
   auto r = load_policies({dir.path().string()}, {});
@@ -176,12 +177,53 @@ TEST(Loader, ImportDigestMismatchIsInvalidPolicy) {
 
 TEST(Loader, ImportFetchFailureNamesTheUrl) {
   TempDir dir;
-  dir.write("imports.yaml", "imports:\n- url: file:///nonexistent/x.yaml\n  sha256: " +
-                                std::string(64, 'a') + "\n");
+  const std::string missing = "file://" + dir.file("missing.yaml");
+  dir.write("imports.yaml",
+            "imports:\n- url: " + missing + "\n  sha256: " + std::string(64, 'a') + "\n");
   auto r = load_policies({dir.path().string()}, {});
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].code, ErrorCode::io);
-  EXPECT_THAT(r.errors[0].message, HasSubstr("file:///nonexistent/x.yaml"));
+  EXPECT_THAT(r.errors[0].message, HasSubstr(missing));
+}
+
+// A policy's say does not make a CI job read /etc.
+TEST(Loader, FileImportsComeFromInsideThePolicyDirectoryOnly) {
+  TempDir outside;
+  const std::string body = policy("outside");
+  const fs::path source = outside.write("base.yaml", body);
+  TempDir dir;
+  fs::create_symlink(source, dir.path() / "link.txt");
+  for (const std::string& url :
+       {std::string("file:///etc/passwd"), "file://" + source.string(),
+        "file://" + dir.file("../x.yaml"), "file://" + dir.file("link.txt")}) {
+    dir.write("imports.yaml", "imports:\n- url: " + url + "\n  sha256: " + sha256_hex(body) + "\n");
+    auto r = load_policies({dir.path().string()}, {});
+    ASSERT_EQ(r.errors.size(), 1u) << url;
+    EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+    EXPECT_THAT(r.errors[0].message,
+                HasSubstr("file:// imports must be inside the policy directory"))
+        << url;
+    EXPECT_TRUE(r.policies.empty());
+  }
+}
+
+TEST(Loader, SpecialFilesAndSymlinkLoopsInTheFolderAreErrorsByName) {
+  TempDir dir;
+  dir.write("ok.yaml", policy("ok"));
+  ASSERT_EQ(::mkfifo(dir.file("fifo.yaml").c_str(), 0600), 0);
+  fs::create_symlink(dir.file("loop.yaml"), dir.file("loop.yaml"));
+  fs::create_symlink("/dev/zero", dir.file("zero.yaml"));
+  fs::create_directories(dir.path() / "sub");
+  fs::create_directory_symlink(dir.path(), dir.path() / "sub" / "back"); // a directory loop
+  auto r = load_policies({dir.path().string()}, {});
+  std::vector<std::string> messages;
+  for (const auto& e : r.errors)
+    messages.push_back(e.message);
+  EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
+                            HasSubstr("fifo.yaml: not a regular file (a FIFO)"),
+                            HasSubstr("loop.yaml: symbolic link loop"),
+                            HasSubstr("zero.yaml: not a regular file (a character device)")));
+  EXPECT_THAT(names(r), ElementsAre("ok"));
 }
 
 TEST(Loader, InjectedFetchIsUsed) {
