@@ -34,12 +34,12 @@ TEST(ErrorFormat, OneLinePlusIndentedDetails) {
   EXPECT_THAT(e.message, ::testing::StartsWith("apply: applying"));
 }
 
-TEST(Duration, ParsesUnitsAndBareSeconds) {
+TEST(Duration, ParsesUnitsAndBareZero) {
   EXPECT_EQ(parse_duration("30s", "x").value(), std::chrono::seconds(30));
   EXPECT_EQ(parse_duration("1m30s", "x").value(), std::chrono::seconds(90));
   EXPECT_EQ(parse_duration("500ms", "x").value(), std::chrono::milliseconds(500));
   EXPECT_EQ(parse_duration("2h", "x").value(), std::chrono::hours(2));
-  EXPECT_EQ(parse_duration("15", "x").value(), std::chrono::seconds(15));
+  EXPECT_EQ(parse_duration("0", "x").value(), std::chrono::seconds(0));
   EXPECT_EQ(parse_duration("1.5s", "x").value(), std::chrono::milliseconds(1500));
 }
 
@@ -50,6 +50,15 @@ TEST(Duration, RejectsGarbage) {
     EXPECT_EQ(d.error().code, ErrorCode::usage);
     EXPECT_THAT(d.error().message, HasSubstr("--timeout"));
   }
+}
+
+TEST(Duration, ANumberWithoutUnitOrAbsurdLengthIsAnError) {
+  auto bare = parse_duration("30", "--request-timeout");
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().message, "--request-timeout: '30' has no unit: write 30s (or ms, m, h)");
+  auto huge = parse_duration("99999999999h", "--since");
+  ASSERT_FALSE(huge);
+  EXPECT_THAT(huge.error().message, HasSubstr("too long"));
 }
 
 TEST(Duration, Formats) {
