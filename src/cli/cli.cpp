@@ -178,7 +178,8 @@ Result<GlobalOptions> read_globals(const po::variables_map& vm, const Environmen
 }
 
 int report_error(std::ostream& err, const Error& error) {
-  err << log::redact(format_error(error));
+  // An error may quote a name from a file or the cluster: no terminal sequence gets through.
+  err << log::printable(log::redact(format_error(error)), /*keep_newlines=*/true);
   // A message that already points at a subcommand's help needs no second hint.
   if (error.code == ErrorCode::usage && error.message.find("--help") == std::string::npos) {
     err << "Run 'netpol --help' for usage.\n";

@@ -4,6 +4,7 @@
 
 #include "cli/policy_options.hpp"
 #include "policy/check.hpp"
+#include "util/log.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -73,8 +74,9 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
   if (ctx.global().format == OutputFormat::json) {
     ctx.out() << policy::to_json(report).dump(2) << "\n";
   } else {
+    // Findings quote names from the files: escaped, so a name cannot drive the terminal.
     for (const auto& f : report.findings)
-      ctx.out() << f.text() << "\n";
+      ctx.out() << log::printable(f.text()) << "\n";
     ctx.out() << fmt::format(
         "{} objects, {} invalid; {} errors, {} warnings, {} info\n", report.loaded.policies.size(),
         report.invalid_objects, report.count(policy::Severity::error),

@@ -495,8 +495,26 @@ void append_policies_text(std::string& out, const DropRow& r) {
   }
 }
 
+// A flow's fields come from the cluster's logs: a namespace or policy name holding ESC or OSC
+// sequences must not reach a terminal or drop-log.txt raw. Rare, so checked by a scan first.
+void escape_cells(TextCells& cells) {
+  const bool suspect = std::any_of(cells.text.begin(), cells.text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f || c == 0xc2 || c == 0xe2 || c == 0xef || c >= 0xf5;
+  });
+  if (!suspect) return;
+  std::string text;
+  std::array<size_t, k_text_columns + 1> bounds{};
+  for (size_t c = 0; c < k_text_columns; ++c) {
+    text += log::printable(cells.cell(c));
+    bounds[c + 1] = text.size();
+  }
+  cells.text = std::move(text);
+  cells.bounds = bounds;
+}
+
 // The cells of `r`: verdict, direction, flow_name(r), reason, policies, count, first and
-// last seen.
+// last seen, with control characters escaped.
 void text_cells(const DropRow& r, TextCells& cells) {
   std::string& t = cells.text;
   t.clear();
@@ -528,6 +546,7 @@ void text_cells(const DropRow& r, TextCells& cells) {
   next();
   append_or_dash(t, r.last_seen);
   next();
+  escape_cells(cells);
 }
 
 } // namespace

@@ -306,7 +306,8 @@ struct Loader {
       if (fs::is_regular_file(index, ec)) add_imports(index);
       return;
     }
-    if (!fs::exists(p, ec)) {
+    // A symlink loop "does not exist" to exists(); the reader names the loop instead.
+    if (!fs::exists(p, ec) && ec != std::errc::too_many_symbolic_link_levels) {
       result.errors.emplace_back(ErrorCode::io, path + ": no such file or directory");
       return;
     }

@@ -1,5 +1,6 @@
 #include "util/yaml.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <regex>
@@ -223,7 +224,7 @@ std::string emitted(const YAML::Emitter& out) {
 // "billion laughs" stream of 495 bytes expands by aliases to 10^9 nodes; yaml-cpp's parser
 // recurses once per nesting level.
 constexpr size_t k_max_alias_nodes = 100'000;
-constexpr size_t k_max_nodes = 4'000'000;
+constexpr size_t k_max_nodes = 1'000'000;
 constexpr size_t k_max_depth = 64;
 
 // Thrown from the event handler to stop the parser at an input limit or a duplicate key.
@@ -456,6 +457,14 @@ parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode
     }
     return fail(error_code,
                 fmt::format("{}:{}: not valid UTF-8 text (save the file as UTF-8)", source, line));
+  }
+  // yaml-cpp's scanner queues a flow collection's tokens before the handler sees them, so
+  // "[1,1,1,...]" would take memory before the node count below could stop it: every flow
+  // node but the last needs a comma, so count those first.
+  if (static_cast<size_t>(std::count(text.begin(), text.end(), ',')) > k_max_nodes) {
+    return fail(error_code, fmt::format("{}: more than {} nodes: netpol reads files up to that "
+                                        "size; split the file",
+                                        source, k_max_nodes));
   }
   std::vector<YamlDocument> docs;
   try {

@@ -37,7 +37,7 @@ struct YamlDocument {
 // ErrorCode::invalid_policy by default (callers pass another code, e.g. config), naming
 // `source:line:column`; so are, with what to do about them: a repeated mapping key, nesting
 // deeper than 64 levels, aliases that expand to more than 100 000 nodes (an alias bomb), and
-// more than 4 000 000 nodes in all.
+// more than 1 000 000 nodes in all.
 Result<std::vector<YamlDocument>>
 parse_yaml_documents(std::string_view text, const std::string& source,
                      ErrorCode error_code = ErrorCode::invalid_policy);
