@@ -15,6 +15,7 @@
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
 #include "report/junit.hpp"
+#include "util/log.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -228,7 +229,12 @@ Result<void> write_streamed(const std::filesystem::path& path,
   const auto tmp = std::filesystem::path(path.string() + ".tmp");
   {
     std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (file) produce(file);
+    if (file) {
+      // Report files pass the same redaction pass as every other output.
+      log::RedactingStreambuf redacting(file);
+      std::ostream redacted(&redacting);
+      produce(redacted);
+    }
     file.close();
     if (!file) {
       std::filesystem::remove(tmp, ec);

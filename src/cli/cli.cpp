@@ -178,7 +178,8 @@ Result<GlobalOptions> read_globals(const po::variables_map& vm, const Environmen
 }
 
 int report_error(std::ostream& err, const Error& error) {
-  err << log::redact(format_error(error));
+  // An error may quote a name from a file or the cluster: no terminal sequence gets through.
+  err << log::printable(log::redact(format_error(error)), /*keep_newlines=*/true);
   // A message that already points at a subcommand's help needs no second hint.
   if (error.code == ErrorCode::usage && error.message.find("--help") == std::string::npos) {
     err << "Run 'netpol --help' for usage.\n";
@@ -282,12 +283,30 @@ Result<bool> parse_bool(const std::string& text, const std::string& what) {
 }
 
 int run(const std::vector<std::string>& args, Io io) {
+  // Every byte of stdout and stderr passes the redaction pass (util/log), whoever writes it:
+  // results, the reporter's phases and warnings, errors, and the diagnostics.
+  log::register_secret_variables(io.env);
+  log::RedactingStreambuf out_buffer(io.out);
+  log::RedactingStreambuf err_buffer(io.err);
+  std::ostream out(&out_buffer);
+  std::ostream err(&err_buffer);
+  const Io redacted{out, err, io.env, io.err_is_tty};
+  int code = 0;
   try {
-    return run_parsed(args, io);
+    code = run_parsed(args, redacted);
+  } catch (const std::bad_alloc&) {
+    code = report_error(
+        err, Error(ErrorCode::internal, "out of memory (an input larger than netpol's limits?)"));
   } catch (const std::exception& e) {
-    return report_error(io.err,
-                        Error(ErrorCode::internal, std::string("internal error: ") + e.what()));
+    code =
+        report_error(err, Error(ErrorCode::internal, std::string("internal error: ") + e.what()));
   }
+  // The redacting streams end here: later diagnostics go straight to the caller's stream,
+  // still through the redacting log sink.
+  log::configure(io.err, spdlog::get_level());
+  out.flush();
+  err.flush();
+  return code;
 }
 
 } // namespace netpol::cli

@@ -1,6 +1,7 @@
 #include "cli/context.hpp"
 
 #include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
 #include "kube/client.hpp"
 
@@ -54,6 +55,17 @@ Result<kube::KubeApi*> Context::kube() {
   if (!m_kube) {
     auto config = kube_config();
     if (!config) return fail(config.error());
+    // On every run, not once: a CI log is read per job.
+    if ((*config)->insecure_skip_tls_verify) {
+      m_reporter.warn(fmt::format("TLS certificate of {} is not verified "
+                                  "(insecure-skip-tls-verify in {}): anyone on the way can read "
+                                  "and change what netpol sends; set certificate-authority instead",
+                                  (*config)->server, (*config)->source));
+    } else if ((*config)->server.rfind("http://", 0) == 0) {
+      m_reporter.warn(fmt::format("{} is plain http: nothing netpol sends or receives is "
+                                  "encrypted or verified",
+                                  (*config)->server));
+    }
     kube::ConnectOptions options;
     if (m_global.request_timeout) {
       options.request_timeout = m_global.request_timeout->count() == 0

@@ -32,11 +32,37 @@ int64_t now_ns() {
       .count();
 }
 
-// --since / NETPOL_SINCE: an RFC 3339 time or a duration back from now.
+// How far back a duration may reach: agents' logs are rotated long before a year, and a
+// window from 1725 (--since 99999999h) is a typo, not a wish. A time is taken as given (a
+// recorded log may be old), but not before 2000 or in the future.
+constexpr int64_t k_max_since_duration_ms = 366LL * 24 * 3600 * 1000;
+constexpr int64_t k_earliest_since_ns = 946'684'800LL * 1'000'000'000; // 2000-01-01T00:00:00Z
+
+// --since / NETPOL_SINCE: an RFC 3339 time, or a duration back from now of at most 366 days.
 Result<int64_t> parse_since(const std::string& text, const std::string& what) {
-  if (auto t = droplog::parse_rfc3339(text)) return *t;
+  if (auto t = droplog::parse_rfc3339(text)) {
+    if (*t > now_ns() + 60'000'000'000LL) {
+      return fail(ErrorCode::usage, fmt::format("{}: '{}' is in the future", what, text));
+    }
+    if (*t < k_earliest_since_ns) {
+      return fail(
+          ErrorCode::usage,
+          fmt::format("{}: '{}' is before 2000: give the time the window starts", what, text));
+    }
+    return *t;
+  }
   auto d = parse_duration(text, what);
+  const bool too_long = d ? d->count() > k_max_since_duration_ms
+                          : d.error().message.find("too long") != std::string::npos;
+  if (too_long) {
+    return fail(ErrorCode::usage,
+                fmt::format("{}: '{}' reaches back more than 366 days: give a shorter duration "
+                            "(e.g. 2h) or the time the window starts",
+                            what, text));
+  }
   if (!d) {
+    // "30": the duration's own message says what is missing.
+    if (d.error().message.find("has no unit") != std::string::npos) return fail(d.error());
     return fail(ErrorCode::usage,
                 fmt::format("{}: invalid time '{}': use RFC 3339 (2026-11-26T10:00:00Z) or a "
                             "duration (30m, 2h)",

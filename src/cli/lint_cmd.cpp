@@ -4,6 +4,7 @@
 
 #include "cli/policy_options.hpp"
 #include "policy/check.hpp"
+#include "util/log.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -20,6 +21,8 @@ void describe_lint(po::options_description& options,
      "the cluster's pod CIDR, for the ipblock-covers-pod-cidr check (repeatable)")
     ("var", po::value<std::vector<std::string>>()->value_name("NAME=VALUE"),
      "template variable, over the environment (repeatable)")
+    ("template-vars", po::value<std::string>()->value_name("NAME,NAME"),
+     "variables templates may read besides GitLab's non-secret predefined ones [NETPOL_TEMPLATE_VARS]")
     ("strict", po::bool_switch(), "warnings fail too (exit 4)");
   // clang-format on
   positional.add("path", -1);
@@ -36,7 +39,9 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
 
   auto vars = template_vars(args);
   if (!vars) return fail(vars.error());
-  OverlayEnvironment env(ctx.env(), std::move(*vars));
+  auto listed = listed_template_vars(args);
+  if (!listed) return fail(listed.error());
+  const policy::TemplateVariables env(ctx.env(), std::move(*listed), std::move(*vars));
 
   policy::LintOptions lint_options;
   lint_options.default_namespace =
@@ -60,7 +65,7 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
 
   auto phase = ctx.reporter().phase("Linting policies");
   policy::LoadOptions load;
-  load.env = &env;
+  load.vars = &env;
   auto report = policy::check_policies(policy::load_policies(paths, load), lint_options);
 
   auto& junit = ctx.reports().junit("lint"); // written by the dispatcher
@@ -71,8 +76,9 @@ Result<int> run_lint(const po::variables_map& args, Context& ctx) {
   if (ctx.global().format == OutputFormat::json) {
     ctx.out() << policy::to_json(report).dump(2) << "\n";
   } else {
+    // Findings quote names from the files: escaped, so a name cannot drive the terminal.
     for (const auto& f : report.findings)
-      ctx.out() << f.text() << "\n";
+      ctx.out() << log::printable(f.text()) << "\n";
     ctx.out() << fmt::format(
         "{} objects, {} invalid; {} errors, {} warnings, {} info\n", report.loaded.policies.size(),
         report.invalid_objects, report.count(policy::Severity::error),
@@ -109,7 +115,7 @@ Command lint_command() {
               "  netpol lint policies/ --pods-from k8s/deployment.yaml --var KUBE_NAMESPACE=shop\n",
       .needs_cluster = false,
       .describe = describe_lint,
-      .env = {},
+      .env = {{"template-vars", "NETPOL_TEMPLATE_VARS"}},
       .run = run_lint,
   };
 }

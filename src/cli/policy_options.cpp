@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -28,14 +29,17 @@ void describe_policy_options(po::options_description& options) {
      "delete objects applied earlier for this project+environment that are no longer declared [NETWORK_POLICY_PRUNE; default true]")
     ("no-prune", po::bool_switch(), "do not prune")
     ("var", po::value<std::vector<std::string>>()->value_name("NAME=VALUE"),
-     "template variable, over the environment (repeatable)");
+     "template variable, over the environment (repeatable)")
+    ("template-vars", po::value<std::string>()->value_name("NAME,NAME"),
+     "variables templates may read besides GitLab's non-secret predefined ones [NETPOL_TEMPLATE_VARS]");
   // clang-format on
 }
 
 std::vector<EnvBinding> policy_env() {
   return {{"policies", "NETWORK_POLICY_PATH"},
           {"default-policy", "NETWORK_POLICY_DEFAULT"},
-          {"prune", "NETWORK_POLICY_PRUNE"}};
+          {"prune", "NETWORK_POLICY_PRUNE"},
+          {"template-vars", "NETPOL_TEMPLATE_VARS"}};
 }
 
 bool prune_enabled(const po::variables_map& args) {
@@ -55,6 +59,12 @@ Result<std::map<std::string, std::string>> template_vars(const po::variables_map
     vars[v.substr(0, eq)] = v.substr(eq + 1);
   }
   return vars;
+}
+
+Result<std::set<std::string>> listed_template_vars(const po::variables_map& args) {
+  if (!args.count("template-vars")) return std::set<std::string>{};
+  return policy::parse_template_var_list(args["template-vars"].as<std::string>(),
+                                         "--template-vars/NETPOL_TEMPLATE_VARS");
 }
 
 bool policies_declared(const po::variables_map& args) {
@@ -95,10 +105,12 @@ Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
   // Templates see the namespace netpol applies to, even when it came from the kubeconfig.
   if (!vars.count("KUBE_NAMESPACE") && !ctx.getenv("KUBE_NAMESPACE"))
     vars["KUBE_NAMESPACE"] = render->namespace_name;
-  OverlayEnvironment env(ctx.env(), std::move(vars));
+  auto listed = listed_template_vars(args);
+  if (!listed) return fail(listed.error());
+  const policy::TemplateVariables env(ctx.env(), std::move(*listed), std::move(vars));
 
   policy::LoadOptions load;
-  load.env = &env;
+  load.vars = &env;
   const std::string path = string_arg(args, "policies", k_default_policy_dir);
   policy::LoadResult loaded;
   std::error_code ec;

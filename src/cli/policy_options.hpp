@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,13 @@ inline constexpr const char* k_default_policy_dir = ".gitlab/network-policies";
 // --var NAME=VALUE (repeatable) as a map; a value without '=' is ErrorCode::usage.
 Result<std::map<std::string, std::string>> template_vars(const po::variables_map& args);
 
-// --policies, --default-policy, --allow-namespaces, --prune/--no-prune, --var.
+// --template-vars NAME,NAME / NETPOL_TEMPLATE_VARS: the names templates may read besides
+// GitLab's non-secret predefined variables; a bad or secret name is ErrorCode::usage.
+Result<std::set<std::string>> listed_template_vars(const po::variables_map& args);
+
+// --policies, --default-policy, --allow-namespaces, --prune/--no-prune, --var, --template-vars.
 void describe_policy_options(po::options_description& options);
-// NETWORK_POLICY_PATH, NETWORK_POLICY_DEFAULT, NETWORK_POLICY_PRUNE.
+// NETWORK_POLICY_PATH, NETWORK_POLICY_DEFAULT, NETWORK_POLICY_PRUNE, NETPOL_TEMPLATE_VARS.
 std::vector<EnvBinding> policy_env();
 
 // Project and environment from CI_PROJECT_ID / CI_ENVIRONMENT_SLUG, namespace from ctx.

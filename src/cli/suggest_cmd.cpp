@@ -1,5 +1,7 @@
 #include "cli/suggest_cmd.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -9,16 +11,24 @@
 #include "droplog/source.hpp"
 #include "droplog/suggest.hpp"
 #include "droplog/views.hpp"
+#include "util/file.hpp"
 
 namespace netpol::cli {
 namespace {
 
 // A drop summary is one JSON object with "rows" (pretty-printed: its first line is "{");
-// anything else is read as flow lines.
+// anything else is read as flow lines. Only a regular file can be a summary, and only its
+// first 64 KiB are looked at: a FIFO (a live `hubble observe`) or /dev/zero is streamed.
 bool looks_like_summary(const std::string& path) {
-  std::ifstream in(path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::ifstream in(path, std::ios::binary);
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  std::istringstream lines(head);
   std::string first;
-  while (std::getline(in, first)) {
+  while (std::getline(lines, first)) {
     const auto start = first.find_first_not_of(" \t\r");
     if (start == std::string::npos) continue;
     first = first.substr(start);
@@ -33,10 +43,9 @@ bool looks_like_summary(const std::string& path) {
 
 Result<droplog::DropRows> read_rows(const std::string& path, Context& ctx) {
   if (path != "-" && looks_like_summary(path)) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+    auto text = read_input_file(path, ErrorCode::usage);
+    if (!text) return fail(text.error());
+    const auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded()) return fail(ErrorCode::usage, path + ": not valid JSON");
     auto summary = droplog::summary_from_json(j, path);
     if (!summary) return fail(summary.error());

@@ -3,7 +3,16 @@
 #include <algorithm>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
+#include "util/log.hpp"
+
 namespace netpol::droplog {
+namespace {
+
+constexpr uint64_t k_malformed_shown = 20;
+
+} // namespace
 
 DropCounts& DropCounts::operator+=(const DropCounts& o) {
   lines_read += o.lines_read;
@@ -34,7 +43,17 @@ void DropCollector::add_line(std::string_view line) {
   ++m_counts.lines_read;
   switch (m_parser.parse(line, m_flow)) {
   case LineOutcome::skipped: ++m_counts.lines_skipped; return;
-  case LineOutcome::malformed: ++m_counts.lines_malformed; return;
+  case LineOutcome::malformed:
+    ++m_counts.lines_malformed;
+    // Counted, never fatal (SPEC §8); the first few are shown at debug level, so a log that
+    // reads as "all malformed" can be looked into.
+    if (m_counts.lines_malformed <= k_malformed_shown) {
+      spdlog::debug("drop log: line {} is not a Hubble flow event (cut short, not JSON, or "
+                    "no flow in it): {}{}",
+                    m_counts.lines_read, log::printable(line.substr(0, 160)),
+                    line.size() > 160 ? "…" : "");
+    }
+    return;
   case LineOutcome::flow: break;
   }
   if (!selected(m_flow)) {

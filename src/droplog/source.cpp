@@ -1,6 +1,7 @@
 #include "droplog/source.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,7 +12,10 @@
 #include <system_error>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "droplog/collector.hpp"
+#include "util/file.hpp"
 
 namespace netpol::droplog {
 
@@ -124,6 +128,15 @@ Result<SourceReport> FileSource::read(const std::function<void(std::string_view)
   const int fd = use_stdin ? 0 : ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return fail(ErrorCode::io, "reading " + m_path + ": " + std::strerror(errno));
+  }
+  // A file or a FIFO (a live `hubble observe` piped in) ends; /dev/zero or a terminal named
+  // as a path would be read for ever.
+  struct stat st {};
+  if (!use_stdin && (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)))) {
+    ::close(fd);
+    return fail(ErrorCode::usage, fmt::format("{}: not a regular file or FIFO ({}): give a Hubble "
+                                              "export, a drop log, or - for standard input",
+                                              m_path, describe_file_type(st.st_mode)));
   }
   if (!use_stdin) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   LineSplitter splitter;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "droplog/views.hpp"
+#include "util/log.hpp"
 #include "util/yaml.hpp"
 
 namespace netpol::droplog {
@@ -33,16 +34,6 @@ ordered_json labels_json(const std::vector<std::pair<std::string, std::string>>&
   for (const auto& [k, v] : labels)
     j[k] = v;
   return j;
-}
-
-// The labels as the JSON object above holds them once sorted (as to_yaml writes it): by
-// key, a repeated key with its last value.
-std::map<std::string, std::string>
-label_map(const std::vector<std::pair<std::string, std::string>>& labels) {
-  std::map<std::string, std::string> m;
-  for (const auto& [k, v] : labels)
-    m[k] = v;
-  return m;
 }
 
 // The NetworkPolicy peer for an endpoint as compact JSON, or "" with `why` set.
@@ -258,74 +249,16 @@ std::string suggestion_to_yaml(const Suggestion& s) {
   std::string out =
       "# NetworkPolicies that allow the dropped or audited flows of the drop log, and no more.\n"
       "# Review before applying: every flow listed was blocked, not necessarily wanted.\n";
+  // A note quotes names from the flows: escaped, so it stays one comment line.
   for (const auto& note : s.notes)
-    out += "# not allowed: " + note + "\n";
+    out += "# not allowed: " + log::printable(note) + "\n";
   if (s.policies.empty()) {
     return out + "# No flow to allow.\n";
   }
-  // What to_yaml(policy_to_json(...)) writes, written directly: keys in to_yaml's (sorted)
-  // order, sequences under a key not indented, every string through yaml_scalar. A peer is
-  // written by to_yaml itself, once per peer: as an item of the rule's peer list, 4 spaces in.
-  std::vector<std::string> peer_yaml(s.peers.size());
-  const auto append_peers = [&](const SuggestedRule& rule) {
-    for (const uint32_t peer : rule.peers) {
-      std::string& text = peer_yaml.at(peer);
-      if (text.empty()) {
-        nlohmann::json item = nlohmann::json::array();
-        item.push_back(nlohmann::json::parse(s.peers[peer]));
-        const std::string yaml = to_yaml(item);
-        for (size_t at = 0; at < yaml.size();) {
-          const size_t end = yaml.find('\n', at);
-          const size_t stop = end == std::string::npos ? yaml.size() : end + 1;
-          text += "    ";
-          text.append(yaml, at, stop - at);
-          at = stop;
-        }
-      }
-      out += text;
-    }
-  };
-  const auto append_ports = [&](const SuggestedRule& rule) {
-    for (const auto& [protocol, port] : rule.ports) {
-      out += "    - port: ";
-      out += std::to_string(port);
-      out += "\n      protocol: ";
-      out += yaml_scalar(protocol);
-      out += '\n';
-    }
-  };
-  for (const auto& p : s.policies) {
-    out += "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ";
-    out += yaml_scalar(p.name);
-    out += "\n  namespace: ";
-    out += yaml_scalar(p.namespace_name);
-    out += p.ingress ? "\nspec:\n  ingress:\n" : "\nspec:\n  egress:\n";
-    for (const auto& rule : p.rules) {
-      if (p.ingress) {
-        out += "  - from:\n";
-        append_peers(rule);
-        out += "    ports:\n";
-        append_ports(rule);
-      } else {
-        out += "  - ports:\n";
-        append_ports(rule);
-        out += "    to:\n";
-        append_peers(rule);
-      }
-    }
-    out += "  podSelector:\n    matchLabels:";
-    const auto labels = label_map(p.labels);
-    if (labels.empty()) out += " {}";
-    out += '\n';
-    for (const auto& [k, v] : labels) {
-      out += "      ";
-      out += yaml_scalar(k);
-      out += ": ";
-      out += yaml_scalar(v);
-      out += '\n';
-    }
-    out += p.ingress ? "  policyTypes:\n  - Ingress\n" : "  policyTypes:\n  - Egress\n";
-  }
+  // Each document through to_yaml (YAML::Emitter), so names and labels are quoted as every
+  // YAML reader needs (the policy objects are small next to the drop log they come from).
+  for (size_t i = 0; i < s.policies.size(); ++i)
+    out += "---\n" + to_yaml(nlohmann::json(policy_to_json(s, i)));
   return out;
 }
 

@@ -49,8 +49,8 @@ Suggestion suggest_policies(const DropRows& rows, const std::vector<std::string>
 nlohmann::ordered_json policy_to_json(const Suggestion& suggestion, size_t index);
 
 // suggested-policy.yaml: the policies as a multi-document YAML stream, led by a comment;
-// a file with only the comment when there is nothing to allow. Each document reads exactly
-// as to_yaml(policy_to_json(...)) would; it is written without building those objects.
+// a file with only the comment when there is nothing to allow. Each document is
+// to_yaml(policy_to_json(...)); notes are comment lines with controls escaped.
 std::string suggestion_to_yaml(const Suggestion& suggestion);
 
 } // namespace netpol::droplog

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "droplog/timestamp.hpp"
+#include "util/log.hpp"
 
 namespace netpol::droplog {
 namespace {
@@ -494,8 +495,26 @@ void append_policies_text(std::string& out, const DropRow& r) {
   }
 }
 
+// A flow's fields come from the cluster's logs: a namespace or policy name holding ESC or OSC
+// sequences must not reach a terminal or drop-log.txt raw. Rare, so checked by a scan first.
+void escape_cells(TextCells& cells) {
+  const bool suspect = std::any_of(cells.text.begin(), cells.text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f || c == 0xc2 || c == 0xe2 || c == 0xef || c >= 0xf5;
+  });
+  if (!suspect) return;
+  std::string text;
+  std::array<size_t, k_text_columns + 1> bounds{};
+  for (size_t c = 0; c < k_text_columns; ++c) {
+    text += log::printable(cells.cell(c));
+    bounds[c + 1] = text.size();
+  }
+  cells.text = std::move(text);
+  cells.bounds = bounds;
+}
+
 // The cells of `r`: verdict, direction, flow_name(r), reason, policies, count, first and
-// last seen.
+// last seen, with control characters escaped.
 void text_cells(const DropRow& r, TextCells& cells) {
   std::string& t = cells.text;
   t.clear();
@@ -527,6 +546,7 @@ void text_cells(const DropRow& r, TextCells& cells) {
   next();
   append_or_dash(t, r.last_seen);
   next();
+  escape_cells(cells);
 }
 
 } // namespace
@@ -829,7 +849,9 @@ struct FileWriter::Background {
       changed.wait(lock, [&] { return busy || stopping; });
       if (!busy) return;
       lock.unlock();
-      const int failed = error == 0 ? write_all(fd, block) : 0;
+      // Redacted here, on the writer's thread, so it overlaps with the next block. Blocks
+      // end at a write() boundary, so no flow field is split between two passes.
+      const int failed = error == 0 ? write_all(fd, log::redact(block)) : 0;
       lock.lock();
       if (failed != 0) error = failed;
       block.clear();
@@ -869,7 +891,7 @@ FileWriter::~FileWriter() {
 void FileWriter::hand_off() {
   if (m_block.empty()) return;
   if (!m_background) {
-    if (m_error == 0) m_error = write_all(m_fd, m_block);
+    if (m_error == 0) m_error = write_all(m_fd, log::redact(m_block));
     m_block.clear();
     return;
   }
@@ -913,7 +935,7 @@ Result<void> FileWriter::commit() {
   if (m_fd < 0) return fail(ErrorCode::internal, m_path.string() + " committed twice");
   hand_off();
   stop(); // the thread finishes the last block first
-  if (m_error == 0 && !m_block.empty()) m_error = write_all(m_fd, m_block);
+  if (m_error == 0 && !m_block.empty()) m_error = write_all(m_fd, log::redact(m_block));
   m_block.clear();
   ::fchmod(m_fd, 0644);
   const bool closed = ::close(m_fd) == 0;

@@ -178,6 +178,11 @@ public:
                                               const std::string& kind) override {
     const auto [group, version] = split_api_version(api_version);
     if (version.empty() || kind.empty()) return std::optional<ResourceInfo>();
+    // Kubernetes' own kinds netpol knows are served by every version it supports: no
+    // discovery request (Cilium's are looked up).
+    if (const auto* known = well_known(api_version, kind); known && known->group != "cilium.io") {
+      return std::optional(*known);
+    }
     if (!group.empty()) {
       auto groups = group_list();
       if (!groups) return fail(groups.error());

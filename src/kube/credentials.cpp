@@ -86,12 +86,13 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   } else {
     return std::nullopt;
   }
-  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+      minute < 0 || minute > 59 || second < 0 || second > 60) {
     return std::nullopt;
   }
-  // system_clock counts nanoseconds in 64 bits (until 2262): "never expires" stays far away.
-  tm.tm_year = std::min(year, 2200) - 1900;
+  // system_clock counts nanoseconds in 64 bits (1678 to 2262): "never expires" stays far
+  // away, and a time before 1970 (found by the fuzzer: year 1013 overflowed) is long past.
+  tm.tm_year = std::clamp(year, 1970, 2200) - 1900;
   tm.tm_mon = month - 1;
   tm.tm_mday = day;
   tm.tm_hour = hour;
@@ -99,6 +100,56 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   tm.tm_sec = second;
   const std::time_t t = timegm(&tm) - offset;
   return std::chrono::system_clock::from_time_t(t);
+}
+
+Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const ExecConfig& e) {
+  // A string field, or "" when absent or of another type (the output is untrusted: value()
+  // would throw on a number where a string belongs).
+  auto text = [](const nlohmann::json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  nlohmann::json cred;
+  try {
+    cred = nlohmann::json::parse(stdout_text);
+  } catch (const nlohmann::json::exception&) {
+    return fail(plugin_error(e, "printed something that is not JSON (expected an "
+                                "ExecCredential on stdout)"));
+  }
+  if (!cred.is_object() || text(cred, "kind") != "ExecCredential") {
+    return fail(plugin_error(e, "output is not an ExecCredential"));
+  }
+  if (text(cred, "apiVersion") != e.api_version) {
+    return fail(plugin_error(
+        e, fmt::format("configured for {}, but the plugin returned {}", e.api_version,
+                       (text(cred, "apiVersion").empty() ? std::string("no apiVersion")
+                                                         : text(cred, "apiVersion")))));
+  }
+  const auto status = cred.contains("status") ? cred["status"] : nlohmann::json::object();
+  if (!status.is_object()) return fail(plugin_error(e, "status is not an object"));
+  ExecCredential result;
+  auto field = [&](const char* key) {
+    return status.contains(key) && status[key].is_string() ? status[key].get<std::string>()
+                                                           : std::string();
+  };
+  result.token = field("token");
+  result.client_certificate_pem = field("clientCertificateData");
+  result.client_key_pem = field("clientKeyData");
+  log::register_secret(result.token);
+  log::register_secret(result.client_key_pem);
+  if (result.client_certificate_pem.empty() != result.client_key_pem.empty()) {
+    return fail(plugin_error(e, "status needs both clientCertificateData and clientKeyData"));
+  }
+  if (result.token.empty() && result.client_certificate_pem.empty()) {
+    return fail(plugin_error(e, "status has neither a token nor a client certificate"));
+  }
+  if (auto ts = field("expirationTimestamp"); !ts.empty()) {
+    result.expires = parse_rfc3339(ts);
+    if (!result.expires) {
+      return fail(plugin_error(e, "status.expirationTimestamp '" + ts + "' is not RFC 3339"));
+    }
+  }
+  return result;
 }
 
 Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration timeout) {
@@ -138,46 +189,7 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration time
           plugin_error(e, fmt::format("exited with status {}{}{}", code,
                                       stderr_text.empty() ? "" : ": ", one_line(stderr_text))));
     }
-    nlohmann::json cred;
-    try {
-      cred = nlohmann::json::parse(stdout_text);
-    } catch (const nlohmann::json::exception&) {
-      return fail(plugin_error(e, "printed something that is not JSON (expected an "
-                                  "ExecCredential on stdout)"));
-    }
-    if (!cred.is_object() || cred.value("kind", "") != "ExecCredential") {
-      return fail(plugin_error(e, "output is not an ExecCredential"));
-    }
-    if (cred.value("apiVersion", "") != e.api_version) {
-      return fail(
-          plugin_error(e, fmt::format("configured for {}, but the plugin returned {}",
-                                      e.api_version, cred.value("apiVersion", "no apiVersion"))));
-    }
-    const auto status = cred.value("status", nlohmann::json::object());
-    if (!status.is_object()) return fail(plugin_error(e, "status is not an object"));
-    ExecCredential result;
-    auto field = [&](const char* key) {
-      return status.contains(key) && status[key].is_string() ? status[key].get<std::string>()
-                                                             : std::string();
-    };
-    result.token = field("token");
-    result.client_certificate_pem = field("clientCertificateData");
-    result.client_key_pem = field("clientKeyData");
-    log::register_secret(result.token);
-    log::register_secret(result.client_key_pem);
-    if (result.client_certificate_pem.empty() != result.client_key_pem.empty()) {
-      return fail(plugin_error(e, "status needs both clientCertificateData and clientKeyData"));
-    }
-    if (result.token.empty() && result.client_certificate_pem.empty()) {
-      return fail(plugin_error(e, "status has neither a token nor a client certificate"));
-    }
-    if (auto ts = field("expirationTimestamp"); !ts.empty()) {
-      result.expires = parse_rfc3339(ts);
-      if (!result.expires) {
-        return fail(plugin_error(e, "status.expirationTimestamp '" + ts + "' is not RFC 3339"));
-      }
-    }
-    return result;
+    return parse_exec_credential(stdout_text, e);
   } catch (const std::exception& ex) {
     return fail(plugin_error(e, std::string("cannot run: ") + ex.what()));
   }

@@ -31,6 +31,11 @@ struct ExecCredential {
 Result<ExecCredential> run_exec_plugin(const ClientConfig& config,
                                        Duration timeout = std::chrono::minutes(2));
 
+// Reads an exec plugin's stdout as the ExecCredential of `exec`'s apiVersion. Failure
+// (ErrorCode::config, naming the plugin): not JSON, not an ExecCredential, another
+// apiVersion, neither token nor certificate, a bad expirationTimestamp. Never throws.
+Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const ExecConfig& exec);
+
 // Parses an RFC 3339 time ("2026-11-26T17:00:00Z", fractions and offsets allowed).
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "util/file.hpp"
 #include "util/log.hpp"
 #include "util/yaml.hpp"
 
@@ -25,23 +26,22 @@ namespace fs = std::filesystem;
 constexpr size_t k_max_referenced_file = 4 * 1024 * 1024;
 
 Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorCode::config, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  return read_input_file(path, ErrorCode::config, k_max_referenced_file);
+}
+
+// Is the URL's host the loopback interface (kubectl proxy), where plain http carries nothing
+// off the machine?
+bool is_loopback_url(const std::string& url) {
+  const size_t start = url.find("://");
+  std::string host = url.substr(start == std::string::npos ? 0 : start + 3);
+  host = host.substr(0, host.find('/'));
+  if (auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') - 1);
+    return host == "::1";
   }
-  // Read in chunks up to the limit: a buffer of the limit's size would be zero-filled for
-  // every certificate a kubeconfig names.
-  std::string text;
-  std::array<char, 64 * 1024> chunk{};
-  while (text.size() <= k_max_referenced_file &&
-         in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())).gcount() > 0) {
-    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (text.size() > k_max_referenced_file) {
-    return fail(ErrorCode::config, fmt::format("'{}' is larger than {} MiB", path,
-                                               k_max_referenced_file / (1024 * 1024)));
-  }
-  return text;
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
 std::string trim(std::string s) {
@@ -426,6 +426,26 @@ Result<ClientConfig> resolve_context(const Merged& m, const std::vector<ParsedFi
     auto creds = read_user(user_it->second, cluster);
     if (!creds) return fail(creds.error());
     cfg.credentials = std::move(*creds);
+  }
+  // kubectl's rule (client-go transport): trusting a CA and skipping verification at once is
+  // a contradiction, and which one was meant cannot be guessed.
+  if (cfg.insecure_skip_tls_verify && !cfg.ca_pem.empty()) {
+    return fail(cluster.error("insecure-skip-tls-verify",
+                              "specifying a root certificates file with the insecure flag is not "
+                              "allowed: remove certificate-authority(-data) or "
+                              "insecure-skip-tls-verify"));
+  }
+  // A bearer token, password or client certificate over plain http would cross the network
+  // in clear text; only a loopback server (kubectl proxy) is exempt.
+  const auto& c = cfg.credentials;
+  const bool sends_credentials = !c.token.empty() || !c.token_file.empty() || c.exec ||
+                                 !c.password.empty() || !c.client_certificate_pem.empty();
+  if (cfg.server.rfind("http://", 0) == 0 && sends_credentials && !is_loopback_url(cfg.server)) {
+    return fail(cluster.error(
+        "server", fmt::format("{} is plain http: netpol does not send credentials in clear text; "
+                              "use https:// (plain http only to a loopback address, e.g. "
+                              "kubectl proxy)",
+                              cfg.server)));
   }
   return cfg;
 }

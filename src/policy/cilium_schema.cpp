@@ -235,7 +235,17 @@ std::vector<SchemaError> cilium_schema_errors(const json& object, bool clusterwi
   valijson::Validator validator(valijson::Validator::kStrongTypes);
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(object);
-  if (!validator.validate(*crd.schema, adapter, &results)) {
+  // valijson throws on some values it cannot compare (found by the policy_loader fuzzer: a
+  // format check on a value it does not expect); that is an invalid object, not a crash.
+  bool valid = false;
+  try {
+    valid = validator.validate(*crd.schema, adapter, &results);
+  } catch (const std::exception& ex) {
+    all.push_back({"", "Invalid value",
+                   std::string("the object does not match the CRD schema: ") + ex.what()});
+    valid = true; // nothing more in `results`
+  }
+  if (!valid) {
     valijson::ValidationResults::Error e;
     while (results.popError(e))
       all.push_back(describe(crd.openapi, object, pointer_of(e.context), e.description));

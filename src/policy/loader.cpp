@@ -34,6 +34,28 @@ bool is_hidden(const fs::path& path) {
   return name.size() > 1 && name[0] == '.' && name != "..";
 }
 
+std::string file_type_name(fs::file_type type) {
+  switch (type) {
+  case fs::file_type::fifo: return "a FIFO";
+  case fs::file_type::character: return "a character device";
+  case fs::file_type::block: return "a block device";
+  case fs::file_type::socket: return "a socket";
+  case fs::file_type::not_found: return "a dangling symbolic link";
+  default: return "not a regular file";
+  }
+}
+
+// Is `path` (symlinks resolved) inside `dir`?
+bool inside(const fs::path& dir, const std::string& path) {
+  std::error_code ec;
+  const auto root = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  if (ec) return false;
+  const auto target = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return false;
+  const auto rel = target.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != ".." && rel != ".";
+}
+
 std::string json_string(const nlohmann::json& v, const char* key) {
   if (!v.is_object()) return {};
   auto it = v.find(key);
@@ -42,11 +64,11 @@ std::string json_string(const nlohmann::json& v, const char* key) {
 
 // Expands templates in every string (keys and values), recording errors with the node's line.
 nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
-                          const YamlDocument& doc, const Environment* env,
+                          const YamlDocument& doc, const TemplateVariables* vars,
                           std::vector<Error>& errors) {
   auto expand = [&](const std::string& s, const std::string& at) -> std::string {
     if (s.find('$') == std::string::npos) return s;
-    auto r = expand_template(s, env, doc.where(at));
+    auto r = expand_template(s, vars, doc.where(at));
     if (!r) {
       errors.push_back(r.error());
       return s;
@@ -57,7 +79,7 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
   if (v.is_array()) {
     auto out = nlohmann::json::array();
     for (size_t i = 0; i < v.size(); ++i)
-      out.push_back(expand_all(v[i], pointer + "/" + std::to_string(i), doc, env, errors));
+      out.push_back(expand_all(v[i], pointer + "/" + std::to_string(i), doc, vars, errors));
     return out;
   }
   if (v.is_object()) {
@@ -69,7 +91,7 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
       for (char c : token)
         escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
       const std::string at = pointer + "/" + escaped;
-      out[expand(key, at)] = expand_all(value, at, doc, env, errors);
+      out[expand(key, at)] = expand_all(value, at, doc, vars, errors);
     }
     return out;
   }
@@ -141,7 +163,7 @@ struct Loader {
     object.base_pointer = base;
     object.origin = origin;
     const size_t errors_before = result.errors.size();
-    object.value = expand_all(raw, base, *doc, options.env, result.errors);
+    object.value = expand_all(raw, base, *doc, options.vars, result.errors);
     if (result.errors.size() != errors_before) return;
     result.policies.push_back(std::move(object));
   }
@@ -194,6 +216,16 @@ struct Loader {
       for (size_t i = 0; i < list->size(); ++i) {
         const std::string at = "/imports/" + std::to_string(i);
         const std::string url = json_string((*list)[i], "url");
+        // A policy may name any URL; a CI job should not read /etc on its say: file://
+        // imports come from inside the policy directory only.
+        if (url.rfind("file://", 0) == 0 && !inside(index_path.parent_path(), url.substr(7))) {
+          result.errors.emplace_back(
+              ErrorCode::invalid_policy,
+              fmt::format("{}: import {}: file:// imports must be inside the policy directory {} "
+                          "(copy the file there, or import it by https:// URL)",
+                          doc.where(at), url, index_path.parent_path().string()));
+          continue;
+        }
         std::string digest = json_string((*list)[i], "sha256");
         std::transform(digest.begin(), digest.end(), digest.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -230,13 +262,35 @@ struct Loader {
     const fs::path p(path);
     if (fs::is_directory(p, ec)) {
       std::vector<fs::path> files;
+      // Symlinked directories are not followed (no loop can be walked); every entry's type is
+      // read without throwing, so a symlink loop, a FIFO or a device named *.yaml is an error
+      // naming it, never an exception or a read that blocks.
       for (auto it = fs::recursive_directory_iterator(p, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code type_ec;
         if (is_hidden(it->path())) {
-          if (it->is_directory()) it.disable_recursion_pending();
+          if (it->is_directory(type_ec)) it.disable_recursion_pending();
           continue;
         }
-        if (it->is_regular_file() && is_policy_file(it->path())) files.push_back(it->path());
+        if (!is_policy_file(it->path())) continue;
+        const auto status = it->status(type_ec);
+        if (type_ec) {
+          result.errors.emplace_back(
+              ErrorCode::io,
+              it->path().string() +
+                  (type_ec == std::errc::too_many_symbolic_link_levels
+                       ? std::string(": symbolic link loop (the link points back at itself)")
+                       : ": cannot read file: " + type_ec.message()));
+          continue;
+        }
+        if (status.type() == fs::file_type::directory) continue;
+        if (status.type() != fs::file_type::regular) {
+          result.errors.emplace_back(ErrorCode::io, it->path().string() + ": not a regular file (" +
+                                                        file_type_name(status.type()) +
+                                                        "): remove it from " + path);
+          continue;
+        }
+        files.push_back(it->path());
       }
       if (ec) {
         result.errors.emplace_back(ErrorCode::io,
@@ -252,7 +306,8 @@ struct Loader {
       if (fs::is_regular_file(index, ec)) add_imports(index);
       return;
     }
-    if (!fs::exists(p, ec)) {
+    // A symlink loop "does not exist" to exists(); the reader names the loop instead.
+    if (!fs::exists(p, ec) && ec != std::errc::too_many_symbolic_link_levels) {
       result.errors.emplace_back(ErrorCode::io, path + ": no such file or directory");
       return;
     }
@@ -283,42 +338,6 @@ LoadResult load_policy_text(std::string_view text, const std::string& source,
   loader.result.files.push_back(source);
   loader.add_text(text, source, source);
   return std::move(loader.result);
-}
-
-Result<std::string> expand_template(std::string_view text, const Environment* env,
-                                    const std::string& where) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text.compare(i, 3, "$${") == 0) {
-      out += "${";
-      i += 2;
-      continue;
-    }
-    if (text.compare(i, 2, "${") != 0) {
-      out += text[i];
-      continue;
-    }
-    const size_t end = text.find('}', i + 2);
-    if (end == std::string_view::npos) {
-      return fail(ErrorCode::invalid_policy,
-                  where + ": unterminated template \"${\" (write \"$${\" for a literal \"${\")");
-    }
-    const std::string name(text.substr(i + 2, end - i - 2));
-    static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
-    if (!std::regex_match(name, name_re)) {
-      return fail(ErrorCode::invalid_policy,
-                  fmt::format("{}: invalid template variable name \"{}\"", where, name));
-    }
-    std::optional<std::string> value = env ? env->get(name) : std::nullopt;
-    if (!value) {
-      return fail(ErrorCode::invalid_policy,
-                  fmt::format("{}: template variable {} is not set", where, name));
-    }
-    out += *value;
-    i = end;
-  }
-  return out;
 }
 
 Result<std::string> fetch_url(const std::string& url) {

@@ -1,5 +1,6 @@
 // Reads policy files: files and directories (recursively), multi-document YAML or JSON,
-// `kind: List` expanded, `${VAR}` templates expanded from an Environment, and imports
+// `kind: List` expanded, `${VAR}` templates expanded from an allow-list of variables
+// (policy/template.hpp), and imports
 // pinned by sha256 from `imports.yaml`.
 //
 // Accepted objects: networking.k8s.io/v1 NetworkPolicy, cilium.io/v2 CiliumNetworkPolicy and
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policy/policy_object.hpp"
+#include "policy/template.hpp"
 #include "util/env.hpp"
 #include "util/error.hpp"
 
@@ -31,8 +33,9 @@ inline constexpr const char* k_imports_file = "imports.yaml";
 using FetchFunction = std::function<Result<std::string>(const std::string& url)>;
 
 struct LoadOptions {
-  // Variables for `${NAME}` templates; null means every variable is unset.
-  const Environment* env = nullptr;
+  // What `${NAME}` templates may read (policy/template.hpp); null: every template is an
+  // error.
+  const TemplateVariables* vars = nullptr;
   // How imports are fetched; empty = fetch_url (libcurl).
   FetchFunction fetch;
   // Keep objects of other kinds (Pod, Namespace, Deployment...) in LoadResult::others
@@ -61,11 +64,6 @@ LoadResult load_policies(const std::vector<std::string>& paths, const LoadOption
 // Parses already-read text as if it were the file `source` (profiles, imports, tests).
 LoadResult load_policy_text(std::string_view text, const std::string& source,
                             const LoadOptions& options);
-
-// Expands `${NAME}` in `text` ("$${" stands for a literal "${"). An unset variable or an
-// unterminated `${` is ErrorCode::invalid_policy "<where>: ..." naming the variable.
-Result<std::string> expand_template(std::string_view text, const Environment* env,
-                                    const std::string& where);
 
 // libcurl download (see FetchFunction).
 Result<std::string> fetch_url(const std::string& url);

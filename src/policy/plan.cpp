@@ -146,11 +146,13 @@ struct ManagedKind {
   const char* api_version;
   const char* kind;
   bool namespaced;
+  const kube::ResourceInfo* resource;
 };
-// NetworkPolicy first: list_live lists it without discovery.
-const ManagedKind k_managed_kinds[] = {{"networking.k8s.io/v1", "NetworkPolicy", true},
-                                       {"cilium.io/v2", "CiliumNetworkPolicy", true},
-                                       {"cilium.io/v2", "CiliumClusterwideNetworkPolicy", false}};
+const ManagedKind k_managed_kinds[] = {
+    {"networking.k8s.io/v1", "NetworkPolicy", true, &kube::resources::network_policies},
+    {"cilium.io/v2", "CiliumNetworkPolicy", true, &kube::resources::cilium_network_policies},
+    {"cilium.io/v2", "CiliumClusterwideNetworkPolicy", false,
+     &kube::resources::cilium_clusterwide_network_policies}};
 
 // Whose an object is, when it is not netpol's for this project and environment: its values
 // of netpol's labels, or that it has none.
@@ -181,30 +183,26 @@ Result<LiveObjects> list_live(kube::KubeApi& api, const RenderOptions& options) 
   // another object holds must be seen before anything is applied over it. RBAC grants `list`
   // by resource, never by label, so this needs no more rights than the selector would.
   const kube::ListOptions list;
-  // Every kind at once (KubeApi is thread-safe). NetworkPolicy is served by every cluster:
-  // its list does not wait for the discovery the Cilium kinds need.
+  // Every kind at once (KubeApi is thread-safe), without asking discovery first: a kind the
+  // server does not serve answers its list with 404. One round trip for all of them.
   const size_t kinds = std::size(k_managed_kinds);
-  std::vector<Result<std::optional<kube::ResourceInfo>>> infos(kinds);
   std::vector<Result<std::vector<json>>> listed(kinds);
   parallel_for(kinds, kinds, [&](size_t i) {
     const auto& k = k_managed_kinds[i];
-    infos[i] = i == 0 ? Result<std::optional<kube::ResourceInfo>>(kube::resources::network_policies)
-                      : api.resolve(k.api_version, k.kind);
-    if (!infos[i] || !*infos[i]) return;
-    listed[i] = api.list(**infos[i], k.namespaced ? options.namespace_name : "", list);
+    listed[i] = api.list(*k.resource, k.namespaced ? options.namespace_name : "", list);
   });
   for (size_t i = 0; i < kinds; ++i) {
     const auto& k = k_managed_kinds[i];
-    const auto& info = infos[i];
-    if (!info) return fail(info.error());
-    if (!*info) {
+    auto& items = listed[i];
+    // (NetworkPolicy is served by every cluster: a 404 there is a wrong server address.)
+    if (!items && kube::is_not_found(items.error()) && i != 0) {
       live.unserved_kinds.insert(k.kind);
       continue;
     }
-    auto& items = listed[i];
     if (!items && kube::is_forbidden(items.error())) {
       live.forbidden_kinds.emplace(
-          k.kind, LiveObjects::Forbidden{(*info)->resource + "." + (*info)->group, items.error()});
+          k.kind,
+          LiveObjects::Forbidden{k.resource->resource + "." + k.resource->group, items.error()});
       continue;
     }
     if (!items) return fail(items.error());

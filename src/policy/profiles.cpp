@@ -6,7 +6,8 @@
 
 namespace netpol::policy {
 
-Result<std::vector<PolicyObject>> load_profile(const std::string& name, const Environment* env,
+Result<std::vector<PolicyObject>> load_profile(const std::string& name,
+                                               const TemplateVariables* vars,
                                                const ProfileOptions& options) {
   if (name == "none" || name.empty()) return std::vector<PolicyObject>{};
   std::string known = "none";
@@ -14,7 +15,7 @@ Result<std::vector<PolicyObject>> load_profile(const std::string& name, const En
     known += ", " + std::string(profile.name);
     if (profile.name != name) continue;
     LoadOptions load;
-    load.env = env;
+    load.vars = vars;
     auto loaded = load_policy_text(profile.text, "profile:" + name, load);
     if (!loaded.errors.empty()) {
       Error e = loaded.errors.front();

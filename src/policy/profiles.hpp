@@ -36,9 +36,10 @@ struct ProfileOptions {
 };
 
 // Loads profile `name` ("gitlab", "namespace-isolation"; "none" gives no objects), with its
-// templates expanded from `env`. Unknown name: ErrorCode::config listing the known ones.
+// templates expanded from `vars`. Unknown name: ErrorCode::config listing the known ones.
 // Objects' origin is "profile:<name>".
-Result<std::vector<PolicyObject>> load_profile(const std::string& name, const Environment* env,
+Result<std::vector<PolicyObject>> load_profile(const std::string& name,
+                                               const TemplateVariables* vars,
                                                const ProfileOptions& options = {});
 
 struct RenderOptions {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "util/log.hpp"
+
 namespace netpol::report {
 
 void JUnitReport::add(TestCase test_case) {
@@ -17,25 +19,43 @@ void JUnitReport::add(TestCase test_case) {
   m_cases.push_back(std::move(test_case));
 }
 
-std::string xml_escape(std::string_view text) {
+namespace {
+
+// XML's five specials; in attributes also the white space an attribute value would
+// otherwise normalise to spaces (a parser reads a raw newline in an attribute as ' ').
+std::string escape_specials(std::string_view text, bool attribute) {
   std::string out;
   out.reserve(text.size());
   for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
     switch (ch) {
     case '&': out += "&amp;"; break;
     case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
+    case '>': out += "&gt;"; break; // also keeps "]]>" out of character data
     case '"': out += "&quot;"; break;
     case '\'': out += "&apos;"; break;
-    default:
-      if (c < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
-        break; // not representable in XML 1.0
-      }
-      out += ch;
+    case '\n': out += attribute ? "&#10;" : "\n"; break;
+    case '\t': out += attribute ? "&#9;" : "\t"; break;
+    default: out += ch;
     }
   }
   return out;
+}
+
+// Redacted (every report passes the redaction pass, and here before escaping, so that a
+// secret holding '&' or '<' is still found), then made printable: controls, invalid UTF-8
+// and U+FFFE/U+FFFF become visible escapes, which XML 1.0 can carry.
+std::string xml_safe(std::string_view text, bool attribute) {
+  return escape_specials(log::printable(log::redact(text), /*keep_newlines=*/true), attribute);
+}
+
+} // namespace
+
+std::string xml_escape(std::string_view text) {
+  return xml_safe(text, false);
+}
+
+std::string xml_attribute(std::string_view text) {
+  return xml_safe(text, true);
 }
 
 std::string JUnitReport::to_xml() const {
@@ -53,10 +73,10 @@ std::string JUnitReport::to_xml() const {
   xml += fmt::format(
       "<testsuites>\n  <testsuite name=\"netpol {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" "
       "skipped=\"{}\" time=\"{:.3f}\">\n",
-      xml_escape(m_subcommand), m_cases.size(), failures, errors, skipped, total);
+      xml_attribute(m_subcommand), m_cases.size(), failures, errors, skipped, total);
   for (const auto& c : m_cases) {
     xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
-                       xml_escape(c.classname), xml_escape(c.name), c.seconds);
+                       xml_attribute(c.classname), xml_attribute(c.name), c.seconds);
     if (c.status == CaseStatus::passed && c.detail.empty()) {
       xml += "/>\n";
       continue;
@@ -64,15 +84,15 @@ std::string JUnitReport::to_xml() const {
     xml += ">\n";
     switch (c.status) {
     case CaseStatus::failed:
-      xml += fmt::format("      <failure message=\"{}\">{}</failure>\n", xml_escape(c.message),
+      xml += fmt::format("      <failure message=\"{}\">{}</failure>\n", xml_attribute(c.message),
                          xml_escape(c.detail.empty() ? c.message : c.detail));
       break;
     case CaseStatus::error:
-      xml += fmt::format("      <error message=\"{}\">{}</error>\n", xml_escape(c.message),
+      xml += fmt::format("      <error message=\"{}\">{}</error>\n", xml_attribute(c.message),
                          xml_escape(c.detail.empty() ? c.message : c.detail));
       break;
     case CaseStatus::skipped:
-      xml += fmt::format("      <skipped message=\"{}\"/>\n", xml_escape(c.message));
+      xml += fmt::format("      <skipped message=\"{}\"/>\n", xml_attribute(c.message));
       break;
     case CaseStatus::passed:
       xml += fmt::format("      <system-out>{}</system-out>\n", xml_escape(c.detail));

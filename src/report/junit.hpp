@@ -40,7 +40,12 @@ private:
   std::set<std::string> m_keys; // classname + '\x1f' + name of every case, for uniqueness
 };
 
-// Escapes &, <, >, " and ' and drops characters XML 1.0 cannot carry.
+// Character data for XML 1.0: redacted (log::redact), control characters, invalid UTF-8
+// and U+FFFE/U+FFFF shown as visible escapes ("\x1b"), and &, <, >, " and ' escaped, so any
+// message (a file name, a plugin's stderr) leaves the report well-formed.
 std::string xml_escape(std::string_view text);
+// The same for an attribute value, where newlines and tabs are also written as character
+// references (a parser would read them as spaces).
+std::string xml_attribute(std::string_view text);
 
 } // namespace netpol::report

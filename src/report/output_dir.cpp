@@ -8,6 +8,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "util/log.hpp"
+
 namespace netpol::report {
 
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content) {
@@ -51,7 +53,9 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 Result<std::filesystem::path> OutputDir::write(std::string_view name,
                                                std::string_view content) const {
   auto target = m_dir / std::string(name);
-  if (auto ok = write_file_atomic(target, content); !ok) {
+  // Every report passes the redaction pass stdout and stderr pass (cilium-values.yaml may
+  // hold keys from a values file; JUnit messages may quote a plugin's or helm's stderr).
+  if (auto ok = write_file_atomic(target, log::redact(content)); !ok) {
     return fail(ok.error());
   }
   note_written(name);

@@ -19,8 +19,8 @@ public:
 
   const std::filesystem::path& path() const { return m_dir; }
 
-  // Writes `name` (a plain file name) with `content`; creates the directory if needed.
-  // Thread-safe.
+  // Writes `name` (a plain file name) with `content` after log::redact(); creates the
+  // directory if needed. Thread-safe.
   Result<std::filesystem::path> write(std::string_view name, std::string_view content) const;
   // Notes that `name` was written by other means (a view streamed to its file).
   void note_written(std::string_view name) const;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "util/log.hpp"
+
 namespace netpol::report {
 namespace {
 
@@ -15,6 +17,12 @@ std::string section_slug(std::string_view name, int index) {
   return slug;
 }
 
+// What the reporter prints of its callers' text: redacted, and with terminal controls shown
+// escaped (a warning may quote a name from the cluster or a policy file).
+std::string clean(std::string_view text) {
+  return log::printable(log::redact(text), /*keep_newlines=*/true);
+}
+
 long long unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -24,7 +32,7 @@ long long unix_now() {
 } // namespace
 
 Phase::Phase(Reporter* reporter, std::string name, std::string section_id)
-    : m_reporter(reporter), m_name(std::move(name)), m_section_id(std::move(section_id)),
+    : m_reporter(reporter), m_name(clean(name)), m_section_id(std::move(section_id)),
       m_started(std::chrono::steady_clock::now()) {}
 
 Phase::Phase(Phase&& other) noexcept
@@ -52,7 +60,7 @@ void Phase::skipped(std::string_view reason) {
 
 void Phase::progress(std::string_view line) {
   if (m_open) {
-    m_reporter->line(fmt::format("  {}", line));
+    m_reporter->line(fmt::format("  {}", clean(line)));
   }
 }
 
@@ -69,7 +77,7 @@ void Phase::finish(std::string_view mark, std::string_view text) {
   if (mark == "–") colored_mark = m_reporter->paint(mark, "33");
   std::string line = fmt::format("{} {}", colored_mark, m_name);
   if (!text.empty()) {
-    line += fmt::format(": {}", text);
+    line += fmt::format(": {}", clean(text));
   }
   line += fmt::format(" ({:.1f}s)", seconds);
   m_reporter->line(line);
@@ -83,6 +91,7 @@ Reporter::Reporter(std::ostream& err, ReporterStyle style, bool quiet, bool colo
     : m_err(err), m_style(style), m_quiet(quiet), m_color(color && style != ReporterStyle::plain) {}
 
 Phase Reporter::phase(std::string name) {
+  name = clean(name);
   std::string section = section_slug(name, ++m_sections);
   if (!m_quiet) {
     if (m_style == ReporterStyle::gitlab) {
@@ -98,11 +107,11 @@ Phase Reporter::phase(std::string name) {
 
 void Reporter::warn(std::string_view message) {
   // Warnings are shown even with --quiet: they are about the result.
-  m_err << paint("warning:", "33") << " " << message << "\n" << std::flush;
+  m_err << paint("warning:", "33") << " " << clean(message) << "\n" << std::flush;
 }
 
 void Reporter::info(std::string_view message) {
-  line(message);
+  line(clean(message));
 }
 
 void Reporter::line(std::string_view text) {

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace netpol {
 
 Result<Duration> parse_duration(std::string_view text, std::string_view what) {
@@ -39,6 +41,12 @@ Result<Duration> parse_duration(std::string_view text, std::string_view what) {
       if (i != text.size() || !bare) {
         return bad();
       }
+      // A bare number is ambiguous (seconds? milliseconds? kubectl reads seconds, Go's
+      // time.ParseDuration refuses it): only 0, which means the same in every unit.
+      if (number != 0) {
+        return fail(ErrorCode::usage,
+                    fmt::format("{}: '{}' has no unit: write {}s (or ms, m, h)", what, text, text));
+      }
       unit = "s";
     }
     bare = false;
@@ -52,6 +60,11 @@ Result<Duration> parse_duration(std::string_view text, std::string_view what) {
       total_ms += number * 3'600'000;
     else
       return bad();
+  }
+  // Past ~300 years the milliseconds no longer fit the clock's arithmetic (and no wait or
+  // window of netpol's is meant to be that long).
+  if (total_ms > 1e13) {
+    return fail(ErrorCode::usage, fmt::format("{}: duration '{}' is too long", what, text));
   }
   return Duration(static_cast<Duration::rep>(total_ms));
 }

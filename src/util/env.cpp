@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+extern char** environ; // NOLINT: POSIX
+
 namespace netpol {
 
 std::optional<std::string> ProcessEnvironment::get(const std::string& name) const {
@@ -10,6 +12,22 @@ std::optional<std::string> ProcessEnvironment::get(const std::string& name) cons
     return std::nullopt;
   }
   return std::string(value);
+}
+
+std::vector<std::string> ProcessEnvironment::names() const {
+  std::vector<std::string> out;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    out.emplace_back(text.substr(0, text.find('=')));
+  }
+  return out;
+}
+
+std::vector<std::string> MapEnvironment::names() const {
+  std::vector<std::string> out;
+  for (const auto& entry : m_vars)
+    out.push_back(entry.first);
+  return out;
 }
 
 std::optional<std::string> MapEnvironment::get(const std::string& name) const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace netpol {
 
@@ -14,12 +15,15 @@ public:
   virtual ~Environment() = default;
   // The variable's value; nullopt when unset. An empty value is returned as "".
   virtual std::optional<std::string> get(const std::string& name) const = 0;
+  // Every variable's name (for registering the values of secret ones with log::redact).
+  virtual std::vector<std::string> names() const = 0;
 };
 
 // Reads the real process environment.
 class ProcessEnvironment final : public Environment {
 public:
   std::optional<std::string> get(const std::string& name) const override;
+  std::vector<std::string> names() const override;
 };
 
 // A fixed map, for tests.
@@ -29,6 +33,7 @@ public:
   MapEnvironment(std::initializer_list<std::pair<const std::string, std::string>> vars)
       : m_vars(vars) {}
   std::optional<std::string> get(const std::string& name) const override;
+  std::vector<std::string> names() const override;
   void set(const std::string& name, std::string value) { m_vars[name] = std::move(value); }
 
 private:
@@ -44,6 +49,12 @@ public:
   std::optional<std::string> get(const std::string& name) const override {
     if (auto it = m_vars.find(name); it != m_vars.end()) return it->second;
     return m_base.get(name);
+  }
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out = m_base.names();
+    for (const auto& entry : m_vars)
+      out.push_back(entry.first);
+    return out;
   }
 
 private:

@@ -1,15 +1,20 @@
 #include "util/yaml.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
+
+#include "util/file.hpp"
 
 namespace netpol {
 namespace {
@@ -97,78 +102,137 @@ nlohmann::json plain_scalar(const std::string& s) {
   return s;
 }
 
-bool needs_quotes(const std::string& s) {
+// Would a YAML 1.1 reader (Helm's and kubectl's Go libraries, PyYAML) or a YAML 1.2 core
+// reader take this plain scalar for something other than this string: a boolean (yes, ON,
+// Y), a null (~), an integer (0x1F, 017, 1_000, 1:20), a float (.nan, 1e3), a date, a merge
+// key or a value key? Such strings are written double-quoted. YAML::Emitter quotes what
+// cannot be plain at all (": ", a leading indicator, a trailing ':'), but not these.
+bool reads_as_other_type(const std::string& s) {
   if (s.empty()) return true;
-  if (!plain_scalar(s).is_string()) return true; // would read back as bool/number/null
-  static const std::string specials = ":#{}[],&*!|>'\"%@`";
-  if (specials.find(s.front()) != std::string::npos || s.front() == '-' || s.front() == '?' ||
-      s.front() == ' ' || s.back() == ' ') {
-    return true;
-  }
-  return s.find(": ") != std::string::npos || s.find(" #") != std::string::npos ||
-         s.find('\n') != std::string::npos || s == "yes" || s == "no" || s == "on" || s == "off" ||
-         s == "y" || s == "n";
+  static const std::set<std::string, std::less<>> k_words = {
+      "y",    "Y",    "yes",  "Yes",   "YES",   "n",     "N",  "no", "No", "NO",
+      "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off",
+      "Off",  "OFF",  "null", "Null",  "NULL",  "~",     "<<", "="};
+  if (k_words.count(s) != 0) return true;
+  if (!plain_scalar(s).is_string()) return true; // YAML 1.2 core
+  const char c = s.front();
+  if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.')) return false;
+  // YAML 1.1's int, float and timestamp types (yaml.org/type), as regular expressions: only
+  // scalars that start like a number get this far.
+  static const std::regex k_int11(
+      "[-+]?(0b[0-1_]+|0[0-7_]+|(0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+)");
+  static const std::regex k_float11("[-+]?([0-9][0-9_]*)?\\.[0-9._]*([eE][-+]?[0-9]+)?|"
+                                    "[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|"
+                                    "[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|"
+                                    "[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+");
+  static const std::regex k_timestamp("[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([Tt ].*)?");
+  return std::regex_match(s, k_int11) || std::regex_match(s, k_float11) ||
+         std::regex_match(s, k_timestamp);
 }
 
-std::string scalar_text(const nlohmann::json& v) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    return needs_quotes(s) ? nlohmann::json(s).dump() : s;
+// Only YAML's printable characters may appear unescaped (YAML 1.1 and 1.2 §5.1): DEL, C1
+// controls, U+FFFE/U+FFFF and invalid UTF-8 make a reader stop with an error; CR, NEL, LS and
+// PS would be read as line breaks.
+bool yaml_printable(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      // '\r' too: the emitter would write it raw in a plain scalar, where it is a line break.
+      if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n')) return false;
+      ++i;
+      continue;
+    }
+    const size_t length = c >= 0xc2 && c < 0xe0   ? 2
+                          : c >= 0xe0 && c < 0xf0 ? 3
+                          : c >= 0xf0 && c < 0xf5 ? 4
+                                                  : 0;
+    if (length == 0 || i + length > s.size()) return false;
+    uint32_t cp = length == 2 ? c & 0x1f : length == 3 ? c & 0x0f : c & 0x07;
+    for (size_t k = 1; k < length; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((length == 3 && cp < 0x800) || (length == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    // NEL, LS and PS are line breaks to a YAML 1.1 reader, so they are escaped as well.
+    if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x2028 ||
+        cp == 0x2029 || cp == 0xfffe || cp == 0xffff) {
+      return false;
+    }
+    i += length;
   }
-  if (v.is_null()) return "null";
-  return v.dump();
+  return true;
 }
 
-void emit(const nlohmann::json& v, int indent, std::string& out);
-
-void emit_value_after_key(const nlohmann::json& v, int indent, std::string& out) {
-  if (v.is_object() && !v.empty()) {
-    out += "\n";
-    emit(v, indent + 2, out);
-  } else if (v.is_array() && !v.empty()) {
-    out += "\n";
-    emit(v, indent, out); // sequences under a key are not indented further (kubectl style)
-  } else if (v.is_object()) {
-    out += " {}\n";
-  } else if (v.is_array()) {
-    out += " []\n";
+void emit_string(YAML::Emitter& out, const std::string& s) {
+  if (!yaml_printable(s)) {
+    // Escaped (\x7f, \u0085): the emitter would otherwise write these bytes as they are.
+    out << YAML::EscapeNonAscii << YAML::DoubleQuoted << s;
+  } else if (reads_as_other_type(s)) {
+    out << YAML::DoubleQuoted << s;
   } else {
-    // Appended piecewise: GCC 12 reports a false -Wrestrict for " " + std::string + "\n".
-    out += ' ';
-    out += scalar_text(v);
-    out += '\n';
+    out << s;
   }
 }
 
-void emit(const nlohmann::json& v, int indent, std::string& out) {
-  const std::string pad(static_cast<size_t>(indent), ' ');
-  if (v.is_object()) {
+void emit_json(YAML::Emitter& out, const nlohmann::json& v) {
+  switch (v.type()) {
+  case nlohmann::json::value_t::object:
+    if (v.empty()) {
+      out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+      return;
+    }
+    out << YAML::BeginMap;
     for (const auto& [key, value] : v.items()) {
-      out += pad + scalar_text(key) + ":";
-      emit_value_after_key(value, indent, out);
+      out << YAML::Key;
+      emit_string(out, key);
+      out << YAML::Value;
+      emit_json(out, value);
     }
-  } else if (v.is_array()) {
-    for (const auto& item : v) {
-      if (item.is_object() && !item.empty()) {
-        std::string nested;
-        emit(item, indent + 2, nested);
-        // Replace the first line's indentation with "- ".
-        out += pad + "- " + nested.substr(static_cast<size_t>(indent) + 2);
-      } else if (item.is_array() && !item.empty()) {
-        out += pad + "-\n";
-        emit(item, indent + 2, out);
-      } else {
-        out += pad + "- " +
-               (item.is_object()  ? "{}"
-                : item.is_array() ? "[]"
-                                  : scalar_text(item)) +
-               "\n";
-      }
+    out << YAML::EndMap;
+    return;
+  case nlohmann::json::value_t::array:
+    if (v.empty()) {
+      out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
+      return;
     }
-  } else {
-    out += pad + scalar_text(v) + "\n";
+    out << YAML::BeginSeq;
+    for (const auto& item : v)
+      emit_json(out, item);
+    out << YAML::EndSeq;
+    return;
+  case nlohmann::json::value_t::string: emit_string(out, v.get_ref<const std::string&>()); return;
+  case nlohmann::json::value_t::null: out << YAML::Null; return;
+  default:
+    // Numbers and booleans as JSON writes them (shortest exact form); plain, so they read
+    // back as numbers and booleans.
+    out << v.dump();
+    return;
   }
 }
+
+std::string emitted(const YAML::Emitter& out) {
+  if (!out.good()) {
+    // The emitter refuses only malformed event sequences, which emit_json never produces.
+    throw std::logic_error("YAML emitter: " + out.GetLastError());
+  }
+  return std::string(out.c_str(), out.size()) + "\n";
+}
+
+// Limits on what one file may expand to (SPEC: no input crashes or exhausts memory). A
+// "billion laughs" stream of 495 bytes expands by aliases to 10^9 nodes; yaml-cpp's parser
+// recurses once per nesting level.
+constexpr size_t k_max_alias_nodes = 100'000;
+constexpr size_t k_max_nodes = 1'000'000;
+constexpr size_t k_max_depth = 64;
+
+// Thrown from the event handler to stop the parser at an input limit or a duplicate key.
+struct InputRefused : std::runtime_error {
+  InputRefused(const YAML::Mark& where, const std::string& message)
+      : std::runtime_error(message), mark(where) {}
+  YAML::Mark mark;
+};
 
 // Builds each document's JSON value straight from the parser's events, in one pass: no
 // YAML::Node tree in between (building and walking that tree, after a first pass that only
@@ -185,6 +249,7 @@ public:
     lines.clear();
     m_stack.clear();
     m_anchors.clear();
+    // m_nodes and m_alias_nodes count the whole stream: a bomb may be split over documents.
   }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -195,7 +260,15 @@ public:
     if (it == m_anchors.end()) {
       add(mark, nullptr, "", 0);
     } else {
-      add(mark, it->second.first, it->second.second, 0);
+      // Counted before the copy is made, so an alias bomb stops before it takes memory.
+      m_alias_nodes += it->second.nodes;
+      if (m_alias_nodes > k_max_alias_nodes) {
+        throw InputRefused(mark,
+                           fmt::format("aliases expand to more than {} nodes (an alias "
+                                       "bomb?): write the values out instead of aliasing them",
+                                       k_max_alias_nodes));
+      }
+      add(mark, it->second.value, it->second.text, 0, it->second.nodes);
     }
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
@@ -233,7 +306,24 @@ private:
     std::string key;
     int key_line = 0;
     size_t next_index = 0; // sequence state
+    size_t nodes = 1;      // nodes in this collection, itself included (for aliases of it)
+    YAML::Mark mark = YAML::Mark::null_mark();
   };
+
+  struct Anchored {
+    nlohmann::json value;
+    std::string text; // the scalar text, for an alias used as a key
+    size_t nodes = 1;
+  };
+
+  void count_nodes(const YAML::Mark& mark, size_t n) {
+    m_nodes += n;
+    if (m_nodes > k_max_nodes) {
+      throw InputRefused(mark, fmt::format("more than {} nodes: netpol reads files up to that "
+                                           "size; split the file",
+                                           k_max_nodes));
+    }
+  }
 
   bool expects_key() const {
     return !m_stack.empty() && m_stack.back().value.is_object() && !m_stack.back().key_pending;
@@ -248,19 +338,29 @@ private:
     return {top.pointer + "/" + std::to_string(top.next_index), mark.line + 1};
   }
 
-  void set_key(std::string key, int line) {
+  void set_key(std::string key, int line, const YAML::Mark& mark) {
     Frame& top = m_stack.back();
+    // Kubernetes (and kubectl's strict decoding) refuse a repeated key; taking the last one
+    // silently would apply something other than what a reviewer read.
+    if (top.value.contains(key)) {
+      const auto first = lines.find(top.pointer + "/" + escape_pointer_token(key));
+      throw InputRefused(mark, fmt::format("duplicate key \"{}\"{}: remove one of them", key,
+                                           first != lines.end()
+                                               ? fmt::format(" (also at line {})", first->second)
+                                               : std::string()));
+    }
     top.key = std::move(key);
     top.key_line = line;
     top.key_pending = true;
   }
 
-  void deliver(nlohmann::json value) {
+  void deliver(nlohmann::json value, size_t nodes) {
     if (m_stack.empty()) {
       root = std::move(value);
       return;
     }
     Frame& top = m_stack.back();
+    top.nodes += nodes;
     if (top.value.is_object()) {
       top.value[top.key] = std::move(value);
       top.key_pending = false;
@@ -271,21 +371,29 @@ private:
   }
 
   void add(const YAML::Mark& mark, nlohmann::json value, const std::string& text,
-           YAML::anchor_t anchor) {
-    if (anchor != 0) m_anchors[anchor] = {value, value.is_primitive() ? text : ""};
+           YAML::anchor_t anchor, size_t nodes = 1) {
+    count_nodes(mark, nodes);
+    if (anchor != 0) m_anchors[anchor] = {value, value.is_primitive() ? text : "", nodes};
     if (expects_key()) {
-      set_key(value.is_null() && text.empty() ? std::string() : text, mark.line + 1);
+      set_key(value.is_null() && text.empty() ? std::string() : text, mark.line + 1, mark);
       return;
     }
     const bool discard = !m_stack.empty() && m_stack.back().discard;
     auto [pointer, line] = next_child(mark);
     if (!discard) lines[pointer] = line;
     if (m_stack.empty()) root_line = line;
-    deliver(std::move(value));
+    deliver(std::move(value), nodes);
   }
 
   void open(const YAML::Mark& mark, nlohmann::json value, YAML::anchor_t anchor) {
+    // yaml-cpp's parser recurses once per level, before it reports the next one: stopping
+    // here bounds its stack too.
+    if (m_stack.size() >= k_max_depth) {
+      throw InputRefused(mark, fmt::format("nested deeper than {} levels", k_max_depth));
+    }
+    count_nodes(mark, 1);
     Frame f;
+    f.mark = mark;
     f.value = std::move(value);
     f.anchor = anchor;
     if (expects_key()) {
@@ -307,17 +415,18 @@ private:
     if (m_stack.empty()) return;
     Frame f = std::move(m_stack.back());
     m_stack.pop_back();
-    if (f.anchor != 0) m_anchors[f.anchor] = {f.value, ""};
+    if (f.anchor != 0) m_anchors[f.anchor] = {f.value, "", f.nodes};
     if (f.is_key) {
-      set_key("", f.line);
+      set_key("", f.line, f.mark);
     } else {
-      deliver(std::move(f.value));
+      deliver(std::move(f.value), f.nodes);
     }
   }
 
   std::vector<Frame> m_stack;
-  // Anchored values, with their scalar text for an alias used as a key.
-  std::map<YAML::anchor_t, std::pair<nlohmann::json, std::string>> m_anchors;
+  std::map<YAML::anchor_t, Anchored> m_anchors;
+  size_t m_nodes = 0;       // nodes built in this stream, alias copies included
+  size_t m_alias_nodes = 0; // nodes built by copying anchored values
 };
 
 } // namespace
@@ -349,6 +458,14 @@ parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode
     return fail(error_code,
                 fmt::format("{}:{}: not valid UTF-8 text (save the file as UTF-8)", source, line));
   }
+  // yaml-cpp's scanner queues a flow collection's tokens before the handler sees them, so
+  // "[1,1,1,...]" would take memory before the node count below could stop it: every flow
+  // node but the last needs a comma, so count those first.
+  if (static_cast<size_t>(std::count(text.begin(), text.end(), ',')) > k_max_nodes) {
+    return fail(error_code, fmt::format("{}: more than {} nodes: netpol reads files up to that "
+                                        "size; split the file",
+                                        source, k_max_nodes));
+  }
   std::vector<YamlDocument> docs;
   try {
     std::istringstream in{std::string(text)};
@@ -371,6 +488,9 @@ parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode
       if (builder.root_line == 0) doc.lines[""] = doc.line;
       docs.push_back(std::move(doc));
     }
+  } catch (const InputRefused& e) {
+    return fail(error_code,
+                fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.what()));
   } catch (const YAML::Exception& e) {
     return fail(error_code, source + ":" + std::to_string(e.mark.line + 1) + ":" +
                                 std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
@@ -379,23 +499,27 @@ parse_yaml_documents(std::string_view text, const std::string& source, ErrorCode
 }
 
 Result<std::vector<YamlDocument>> load_yaml_file(const std::string& path, ErrorCode error_code) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(error_code, path + ": cannot read file: " + std::strerror(errno));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_yaml_documents(buffer.str(), path, error_code);
+  auto text = read_input_file(path, error_code);
+  if (!text) return fail(text.error());
+  return parse_yaml_documents(*text, path, error_code);
+}
+
+void emit_yaml(YAML::Emitter& out, const nlohmann::json& value) {
+  emit_json(out, value);
 }
 
 std::string yaml_scalar(const std::string& text) {
-  return needs_quotes(text) ? nlohmann::json(text).dump() : text;
+  YAML::Emitter out;
+  emit_string(out, text);
+  std::string s = emitted(out);
+  s.pop_back();
+  return s;
 }
 
 std::string to_yaml(const nlohmann::json& value) {
-  std::string out;
-  emit(value, 0, out);
-  return out;
+  YAML::Emitter out;
+  emit_json(out, value);
+  return emitted(out);
 }
 
 } // namespace netpol

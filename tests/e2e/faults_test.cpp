@@ -169,7 +169,9 @@ TEST_F(Faults, ThrottlingAndServerErrorsOnListPatchAndDeleteAreRetried) {
 }
 
 // The round trips of an apply, counted where every request takes 100 ms, so requests sent
-// together overlap whatever the scheduling: a change that adds one fails here.
+// together overlap whatever the scheduling: a change that adds one fails here. (Requests of
+// two steps may overlap too — the permission checks still in flight when the analysis starts
+// — which makes one fewer: the bounds are upper ones.)
 TEST_F(Faults, AnApplyTakesFiveRoundTripsAndAnUnchangedOneTakesOne) {
   FaultProxy proxy(*m_cluster);
   proxy.add({.method = "",
@@ -188,12 +190,13 @@ TEST_F(Faults, AnApplyTakesFiveRoundTripsAndAnUnchangedOneTakesOne) {
   auto changed = apply(proxy_kubeconfig(proxy), {"--log-level", "debug"});
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   EXPECT_THAT(changed.out, HasSubstr("1 applied, 0 unchanged, 1 pruned"));
-  EXPECT_EQ(round_trips(changed.err), 5) << changed.err;
+  EXPECT_LE(round_trips(changed.err), 5) << changed.err;
+  EXPECT_GE(round_trips(changed.err), 4) << changed.err;
   // Nothing to change: the lists and the permission checks, together.
   auto unchanged = apply(proxy_kubeconfig(proxy), {"--log-level", "debug"});
   ASSERT_EQ(unchanged.exit_code, 0) << unchanged.err;
   EXPECT_THAT(unchanged.out, HasSubstr("0 applied, 1 unchanged, 0 pruned"));
-  EXPECT_EQ(round_trips(unchanged.err), 1) << unchanged.err;
+  EXPECT_EQ(round_trips(unchanged.err), 1) << unchanged.err; // with or without Cilium's kinds
 }
 
 TEST_F(Faults, AConnectionDroppedDuringDiscoveryIsRetried) {

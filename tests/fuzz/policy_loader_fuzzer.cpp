@@ -12,8 +12,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace netpol;
   static const MapEnvironment env{{"CI_ENVIRONMENT_SLUG", "review"}, {"KUBE_NAMESPACE", "shop"}};
+  static const policy::TemplateVariables vars(env, {"NETPOL_FUZZ_LISTED"});
   policy::LoadOptions options;
-  options.env = &env;
+  options.vars = &vars;
   options.collect_other_kinds = true;
   options.fetch = [](const std::string&) -> Result<std::string> {
     return fail(ErrorCode::io, "no network in the fuzzer");

@@ -129,5 +129,42 @@ TEST(LintCmd, MissingPathIsARuntimeError) {
   EXPECT_THAT(r.err, HasSubstr("/nonexistent/dir: no such file or directory"));
 }
 
+// SPEC §6: ${CI_JOB_TOKEN} in a policy is an input error (exit 3), and nothing of its value
+// reaches stdout, stderr or the report; a variable listed in NETPOL_TEMPLATE_VARS is read.
+TEST(LintCmd, TemplatesReadOnlyTheAllowList) {
+  LintDir d;
+  fs::create_directories(d.out);
+  const auto policy = (d.out / "p.yaml").string();
+  std::ofstream(policy) << "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+                           "  name: web\n  labels:\n    token: ${CI_JOB_TOKEN}\n"
+                           "    team: ${TEAM}\nspec:\n  podSelector: {}\n";
+  const MapEnvironment env{{"CI_JOB_TOKEN", "glcbt-lint-secret-0123"}, {"TEAM", "payments"}};
+  auto refused = run_cli({"lint", policy, "--output-dir", (d.out / "r").string()}, env);
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_THAT(refused.out,
+              HasSubstr("p.yaml:6: error: template variable CI_JOB_TOKEN may not be read"));
+  EXPECT_THAT(refused.out, HasSubstr("p.yaml:7: error: template variable TEAM may not be read"));
+  const auto junit = d.read("r/junit-lint.xml");
+  for (const std::string& text : {refused.out, refused.err, junit})
+    EXPECT_THAT(text, Not(HasSubstr("glcbt-lint-secret-0123")));
+
+  MapEnvironment listed = env;
+  listed.set("NETPOL_TEMPLATE_VARS", "TEAM");
+  auto still = run_cli({"lint", policy, "--output-dir", (d.out / "s").string()}, listed);
+  EXPECT_EQ(still.exit_code, 3);
+  EXPECT_THAT(still.out, HasSubstr("CI_JOB_TOKEN may not be read"));
+  EXPECT_THAT(still.out, Not(HasSubstr("TEAM may not be read")));
+
+  listed.set("NETPOL_TEMPLATE_VARS", "TEAM,CI_JOB_TOKEN");
+  auto secret = run_cli({"lint", policy, "--output-dir", (d.out / "t").string()}, listed);
+  EXPECT_EQ(secret.exit_code, 2);
+  EXPECT_THAT(secret.err, HasSubstr("CI_JOB_TOKEN holds a credential"));
+
+  auto flag = run_cli({"lint", policy, "--template-vars", "TEAM", "--var", "CI_JOB_TOKEN=x",
+                       "--output-dir", (d.out / "u").string()},
+                      env);
+  EXPECT_EQ(flag.exit_code, 0) << flag.out << flag.err;
+}
+
 } // namespace
 } // namespace netpol::test

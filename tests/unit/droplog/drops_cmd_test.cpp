@@ -177,6 +177,16 @@ TEST_F(DropsCommand, BadInputIsOneLineAndReportsAreStillWritten) {
   r = run_cli({"--output-dir", out_dir(), "drops", "--from-file", "x", "--since", "yesterday"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--since: invalid time 'yesterday'"));
+  r = run_cli({"--output-dir", out_dir(), "drops", "--from-file", "x", "--since", "99999999h"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--since: '99999999h' reaches back more than 366 days"));
+  r = run_cli(
+      {"--output-dir", out_dir(), "drops", "--from-file", "x", "--since", "1725-01-01T00:00:00Z"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("is before 2000"));
+  r = run_cli({"--output-dir", out_dir(), "drops", "--from-file", "x", "--since", "90"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'90' has no unit"));
   r = run_cli({"--output-dir", out_dir(), "drops", "--from-file", "x"},
               MapEnvironment{{"CI_PIPELINE_CREATED_AT", "soon"}});
   EXPECT_EQ(r.exit_code, 2);

@@ -7,6 +7,7 @@
 #include "cli/context.hpp"
 #include "support/paths.hpp"
 #include "support/run_cli.hpp"
+#include "support/temp_dir.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -69,6 +70,30 @@ TEST(ContextKube, CommandsWithoutAClusterNeverLoadTheKubeconfig) {
       {"version"}, MapEnvironment{{"KUBECONFIG", "/nonexistent/kc"}, {"KUBE_CONTEXT", "nope"}});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
+}
+
+// docs/cluster-access.md: an unverified connection is said on every run, on stderr.
+TEST(Context, UnverifiedTlsAndPlainHttpAreWarnedAbout) {
+  test::TempDir dir;
+  const auto insecure = dir.write(
+      "insecure", "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1', "
+                  "insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: tok0000}}]\n"
+                  "contexts: [{name: c, context: {cluster: k, user: u}}]\ncurrent-context: c\n");
+  const auto plain =
+      dir.write("plain", "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:1'}}]\n"
+                         "users: [{name: u, user: {}}]\n"
+                         "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                         "current-context: c\n");
+  const auto out = dir.file("out");
+  auto r = test::run_cli(
+      {"--kubeconfig", insecure, "--output-dir", out, "--request-timeout", "2s", "detect"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("warning: TLS certificate of https://127.0.0.1:1 is not verified "
+                               "(insecure-skip-tls-verify in context 'c'"));
+  auto p = test::run_cli(
+      {"--kubeconfig", plain, "--output-dir", out, "--request-timeout", "2s", "detect"});
+  EXPECT_EQ(p.exit_code, 1) << p.err;
+  EXPECT_THAT(p.err, HasSubstr("warning: http://127.0.0.1:1 is plain http"));
 }
 
 } // namespace

@@ -184,6 +184,36 @@ TEST(Rfc3339, ParsesOffsetsAndFractions) {
   EXPECT_EQ(parse_rfc3339("2026-11-26T12:00:00-05:00"), z);
   EXPECT_FALSE(parse_rfc3339("2026-11-26 17:00"));
   EXPECT_FALSE(parse_rfc3339("2026-13-26T17:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-11-26T-1:00:00Z"));
+}
+
+// Found by the exec_credential fuzzer: year 1013 overflowed the clock's nanoseconds.
+TEST(Rfc3339, TimesOutsideTheClocksRangeAreClampedNotOverflowed) {
+  EXPECT_EQ(parse_rfc3339("1013-11-26T17:00:00Z"),
+            std::chrono::system_clock::from_time_t(0) + std::chrono::hours(24 * 329 + 17));
+  EXPECT_TRUE(parse_rfc3339("9999-12-31T23:59:59Z"));
+}
+
+TEST(ExecCredential, OutputOfTheWrongShapeIsAnError) {
+  ExecConfig e;
+  e.command = "plugin";
+  e.api_version = "client.authentication.k8s.io/v1";
+  e.where = "kc:3";
+  for (
+      const char* out :
+      {"", "[]", R"({"kind":1,"apiVersion":2})",
+       R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":[]})",
+       R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":7}})"}) {
+    auto r = parse_exec_credential(out, e);
+    ASSERT_FALSE(r) << out;
+    EXPECT_EQ(r.error().code, ErrorCode::config);
+    EXPECT_THAT(r.error().message, ::testing::StartsWith("kc:3: exec plugin 'plugin': ")) << out;
+  }
+  auto ok = parse_exec_credential(
+      R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"tok-123456"}})",
+      e);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->token, "tok-123456");
 }
 
 } // namespace

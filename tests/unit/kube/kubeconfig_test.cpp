@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -153,6 +155,7 @@ struct BadCase {
 };
 
 TEST(Kubeconfig, ErrorsNameTheFileLineAndField) {
+  const std::string ca_b64 = encode_base64("CA");
   const std::vector<BadCase> cases = {
       {"bad base64",
        "    server: https://h\n    certificate-authority-data: '%%%'\n",
@@ -175,6 +178,21 @@ TEST(Kubeconfig, ErrorsNameTheFileLineAndField) {
        "    {}\n",
        {"clusters[k].server", "is required"}},
       {"not https", "    server: ftp://h\n", "    {}\n", {"clusters[k].server", "https://"}},
+      // kubectl's rule and wording (client-go transport).
+      {"insecure beside a CA",
+       "    server: https://h\n    certificate-authority-data: " + ca_b64 +
+           "\n    insecure-skip-tls-verify: true\n",
+       "    {}\n",
+       {"clusters[k].insecure-skip-tls-verify",
+        "specifying a root certificates file with the insecure flag is not allowed"}},
+      {"token over plain http",
+       "    server: http://api.example:8080\n",
+       "    token: t0000-secret\n",
+       {"clusters[k].server", "http://api.example:8080 is plain http", "clear text"}},
+      {"client certificate over plain http",
+       "    server: http://10.0.0.1\n",
+       "    client-certificate-data: " + ca_b64 + "\n    client-key-data: " + ca_b64 + "\n",
+       {"clusters[k].server", "is plain http"}},
       {"bool as string",
        "    server: https://h\n    insecure-skip-tls-verify: 'yes'\n",
        "    {}\n",
@@ -211,6 +229,34 @@ TEST(Kubeconfig, ErrorsNameTheFileLineAndField) {
     }
     EXPECT_THAT(r.error().message, Not(HasSubstr("secretpw"))) << c.name;
   }
+}
+
+TEST(Kubeconfig, PlainHttpCarriesCredentialsOnlyToLoopback) {
+  TempDir dir;
+  for (const char* server :
+       {"http://127.0.0.1:8001", "http://localhost:8001", "http://[::1]:8001"}) {
+    auto r = load({dir.write(
+        "kc", single(std::string("    server: ") + server + "\n", "    token: proxy-token\n"))});
+    ASSERT_TRUE(r) << server << ": " << r.error().message;
+    EXPECT_EQ(r->server, server);
+  }
+  // No credentials: nothing to leak (the run warns that nothing is encrypted).
+  auto anonymous = load({dir.write("kc", single("    server: http://api.example\n", "    {}\n"))});
+  ASSERT_TRUE(anonymous) << anonymous.error().message;
+}
+
+TEST(Kubeconfig, SpecialFilesAreRefusedByName) {
+  TempDir dir;
+  const auto fifo = dir.file("token.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto r =
+      load({dir.write("kc", single("    server: https://h\n", "    tokenFile: " + fifo + "\n"))});
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("not a regular file (a FIFO)"));
+  auto zero = load({"/dev/zero"}, "", true);
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().code, ErrorCode::config);
+  EXPECT_THAT(zero.error().message, HasSubstr("/dev/zero: not a regular file"));
 }
 
 TEST(Kubeconfig, MissingReferencesAndBadSyntax) {

@@ -1,4 +1,7 @@
+#include <sys/stat.h>
+
 #include <fstream>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using test::TempDir;
@@ -65,8 +69,9 @@ TEST(Loader, OtherKindsAreAnErrorNamingFileLineAndWhatIsAccepted) {
 
 TEST(Loader, TemplatesExpandFromTheEnvironment) {
   MapEnvironment env{{"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}};
+  const TemplateVariables vars(env);
   LoadOptions options;
-  options.env = &env;
+  options.vars = &vars;
   auto r = load_policy_text(policy("web-${CI_ENVIRONMENT_SLUG}",
                                    "  namespace: ${KUBE_NAMESPACE}\n  annotations:\n"
                                    "    note: \"cost $$5 and $${literal}\"\n"),
@@ -79,16 +84,57 @@ TEST(Loader, TemplatesExpandFromTheEnvironment) {
 
 TEST(Loader, UnsetTemplateVariableIsAnErrorWithFileLine) {
   MapEnvironment env;
+  const TemplateVariables vars(env);
   LoadOptions options;
-  options.env = &env;
+  options.vars = &vars;
   auto r = load_policy_text(policy("a", "  namespace: ${KUBE_NAMESPACE}\n"), "p.yaml", options);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
   EXPECT_EQ(r.errors[0].message, "p.yaml:5: template variable KUBE_NAMESPACE is not set");
   EXPECT_TRUE(r.policies.empty());
-  auto unterminated = expand_template("a-${X", &env, "f:1");
+  auto unterminated = expand_template("a-${X", &vars, "f:1");
   ASSERT_FALSE(unterminated);
   EXPECT_THAT(unterminated.error().message, HasSubstr("unterminated"));
+}
+
+// SPEC §6: templates read an allow-list, so a secret never reaches policies.yaml or the
+// cluster through a policy file.
+TEST(Loader, TemplatesReadOnlyTheAllowList) {
+  MapEnvironment env{{"CI_JOB_TOKEN", "glcbt-secret-job-token"},
+                     {"CI_PROJECT_PATH", "group/shop"},
+                     {"TEAM", "payments"},
+                     {"DB_PASSWORD", "hunter2-db"}};
+  const TemplateVariables vars(env, {"TEAM"}, {{"GIVEN", "by-flag"}});
+  LoadOptions options;
+  options.vars = &vars;
+  auto ok = load_policy_text(policy("a", "  labels:\n    p: ${CI_PROJECT_PATH}-${TEAM}-${GIVEN}\n"),
+                             "p.yaml", options);
+  ASSERT_TRUE(ok.errors.empty()) << ok.errors.front().message;
+  EXPECT_EQ(ok.policies[0].value["metadata"]["labels"]["p"], "group/shop-payments-by-flag");
+  for (const char* name : {"CI_JOB_TOKEN", "DB_PASSWORD", "HOME"}) {
+    auto r = load_policy_text(policy("a", std::string("  labels:\n    t: x${") + name + "}\n"),
+                              "p.yaml", options);
+    ASSERT_EQ(r.errors.size(), 1u) << name;
+    EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+    EXPECT_THAT(r.errors[0].message, StartsWith(std::string("p.yaml:6: template variable ") + name +
+                                                " may not be read by templates"));
+    EXPECT_THAT(r.errors[0].message, HasSubstr("list it in NETPOL_TEMPLATE_VARS"));
+    EXPECT_THAT(r.errors[0].message, Not(HasSubstr("glcbt-secret-job-token")));
+    EXPECT_TRUE(r.policies.empty());
+  }
+}
+
+TEST(Loader, TemplateVarListRefusesSecretsAndBadNames) {
+  auto names = parse_template_var_list("TEAM, REGION  TIER,", "--template-vars");
+  ASSERT_TRUE(names.has_value());
+  EXPECT_EQ(*names, (std::set<std::string>{"REGION", "TEAM", "TIER"}));
+  auto secret = parse_template_var_list("TEAM,CI_JOB_TOKEN", "NETPOL_TEMPLATE_VARS");
+  ASSERT_FALSE(secret.has_value());
+  EXPECT_EQ(secret.error().code, ErrorCode::usage);
+  EXPECT_THAT(secret.error().message, HasSubstr("CI_JOB_TOKEN holds a credential"));
+  auto bad = parse_template_var_list("TEAM;rm", "NETPOL_TEMPLATE_VARS");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_THAT(bad.error().message, HasSubstr("\"TEAM;rm\" is not a variable name"));
 }
 
 TEST(Loader, MissingPathIsAnIoError) {
@@ -103,10 +149,10 @@ TEST(Loader, Sha256) {
 }
 
 TEST(Loader, ImportsPinnedBySha256OverFileUrls) {
-  TempDir remote;
-  const std::string body = policy("imported");
-  const fs::path source = remote.write("base.yaml", body);
   TempDir dir;
+  const std::string body = policy("imported");
+  // Inside the policy directory (a hidden folder is not loaded on its own).
+  const fs::path source = dir.write(".vendor/base.yaml", body);
   dir.write("local.yaml", policy("local"));
   dir.write("imports.yaml", "imports:\n- url: file://" + source.string() +
                                 "\n  sha256: " + sha256_hex(body) + "\n");
@@ -117,9 +163,8 @@ TEST(Loader, ImportsPinnedBySha256OverFileUrls) {
 }
 
 TEST(Loader, ImportDigestMismatchIsInvalidPolicy) {
-  TempDir remote;
-  const fs::path source = remote.write("base.yaml", policy("imported"));
   TempDir dir;
+  const fs::path source = dir.write(".vendor/base.yaml", policy("imported"));
   dir.write("imports.yaml", "imports:\n- url: file://" + source.string() +
                                 "\n  sha256: " + std::string(64, 'f') + "\n");
   auto r = load_policies({dir.path().string()}, {});
@@ -132,12 +177,53 @@ TEST(Loader, ImportDigestMismatchIsInvalidPolicy) {
 
 TEST(Loader, ImportFetchFailureNamesTheUrl) {
   TempDir dir;
-  dir.write("imports.yaml", "imports:\n- url: file:///nonexistent/x.yaml\n  sha256: " +
-                                std::string(64, 'a') + "\n");
+  const std::string missing = "file://" + dir.file("missing.yaml");
+  dir.write("imports.yaml",
+            "imports:\n- url: " + missing + "\n  sha256: " + std::string(64, 'a') + "\n");
   auto r = load_policies({dir.path().string()}, {});
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].code, ErrorCode::io);
-  EXPECT_THAT(r.errors[0].message, HasSubstr("file:///nonexistent/x.yaml"));
+  EXPECT_THAT(r.errors[0].message, HasSubstr(missing));
+}
+
+// A policy's say does not make a CI job read /etc.
+TEST(Loader, FileImportsComeFromInsideThePolicyDirectoryOnly) {
+  TempDir outside;
+  const std::string body = policy("outside");
+  const fs::path source = outside.write("base.yaml", body);
+  TempDir dir;
+  fs::create_symlink(source, dir.path() / "link.txt");
+  for (const std::string& url :
+       {std::string("file:///etc/passwd"), "file://" + source.string(),
+        "file://" + dir.file("../x.yaml"), "file://" + dir.file("link.txt")}) {
+    dir.write("imports.yaml", "imports:\n- url: " + url + "\n  sha256: " + sha256_hex(body) + "\n");
+    auto r = load_policies({dir.path().string()}, {});
+    ASSERT_EQ(r.errors.size(), 1u) << url;
+    EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy);
+    EXPECT_THAT(r.errors[0].message,
+                HasSubstr("file:// imports must be inside the policy directory"))
+        << url;
+    EXPECT_TRUE(r.policies.empty());
+  }
+}
+
+TEST(Loader, SpecialFilesAndSymlinkLoopsInTheFolderAreErrorsByName) {
+  TempDir dir;
+  dir.write("ok.yaml", policy("ok"));
+  ASSERT_EQ(::mkfifo(dir.file("fifo.yaml").c_str(), 0600), 0);
+  fs::create_symlink(dir.file("loop.yaml"), dir.file("loop.yaml"));
+  fs::create_symlink("/dev/zero", dir.file("zero.yaml"));
+  fs::create_directories(dir.path() / "sub");
+  fs::create_directory_symlink(dir.path(), dir.path() / "sub" / "back"); // a directory loop
+  auto r = load_policies({dir.path().string()}, {});
+  std::vector<std::string> messages;
+  for (const auto& e : r.errors)
+    messages.push_back(e.message);
+  EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
+                            HasSubstr("fifo.yaml: not a regular file (a FIFO)"),
+                            HasSubstr("loop.yaml: symbolic link loop"),
+                            HasSubstr("zero.yaml: not a regular file (a character device)")));
+  EXPECT_THAT(names(r), ElementsAre("ok"));
 }
 
 TEST(Loader, InjectedFetchIsUsed) {

@@ -1,5 +1,6 @@
 // Profiles, rendering and planning against a small in-memory API.
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -18,8 +19,9 @@ using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Serves NetworkPolicy (and Cilium kinds when `cilium`), lists by label selector, counts
-// requests.
+// Serves NetworkPolicy (and Cilium kinds when `cilium`; a list of them answers 404 otherwise,
+// as the real server does), lists by label selector, counts requests. Thread-safe, as
+// KubeApi must be: the plan lists every kind at once.
 class MemoryApi final : public kube::KubeApi {
 public:
   bool cilium = false;
@@ -31,6 +33,7 @@ public:
   Result<json> version() override { return json::object(); }
   Result<std::optional<kube::ResourceInfo>> resolve(const std::string& api_version,
                                                     const std::string& kind) override {
+    std::lock_guard lock(m_mutex);
     log.push_back("resolve " + kind);
     if (api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy")
       return kube::resources::network_policies;
@@ -46,7 +49,13 @@ public:
   }
   Result<std::vector<json>> list(const kube::ResourceInfo& r, const std::string& ns,
                                  const kube::ListOptions& options) override {
+    std::lock_guard lock(m_mutex);
     log.push_back("list " + r.resource + " " + ns + " " + options.label_selector);
+    if (!cilium && r.group == "cilium.io") {
+      Error e(ErrorCode::api, "list " + r.kind + ": the server could not find the resource");
+      e.http_status = 404;
+      return tl::unexpected(e);
+    }
     if (forbidden.count(r.resource)) {
       Error e(ErrorCode::api, "list " + r.kind + ": forbidden");
       e.http_status = 403;
@@ -84,11 +93,18 @@ public:
     return {};
   }
   Result<bool> can_i(const kube::AccessCheck&) override { return true; }
-  uint64_t request_count() const override { return log.size(); }
+  uint64_t request_count() const override {
+    std::lock_guard lock(m_mutex);
+    return log.size();
+  }
+
+private:
+  mutable std::mutex m_mutex;
 };
 
 const MapEnvironment k_env{
     {"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}, {"CI_PROJECT_ID", "42"}};
+const TemplateVariables k_vars(k_env);
 const RenderOptions k_render{"42", "review-x", "shop"};
 
 TEST(Profiles, EmbeddedProfilesAreTheFilesInProfilesDir) {
@@ -104,7 +120,7 @@ TEST(Profiles, EmbeddedProfilesAreTheFilesInProfilesDir) {
 }
 
 TEST(Profiles, GitlabProfileIsAutoDevOpsDefault) {
-  auto objects = load_profile("gitlab", &k_env);
+  auto objects = load_profile("gitlab", &k_vars);
   ASSERT_TRUE(objects) << objects.error().message;
   ASSERT_EQ(objects->size(), 1u);
   const auto& o = (*objects)[0];
@@ -119,7 +135,7 @@ TEST(Profiles, GitlabProfileIsAutoDevOpsDefault) {
 }
 
 json isolation_values(const ProfileOptions& options) {
-  auto objects = load_profile("namespace-isolation", &k_env, options);
+  auto objects = load_profile("namespace-isolation", &k_vars, options);
   EXPECT_TRUE(objects);
   EXPECT_TRUE(validate((*objects)[0]).ok());
   return (*objects)[0]
@@ -135,16 +151,17 @@ TEST(Profiles, NamespaceIsolationNamespacesAndKnative) {
 }
 
 TEST(Profiles, UnknownProfileAndUnsetVariableAreConfigErrors) {
-  auto unknown = load_profile("strict", &k_env);
+  auto unknown = load_profile("strict", &k_vars);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::config);
   EXPECT_THAT(unknown.error().message, HasSubstr("known: none, gitlab, namespace-isolation"));
   MapEnvironment empty;
-  auto unset = load_profile("gitlab", &empty);
+  const TemplateVariables empty_vars(empty);
+  auto unset = load_profile("gitlab", &empty_vars);
   ASSERT_FALSE(unset);
   EXPECT_EQ(unset.error().code, ErrorCode::config);
   EXPECT_THAT(unset.error().message, HasSubstr("CI_ENVIRONMENT_SLUG is not set"));
-  auto none = load_profile("none", &empty);
+  auto none = load_profile("none", &empty_vars);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
 }

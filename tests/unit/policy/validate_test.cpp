@@ -4,6 +4,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -138,6 +139,19 @@ TEST(Validate, RejectsEveryInvalidCaseAtTheExpectedPath) {
     right += all ? 1 : 0;
   }
   EXPECT_EQ(right, static_cast<int>(cases.size()));
+}
+
+// Found by the policy_loader fuzzer: valijson threw from a format check (std::terminate).
+TEST(Validate, ACiliumPolicyValijsonCannotCompareIsInvalidNotACrash) {
+  std::ifstream in(std::string(NETPOL_SOURCE_DIR) +
+                   "/tests/fuzz/corpus/policy_loader/regression-valijson-throws.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto loaded = load_policy_text(text.str(), "p.yaml", {});
+  for (const auto& object : loaded.policies)
+    EXPECT_NO_THROW((void)validate(object));
+  ASSERT_EQ(loaded.policies.size(), 1u);
+  EXPECT_FALSE(validate(loaded.policies[0]).errors.empty());
 }
 
 TEST(Validate, HostBitsInCidrAreAWarningNotAnError) {

@@ -21,6 +21,7 @@ namespace netpol::report {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(JUnit, CountsEscapesAndKeepsNamesUnique) {
   JUnitReport r("detect");
@@ -34,6 +35,60 @@ TEST(JUnit, CountsEscapesAndKeepsNamesUnique) {
   EXPECT_THAT(xml, HasSubstr("message=\"flannel &amp; &quot;none&quot;\""));
   EXPECT_THAT(xml, HasSubstr("name=\"provider (2)\""));
   EXPECT_THAT(xml, HasSubstr("<skipped message=\"no rights\"/>"));
+}
+
+TEST(JUnit, AdversarialTextStaysWellFormedXml) {
+  JUnitReport r("lint");
+  r.add({"netpol.lint", "file\nwith newline\tand tab", CaseStatus::failed,
+         "bad \xff\xfe utf-8, \x1b[31m ESC, \x01 SOH, U+FFFE \xef\xbf\xbe, ]]> end",
+         "detail ]]>\x0b", 0});
+  const auto xml = r.to_xml();
+  // Attributes carry newlines and tabs as character references (a parser would read spaces).
+  EXPECT_THAT(xml, HasSubstr("name=\"file&#10;with newline&#9;and tab\""));
+  EXPECT_THAT(xml, HasSubstr("message=\"bad \\xff\\xfe utf-8, \\x1b[31m ESC, \\x01 SOH, U+FFFE "
+                             "\\ufffe, ]]&gt; end\""));
+  EXPECT_THAT(xml, HasSubstr(">detail ]]&gt;\\x0b</failure>"));
+  for (const char c : xml) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_FALSE(u < 0x20 && c != '\n') << static_cast<int>(u);
+  }
+}
+
+TEST(JUnit, MessagesAreRedacted) {
+  JUnitReport r("apply");
+  r.add({"netpol.apply", "import", CaseStatus::failed,
+         "import https://user:hunter2-pass@example.com/p.yaml: HTTP 401",
+         "exec plugin stderr: Authorization: Bearer abc.def", 0});
+  const auto xml = r.to_xml();
+  EXPECT_THAT(xml, Not(HasSubstr("hunter2-pass")));
+  EXPECT_THAT(xml, Not(HasSubstr("abc.def")));
+  EXPECT_THAT(xml, HasSubstr("https://user:[REDACTED]@example.com"));
+}
+
+TEST(Reporter, WarningsAreRedactedAndTerminalSequencesEscaped) {
+  std::ostringstream err;
+  Reporter reporter(err, ReporterStyle::plain, false, false);
+  reporter.warn("policy \x1b]0;pwned\x07 from https://u:pw-secret-1@h/x");
+  auto phase = reporter.phase("Applying \x1b[2Jns");
+  phase.done("ok\x1b[0m");
+  const auto text = err.str();
+  EXPECT_THAT(text, HasSubstr("warning: policy \\x1b]0;pwned\\x07 from https://u:[REDACTED]@h/x"));
+  EXPECT_THAT(text, HasSubstr("Applying \\x1b[2Jns"));
+  EXPECT_THAT(text, HasSubstr("ok\\x1b[0m"));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+}
+
+TEST(OutputDir, ReportsAreRedacted) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("netpol-redact-" + std::to_string(::getpid()));
+  OutputDir out(dir);
+  ASSERT_TRUE(
+      out.write("cilium-values.yaml", "tls:\n  key: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t\n"));
+  std::ifstream in(dir / "cilium-values.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "tls:\n  key: [REDACTED]\n");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(OutputDir, WritesAtomicallyAndCreatesDirectory) {
