@@ -107,7 +107,8 @@ protected:
                                      "install-cilium",
                                      "--cilium-namespace",
                                      m_ns,
-                                     "--force"};
+                                     "--force",
+                                     "--test-cluster"};
     if (std::find(extra.begin(), extra.end(), "--chart") == extra.end()) {
       argv.insert(argv.end(), {"--chart", (test::source_dir() / "charts/cilium-test").string()});
     }
@@ -299,15 +300,22 @@ TEST_F(CiliumInstall, UpgradeKeepsTheAuditModeOfTheRunningInstall) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   ASSERT_EQ((*config_map())["data"]["policy-audit-mode"], "false");
 
+  // Nothing changes: helm is not even run, and the agents keep running.
   auto second = install();
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_THAT(second.out, HasSubstr("Cilium upgraded"));
-  EXPECT_THAT(second.out, HasSubstr("policy audit mode: off (kept from the running Cilium)"));
+  EXPECT_THAT(second.out, HasSubstr("Cilium unchanged"));
+  EXPECT_THAT(second.out, HasSubstr("policy audit mode: off (kept from the release)"));
+  EXPECT_THAT(second.out, HasSubstr("changes:           none"));
   EXPECT_EQ((*config_map())["data"]["policy-audit-mode"], "false");
+  EXPECT_EQ(read_file(m_out / "cilium-values.diff"), "");
+  EXPECT_THAT(read_file(m_out / "junit-install-cilium.xml"), HasSubstr("nothing to change"));
 
   auto third = install({}, {{"CILIUM_AUDIT_MODE", "true"}});
   ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_THAT(third.out, HasSubstr("Cilium upgraded"));
   EXPECT_EQ((*config_map())["data"]["policy-audit-mode"], "true");
+  EXPECT_THAT(read_file(m_out / "cilium-values.diff"),
+              HasSubstr("-policyAuditMode: false\n+policyAuditMode: true\n"));
 }
 
 TEST_F(CiliumInstall, NeverReadyTimesOutWithExit4) {
