@@ -14,8 +14,7 @@ namespace netpol::cilium {
 namespace {
 
 constexpr size_t k_block = 512;
-// Chart.yaml is the first member of a packaged chart; a chart whose Chart.yaml is not found
-// in this much uncompressed data is not one helm wrote.
+// A packaged Cilium chart is a few MB uncompressed; past this much, it is not a chart.
 constexpr size_t k_max_scan = size_t{64} << 20;
 
 // Streams the uncompressed bytes of a gzip file.
@@ -117,15 +116,19 @@ bool octal(const std::string& text, size_t& out) {
 }
 
 // "cilium/Chart.yaml", not "cilium/charts/sub/Chart.yaml".
-bool is_top_chart_yaml(std::string_view name) {
+bool is_top_file(std::string_view name, std::string_view file) {
   if (name.rfind("./", 0) == 0) name.remove_prefix(2);
   const auto slash = name.find('/');
-  return slash != std::string_view::npos && slash > 0 && name.substr(slash + 1) == "Chart.yaml";
+  return slash != std::string_view::npos && slash > 0 && name.substr(slash + 1) == file;
 }
 
 } // namespace
 
 Result<std::string> read_chart_yaml(const std::string& path) {
+  return read_chart_file(path, "Chart.yaml");
+}
+
+Result<std::string> read_chart_file(const std::string& path, std::string_view file) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return fail(ErrorCode::config, fmt::format("chart {}: cannot read: {}", path,
@@ -142,11 +145,11 @@ Result<std::string> read_chart_yaml(const std::string& path) {
   while (scanned < k_max_scan) {
     std::string header;
     if (!gz.read(k_block, header)) {
-      return bad(gz.error().empty() ? "no Chart.yaml in the archive" : gz.error());
+      return bad(gz.error().empty() ? fmt::format("no {} in the archive", file) : gz.error());
     }
     scanned += k_block;
     if (header.find_first_not_of('\0') == std::string::npos) {
-      return bad("no Chart.yaml in the archive");
+      return bad(fmt::format("no {} in the archive", file));
     }
     size_t size = 0;
     if (!octal(header.substr(124, 12), size)) return bad("bad tar header");
@@ -169,7 +172,7 @@ Result<std::string> read_chart_yaml(const std::string& path) {
       scanned += padded;
       continue;
     }
-    if ((type == '0' || type == '\0') && is_top_chart_yaml(name)) {
+    if ((type == '0' || type == '\0') && is_top_file(name, file)) {
       std::string data;
       if (!gz.read(padded, data)) return bad("truncated archive");
       data.resize(size);
@@ -178,7 +181,7 @@ Result<std::string> read_chart_yaml(const std::string& path) {
     if (!gz.skip(padded)) return bad("truncated archive");
     scanned += padded;
   }
-  return bad("no Chart.yaml near the start of the archive");
+  return bad(fmt::format("no {} in the first 64 MiB of the archive", file));
 }
 
 Result<std::string> sha256_file(const std::string& path) {

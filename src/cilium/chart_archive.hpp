@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "util/error.hpp"
 
@@ -13,6 +14,9 @@ namespace netpol::cilium {
 // packages a chart as one top-level directory). A missing or unreadable file, a file that is
 // not gzip'ed tar, or an archive without Chart.yaml is ErrorCode::config naming the path.
 Result<std::string> read_chart_yaml(const std::string& archive_path);
+
+// Any file of the chart's top directory, e.g. "values.schema.json", the same way.
+Result<std::string> read_chart_file(const std::string& archive_path, std::string_view file);
 
 // Lower-case hex sha256 of a file's bytes; an unreadable file is ErrorCode::io.
 Result<std::string> sha256_file(const std::string& path);
