@@ -268,7 +268,7 @@ std::vector<std::string> upgrade_command(const HelmOptions& options, const Chart
   argv.insert(argv.end(), {"--values", values_path, "--reset-values", "--create-namespace",
                            "--timeout", helm_duration(options.timeout)});
   if (options.major >= 4) {
-    argv.insert(argv.end(), {"--server-side=false", "--rollback-on-failure", "--wait=hookOnly"});
+    argv.insert(argv.end(), {"--server-side=false", "--wait=hookOnly"});
   }
   return argv;
 }
@@ -351,6 +351,7 @@ Result<void> rollback(const HelmOptions& options, int revision) {
   const auto cluster = cluster_args(options);
   argv.insert(argv.end(), cluster.begin(), cluster.end());
   argv.insert(argv.end(), {"--timeout", helm_duration(options.timeout)});
+  if (options.major >= 4) argv.push_back("--wait=hookOnly");
   auto r = run_helm(options, argv);
   if (!r) return fail(r.error());
   if (r->exit_code != 0) {

@@ -64,15 +64,16 @@ Result<Chart> resolve_chart(const std::string& ref, const std::optional<std::str
 
 // argv of `helm upgrade --install <release> <chart> --namespace <ns> [--kubeconfig p]
 // [--kube-context c] [--version v] --values <file> --reset-values --create-namespace
-// --timeout <t>`, plus on helm 4 `--server-side=false --rollback-on-failure --wait=hookOnly`:
+// --timeout <t>`, plus on helm 4 `--server-side=false --wait=hookOnly`:
 // - --reset-values: helm renders exactly the values file over the chart's defaults, never
 //   values it reuses behind netpol's back (netpol puts the release's values in the file);
 // - helm 4 applies server-side by default and inherits the mode on upgrade; netpol asks for
 //   client-side apply as cilium-cli does, so an operator's `kubectl edit` is no field
 //   conflict (cilium/cilium#44546);
-// - --rollback-on-failure without helm's own wait (its kstatus watcher can hang on custom
-//   resources): netpol waits for readiness itself. helm 3 has no rollback without waiting
-//   (--atomic implies --wait), so there netpol rolls back itself (rollback()).
+// - no waiting by helm: netpol waits for readiness itself. helm's rollback on failure comes
+//   only with its own wait (helm 3 --atomic implies --wait; helm 4.1 --rollback-on-failure
+//   switches to its kstatus watcher even with --wait=hookOnly, and that watcher can hang on
+//   custom resources), so netpol rolls a failed upgrade back itself (rollback()).
 std::vector<std::string> upgrade_command(const HelmOptions& options, const Chart& chart,
                                          const std::string& values_path);
 
@@ -103,8 +104,9 @@ Result<ReleaseInfo> release_status(const HelmOptions& options);
 Result<std::string> upgrade_install(const HelmOptions& options, const Chart& chart,
                                     const nlohmann::json& values);
 
-// `helm rollback <release> <revision> --timeout <t>`: what helm 4's --rollback-on-failure
-// does, for helm 3. A failure is ErrorCode::io with helm's message.
+// `helm rollback <release> <revision> --timeout <t>` (helm 4: without its wait): what
+// --atomic / --rollback-on-failure would do, without helm's readiness wait. A failure is
+// ErrorCode::io with helm's message.
 Result<void> rollback(const HelmOptions& options, int revision);
 
 // `helm uninstall <release>`: for `netpol remove --cilium`. Returns false when there was no

@@ -376,13 +376,9 @@ Result<void> InstallRun::install() {
   auto out = cilium::upgrade_install(m_helm, m_chart, m_decision.values);
   if (!out) {
     Error e = out.error();
+    // helm rolls back only together with its own wait (upgrade_command); netpol does it.
     if (m_decision.upgrade && m_release.revision > 0) {
-      if (m_helm.major >= 4) {
-        e.details.push_back(fmt::format("helm rolled the release back to revision {} "
-                                        "(--rollback-on-failure).",
-                                        m_release.revision));
-      } else if (auto back = cilium::rollback(m_helm, m_release.revision); back) {
-        // helm 3 rolls back only together with its own --wait; netpol does it instead.
+      if (auto back = cilium::rollback(m_helm, m_release.revision); back) {
         e.details.push_back(
             fmt::format("netpol rolled the release back to revision {}.", m_release.revision));
       } else {

@@ -117,18 +117,24 @@ TEST_F(FakeHelm, LocalChartGetsNoVersionFlag) {
   EXPECT_EQ(helm_environment(o).at("KUBECONFIG"), "/a:/b");
 }
 
-// helm 4 applies server-side by default and renamed --atomic; netpol asks for client-side
-// apply, rollback on failure and no kstatus wait (netpol waits itself).
-TEST_F(FakeHelm, Helm4GetsExplicitApplyModeAndRollbackWithoutItsWait) {
+// helm 4 applies server-side by default and waits with kstatus when asked to roll back;
+// netpol asks for client-side apply and no wait (it waits and rolls back itself).
+TEST_F(FakeHelm, Helm4GetsExplicitApplyModeAndNoWait) {
   HelmOptions o = options("helm");
   o.major = 4;
   o.timeout = std::chrono::minutes(5);
   Chart chart{"/charts/cilium.tgz", ChartKind::local, std::nullopt, "1.20.0"};
   const auto argv = upgrade_command(o, chart, "/tmp/v.yaml");
-  EXPECT_THAT(std::vector<std::string>(argv.end() - 6, argv.end()),
+  EXPECT_THAT(std::vector<std::string>(argv.end() - 5, argv.end()),
               ElementsAre("--create-namespace", "--timeout", "300s", "--server-side=false",
-                          "--rollback-on-failure", "--wait=hookOnly"));
+                          "--wait=hookOnly"));
+  // Both would make helm wait for readiness itself (helm 3 --atomic implies --wait; helm 4.1
+  // --rollback-on-failure overrides --wait=hookOnly with its watcher).
   EXPECT_THAT(argv, Not(::testing::Contains("--atomic")));
+  EXPECT_THAT(argv, Not(::testing::Contains("--rollback-on-failure")));
+  o.major = 3;
+  EXPECT_THAT(upgrade_command(o, chart, "/tmp/v.yaml"),
+              Not(::testing::Contains(::testing::StartsWith("--server-side"))));
 }
 
 TEST_F(FakeHelm, MajorVersionFromHelmVersion) {
