@@ -22,6 +22,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "support/paths.hpp"
+#include "support/real_charts.hpp"
 #include "util/process.hpp"
 
 namespace netpol {
@@ -73,7 +74,8 @@ protected:
     if (env.count("NETPOL_TEST_KUBECONFIG") == 0) GTEST_SKIP() << "no test cluster";
     m_kubeconfig = env["NETPOL_TEST_KUBECONFIG"];
     auto helm = test_helm();
-    if (!helm) GTEST_SKIP() << "helm could not be obtained (scripts/test-cluster/get-helm.sh)";
+    NETPOL_REQUIRE_TOOL(helm ? std::string()
+                             : "helm could not be obtained (scripts/test-cluster/get-helm.sh)");
     m_helm = *helm;
 
     kube::LoadOptions load;
