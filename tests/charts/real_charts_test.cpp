@@ -21,6 +21,7 @@
 #include "cilium/values.hpp"
 #include "detect/detect.hpp"
 #include "support/real_charts.hpp"
+#include "support/run_cli.hpp"
 #include "unit/detect/fake_kube_api.hpp"
 
 namespace netpol::test {
@@ -369,6 +370,23 @@ TEST(RealChartArchive, NewestPinnedChartIsTheDefaultAndReadsWithoutHelm) {
   auto digest = cilium::sha256_file(newest.path.string());
   ASSERT_TRUE(digest);
   EXPECT_EQ(*digest, newest.sha256);
+}
+
+// What the image says it carries: the chart's version and the digest Cilium publishes.
+TEST(RealChartArchive, VersionNamesTheChartAndItsDigest) {
+  const auto newest = pinned_charts().back();
+  NETPOL_REQUIRE_TOOL(check_chart(newest));
+  MapEnvironment env({{"NETPOL_CILIUM_CHART", newest.path.string()}});
+  auto r = run_cli({"version"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(fmt::format("cilium chart {} ({}, sha256 {})\n", newest.version,
+                                           newest.path.string(), newest.sha256)));
+  auto j = run_cli({"--format", "json", "version"}, env);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto info = json::parse(j.out)["cilium_chart"];
+  EXPECT_EQ(info["version"], newest.version);
+  EXPECT_EQ(info["sha256"], newest.sha256);
+  EXPECT_EQ(info["test_build"], false);
 }
 
 } // namespace
