@@ -1,5 +1,8 @@
 #include "detect/collect.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +33,7 @@ public:
     if (auto r = read_nodes(); !r) return fail(r.error());
     if (auto r = read_daemon_sets(); !r) return fail(r.error());
     if (auto r = read_config_maps(); !r) return fail(r.error());
+    if (auto r = read_cluster_policies(); !r) return fail(r.error());
     return std::move(m_e);
   }
 
@@ -116,6 +120,31 @@ private:
         if (auto flowlog = flowlog_config_for(ns, *config)) {
           if (auto r = read_config_map(flowlog->first, flowlog->second); !r) return r;
         }
+      }
+    }
+    return {};
+  }
+
+  // Only where the group is served: a cluster without it pays no request.
+  Result<void> read_cluster_policies() {
+    if (!m_e.api_groups || std::find(m_e.api_groups->begin(), m_e.api_groups->end(),
+                                     names::k_policy_api_group) == m_e.api_groups->end()) {
+      return {};
+    }
+    std::set<std::string> kinds_done;
+    for (const auto& type : names::k_cluster_policy_types) {
+      if (kinds_done.count(type.kind)) continue;
+      auto resource = m_api.resolve(type.api_version, type.kind);
+      if (auto r = note(fmt::format("discover {} {}", type.api_version, type.kind), resource);
+          !r) {
+        return r;
+      }
+      if (!resource || !*resource) continue;
+      kinds_done.insert(type.kind);
+      auto items = m_api.list(**resource, "");
+      if (auto r = note(fmt::format("list {}", (*resource)->resource), items); !r) return r;
+      if (items) {
+        m_e.cluster_policies.insert(m_e.cluster_policies.end(), items->begin(), items->end());
       }
     }
     return {};

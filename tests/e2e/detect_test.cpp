@@ -146,11 +146,47 @@ bool wait_for_groups(const std::map<std::string, std::string>& env, Pred pred) {
   return false;
 }
 
+// Objects of kinds a scenario's own CRDs define (ClusterNetworkPolicy, ...): created once
+// their CRDs are served, removed before them.
+bool is_custom_resource(const json& object) {
+  static const std::set<std::string> k_builtin = {"Node", "DaemonSet", "ConfigMap", "Namespace",
+                                                  "CustomResourceDefinition"};
+  return k_builtin.count(object.value("kind", "")) == 0;
+}
+
+// Creates the scenario's custom resources, with a fresh client (clients cache discovery),
+// retrying while the new resource is not yet served.
+void seed_custom(const std::map<std::string, std::string>& env, const DetectScenario& s) {
+  for (const auto& object : s.objects) {
+    if (!is_custom_resource(object)) continue;
+    Result<json> created = fail(ErrorCode::io, "not tried");
+    for (int i = 0; i < 50; ++i) {
+      auto admin = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+      created = admin->create(object);
+      if (created) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+  }
+}
+
+void clean_custom(const std::map<std::string, std::string>& env, const DetectScenario& s) {
+  auto admin = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+  for (const auto& object : s.objects) {
+    if (!is_custom_resource(object)) continue;
+    auto resource = admin->resolve(object.value("apiVersion", ""), object.value("kind", ""));
+    ASSERT_TRUE(resource && *resource) << object.value("kind", "") << " not served";
+    const auto& meta = object["metadata"];
+    auto removed = admin->remove(**resource, meta.value("namespace", ""), meta.value("name", ""));
+    EXPECT_TRUE(removed.has_value()) << removed.error().message;
+  }
+}
+
 // Creates the scenario's objects (namespaces exist already) and writes their status, as
-// the controllers and kubelets of a real cluster would have.
+// the controllers and kubelets of a real cluster would have. Custom resources: seed_custom.
 void seed(kube::KubeApi& admin, const DetectScenario& s) {
   for (const auto& object : s.objects) {
-    if (object.value("kind", "") == "Namespace") continue;
+    if (object.value("kind", "") == "Namespace" || is_custom_resource(object)) continue;
     json body = object;
     body.erase("status");
     auto created = admin.create(body);
@@ -166,7 +202,7 @@ void seed(kube::KubeApi& admin, const DetectScenario& s) {
 
 void clean(kube::KubeApi& admin, const DetectScenario& s) {
   for (const auto& object : s.objects) {
-    if (object.value("kind", "") == "Namespace") continue;
+    if (object.value("kind", "") == "Namespace" || is_custom_resource(object)) continue;
     const auto& meta = object["metadata"];
     auto removed =
         admin.remove(resource_for(object), meta.value("namespace", ""), meta.value("name", ""));
@@ -246,9 +282,11 @@ TEST(DetectE2E, EveryFixtureScenarioOnARealApiServer) {
     ASSERT_TRUE(wait_for_groups(env, [&](const std::set<std::string>& served) {
       return std::includes(served.begin(), served.end(), groups.begin(), groups.end());
     })) << "CRD groups never served";
+    seed_custom(env, s);
+    if (HasFatalFailure()) return;
 
     std::string token = env.at("NETPOL_TEST_ADMIN_TOKEN");
-    if (name == "rbac-nobody") token = env.at("NETPOL_TEST_NOBODY_TOKEN");
+    if (name.rfind("rbac-nobody", 0) == 0) token = env.at("NETPOL_TEST_NOBODY_TOKEN");
     if (name == "rbac-kube-system-only") token = env.at("NETPOL_TEST_LIMITED_TOKEN");
     auto api = connect_as(env, token);
     const auto started = std::chrono::steady_clock::now();
@@ -266,6 +304,7 @@ TEST(DetectE2E, EveryFixtureScenarioOnARealApiServer) {
     RecordProperty(name + ".requests", static_cast<int>(detection->api_requests));
     RecordProperty(name + ".ms", static_cast<int>(ms));
 
+    clean_custom(env, s);
     clean(*admin, s);
     ASSERT_TRUE(wait_for_groups(env, [&](const std::set<std::string>& served) {
       return std::none_of(groups.begin(), groups.end(),
