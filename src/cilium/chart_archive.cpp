@@ -131,8 +131,8 @@ Result<std::string> read_chart_yaml(const std::string& path) {
 Result<std::string> read_chart_file(const std::string& path, std::string_view file) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return fail(ErrorCode::config, fmt::format("chart {}: cannot read: {}", path,
-                                               std::strerror(errno)));
+    return fail(ErrorCode::config,
+                fmt::format("chart {}: cannot read: {}", path, std::strerror(errno)));
   }
   GunzipReader gz(in);
   const auto bad = [&](std::string_view why) {

@@ -306,8 +306,8 @@ std::string display_command(const std::vector<std::string>& argv) {
 Result<ReleaseInfo> release_status(const HelmOptions& options) {
   const auto cluster = cluster_args(options);
   const std::string where = options.namespace_name + "/" + options.release;
-  std::vector<std::string> argv = {options.helm, "get", "metadata", options.release, "--output",
-                                   "json"};
+  std::vector<std::string> argv = {options.helm,    "get",      "metadata",
+                                   options.release, "--output", "json"};
   argv.insert(argv.end(), cluster.begin(), cluster.end());
   auto r = run_helm(options, argv);
   if (!r) return fail(r.error());

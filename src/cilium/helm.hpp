@@ -17,8 +17,8 @@
 namespace netpol::cilium {
 
 struct HelmOptions {
-  std::string helm = "helm";                 // path of the helm binary (see find_helm)
-  int major = 3; // helm's major version (helm_major_version): decides the flags
+  std::string helm = "helm"; // path of the helm binary (see find_helm)
+  int major = 3;             // helm's major version (helm_major_version): decides the flags
   std::vector<std::string> kubeconfig_paths; // one: --kubeconfig; several: KUBECONFIG
   std::string kube_context;                  // --kube-context when not empty
   std::string namespace_name = defaults::k_namespace;
@@ -58,8 +58,8 @@ Result<int> helm_major_version(const std::string& helm);
 
 // Classifies a chart reference and checks what can be checked without the network: a local
 // chart must exist (its Chart.yaml version is read, from a directory or a .tgz, and a .tgz's
-// sha256 is taken), and a requested version must match a local chart's. Remote charts without `version` get defaults::k_chart_version. Errors are
-// ErrorCode::config naming the reference.
+// sha256 is taken), and a requested version must match a local chart's. Remote charts without
+// `version` get defaults::k_chart_version. Errors are ErrorCode::config naming the reference.
 Result<Chart> resolve_chart(const std::string& ref, const std::optional<std::string>& version);
 
 // argv of `helm upgrade --install <release> <chart> --namespace <ns> [--kubeconfig p]

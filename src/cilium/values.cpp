@@ -265,7 +265,9 @@ int chart_minor(const std::optional<std::string>& version) {
   return v->minor;
 }
 
-bool truthy(const json& v) { return v.is_boolean() ? v.get<bool>() : (v.is_string() && v == "true"); }
+bool truthy(const json& v) {
+  return v.is_boolean() ? v.get<bool>() : (v.is_string() && v == "true");
+}
 
 const json* find(const json& values, const char* pointer) {
   const json::json_pointer ptr(pointer);
@@ -369,8 +371,7 @@ void Decider::upgrade_values() {
     exported["enabled"] = true;
     exported["filePath"] = "stdout";
     // Filters of an allowlist are alternatives: adding netpol's keeps the operator's.
-    if (std::find(allow.begin(), allow.end(), json(defaults::k_export_allowlist)) ==
-        allow.end()) {
+    if (std::find(allow.begin(), allow.end(), json(defaults::k_export_allowlist)) == allow.end()) {
       allow.push_back(defaults::k_export_allowlist);
     }
     exported["allowList"] = allow;
@@ -408,8 +409,7 @@ void Decider::versions() {
     m_d.notes.push_back(fmt::format("chart {} is outside the Cilium lines netpol supports ({})",
                                     chart->text, supported_lines()));
   }
-  if (const auto running = m_p.running_version ? parse_version(*m_p.running_version)
-                                               : std::nullopt;
+  if (const auto running = m_p.running_version ? parse_version(*m_p.running_version) : std::nullopt;
       running && running->major == 1 && running->minor < defaults::k_oldest_supported_minor) {
     m_d.notes.push_back(fmt::format(
         "Cilium {} runs here, older than the oldest line netpol supports ({}; 1.{} and older "
@@ -507,11 +507,10 @@ Result<Decision> Decider::run() {
     if (m_d.upgrade) {
       for (const auto& key : datapath_keys()) {
         const json::json_pointer ptr(key);
-        const json* before = m_d.previous_values.contains(ptr) ? &m_d.previous_values.at(ptr)
-                                                                : nullptr;
+        const json* before =
+            m_d.previous_values.contains(ptr) ? &m_d.previous_values.at(ptr) : nullptr;
         const json* after = m_d.values.contains(ptr) ? &m_d.values.at(ptr) : nullptr;
-        if ((before == nullptr) != (after == nullptr) ||
-            (before != nullptr && *before != *after)) {
+        if ((before == nullptr) != (after == nullptr) || (before != nullptr && *before != *after)) {
           m_d.notes.push_back(fmt::format(
               "the values file changes the datapath of the running release ({}): the agents "
               "restart and connections may break while they do",
@@ -522,7 +521,8 @@ Result<Decision> Decider::run() {
   }
   if (m_d.upgrade) {
     m_d.changes = changed_keys(m_d.previous_values, m_d.values);
-    if (!m_d.changes.empty() && !m_d.agents_restart && m_d.restart_reason.rfind("nothing", 0) == 0) {
+    if (!m_d.changes.empty() && !m_d.agents_restart &&
+        m_d.restart_reason.rfind("nothing", 0) == 0) {
       // Only the values file changes something; whether the agents read it, the rendered
       // cilium-config decides.
       m_d.restart_reason = "the values file changes the release; the agents restart if "
@@ -536,12 +536,23 @@ Result<Decision> Decider::run() {
 
 const std::vector<std::string>& datapath_keys() {
   static const std::vector<std::string> k_keys = {
-      "/routingMode",           "/tunnelProtocol",        "/ipam",
-      "/kubeProxyReplacement",  "/cni/chainingMode",      "/cni/exclusive",
-      "/ipv4NativeRoutingCIDR", "/ipv6NativeRoutingCIDR", "/autoDirectNodeRoutes",
-      "/eni",                   "/azure",                 "/aksbyocni",
-      "/gke",                   "/enableIPv4Masquerade",  "/bpf/masquerade",
-      "/endpointRoutes",        "/bandwidthManager",
+      "/routingMode",
+      "/tunnelProtocol",
+      "/ipam",
+      "/kubeProxyReplacement",
+      "/cni/chainingMode",
+      "/cni/exclusive",
+      "/ipv4NativeRoutingCIDR",
+      "/ipv6NativeRoutingCIDR",
+      "/autoDirectNodeRoutes",
+      "/eni",
+      "/azure",
+      "/aksbyocni",
+      "/gke",
+      "/enableIPv4Masquerade",
+      "/bpf/masquerade",
+      "/endpointRoutes",
+      "/bandwidthManager",
   };
   return k_keys;
 }

@@ -31,7 +31,7 @@ std::string yaml_text(const json& values) {
 }
 
 struct Edit {
-  char op; // ' ', '-', '+'
+  char op;  // ' ', '-', '+'
   size_t a; // line index in before (for ' ' and '-')
   size_t b; // line index in after (for ' ' and '+')
 };
@@ -177,9 +177,8 @@ std::vector<std::string> changed_keys(const json& before, const json& after) {
   for (const auto& [path, value] : b) {
     if (!a.count(path)) out.push_back(fmt::format("+ {}: {}", path, value.dump()));
   }
-  std::sort(out.begin(), out.end(), [](const std::string& x, const std::string& y) {
-    return x.substr(2) < y.substr(2);
-  });
+  std::sort(out.begin(), out.end(),
+            [](const std::string& x, const std::string& y) { return x.substr(2) < y.substr(2); });
   return out;
 }
 

@@ -29,7 +29,9 @@ int Version::compare(const Version& other) const {
   return prerelease < other.prerelease ? -1 : 1;
 }
 
-std::string Version::line() const { return fmt::format("{}.{}", major, minor); }
+std::string Version::line() const {
+  return fmt::format("{}.{}", major, minor);
+}
 
 std::optional<Version> parse_version(std::string_view text) {
   if (!text.empty() && (text.front() == 'v' || text.front() == 'V')) text.remove_prefix(1);

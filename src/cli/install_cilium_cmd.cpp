@@ -170,9 +170,9 @@ Result<int> InstallRun::phases() {
     return 0;
   }
   if (nothing_to_change()) {
-    const std::string why = fmt::format(
-        "nothing to change: release {}/{} already has chart {} and these values",
-        m_helm.namespace_name, m_helm.release, m_release.chart_version);
+    const std::string why =
+        fmt::format("nothing to change: release {}/{} already has chart {} and these values",
+                    m_helm.namespace_name, m_helm.release, m_release.chart_version);
     m_ctx.reporter().info(why + "; helm is not run");
     record(k_case_helm, CaseStatus::skipped, why);
   } else if (auto r = install(); !r) {
@@ -305,12 +305,12 @@ Result<void> InstallRun::decide() {
   if (!written) return failed(written.error());
   m_values_path = written->string();
   if (m_decision.upgrade) {
-    m_diff = cilium::values_diff(
-        cilium::redact_secret_values(m_decision.previous_values),
-        cilium::redact_secret_values(m_decision.values),
-        fmt::format("release {}/{} revision {} (helm get values)", m_helm.namespace_name,
-                    m_helm.release, m_release.revision),
-        k_values_file);
+    m_diff =
+        cilium::values_diff(cilium::redact_secret_values(m_decision.previous_values),
+                            cilium::redact_secret_values(m_decision.values),
+                            fmt::format("release {}/{} revision {} (helm get values)",
+                                        m_helm.namespace_name, m_helm.release, m_release.revision),
+                            k_values_file);
     if (auto diff = m_ctx.output().write(k_diff_file, log::redact(m_diff)); !diff) {
       return failed(diff.error());
     }
@@ -324,7 +324,9 @@ Result<void> InstallRun::decide() {
       m_platform.flavor, m_decision.datapath,
       m_decision.upgrade
           ? fmt::format("upgrading release {}/{} (chart {} -> {}), {}", m_helm.namespace_name,
-                        m_helm.release, m_release.chart_version,
+                        m_helm.release,
+                        m_release.chart_version.empty() ? std::string("?")
+                                                        : m_release.chart_version,
                         m_chart.chart_version.value_or("?"),
                         m_decision.changes.empty()
                             ? std::string("no value changes")
@@ -552,11 +554,10 @@ void InstallRun::print_result() {
     return;
   }
   o << fmt::format("Cilium {} as release {} (chart {}{})\n",
-                   !m_decision.upgrade      ? "installed"
-                   : nothing_to_change()    ? "unchanged"
-                                            : "upgraded",
-                   release, m_chart.ref,
-                   m_chart.chart_version ? " " + *m_chart.chart_version : "");
+                   !m_decision.upgrade   ? "installed"
+                   : nothing_to_change() ? "unchanged"
+                                         : "upgraded",
+                   release, m_chart.ref, m_chart.chart_version ? " " + *m_chart.chart_version : "");
   o << fmt::format("  datapath:          {}\n", m_decision.datapath);
   o << fmt::format("  policy audit mode: {} ({})\n", m_decision.audit_mode ? "on" : "off",
                    m_decision.audit_mode_source);

@@ -363,8 +363,8 @@ private:
     const auto is_calico = [](const Provider& p) {
       return p.name == ProviderName::calico || p.name == ProviderName::canal;
     };
-    const bool found = is_calico(m_d.provider) ||
-                       std::any_of(m_d.other_providers.begin(), m_d.other_providers.end(), is_calico);
+    const bool found = is_calico(m_d.provider) || std::any_of(m_d.other_providers.begin(),
+                                                              m_d.other_providers.end(), is_calico);
     std::string groups;
     if (v3) groups = fmt::format("{} (Calico's v3 policy API)", names::k_calico_v3_group);
     if (v1) {

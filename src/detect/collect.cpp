@@ -135,8 +135,7 @@ private:
     for (const auto& type : names::k_cluster_policy_types) {
       if (kinds_done.count(type.kind)) continue;
       auto resource = m_api.resolve(type.api_version, type.kind);
-      if (auto r = note(fmt::format("discover {} {}", type.api_version, type.kind), resource);
-          !r) {
+      if (auto r = note(fmt::format("discover {} {}", type.api_version, type.kind), resource); !r) {
         return r;
       }
       if (!resource || !*resource) continue;

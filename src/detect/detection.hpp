@@ -77,7 +77,7 @@ struct Detection {
   Provider provider; // the one that decides enforcement (ProviderName::none if nothing)
   std::vector<Provider> other_providers; // also present (chained CNI, flannel under Canal, ...)
   std::vector<ClusterPolicy> cluster_network_policies; // by kind, then name
-  std::vector<std::string> evidence;     // one line per fact behind the conclusions, in order found
+  std::vector<std::string> evidence; // one line per fact behind the conclusions, in order found
   Confidence confidence = Confidence::high; // the lowest of flavour and provider confidence
   uint64_t api_requests = 0;                // requests the detection sent
 

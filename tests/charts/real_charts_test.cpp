@@ -273,8 +273,8 @@ TEST_P(RealCharts, RendersTheConfigNetpolReliesOn) {
   // rollOutCiliumPods: the agents restart exactly when cilium-config changes.
   EXPECT_TRUE(pod["metadata"].contains("annotations") &&
               pod["metadata"]["annotations"].contains("cilium.io/cilium-configmap-checksum"));
-  EXPECT_FALSE(find_object(r.objects, "Deployment", cilium::defaults::k_operator_deployment)
-                   .is_null());
+  EXPECT_FALSE(
+      find_object(r.objects, "Deployment", cilium::defaults::k_operator_deployment).is_null());
 }
 
 // `detect` on the objects the chart renders, served by a fake API: Cilium, its version, the
@@ -344,9 +344,9 @@ TEST_P(RealChartSchemas, WrongTypeIsRejectedByTheSchemaAndByHelm) {
   EXPECT_THAT(error, HasSubstr("values don't meet the specifications of the schema"));
   // policyAuditMode is not in any of the three schemas (values.yaml has it commented out):
   // the chart quotes whatever it is given, so netpol always gives a boolean.
-  EXPECT_FALSE(json::parse(*cilium::read_chart_file(chart.path.string(), "values.schema.json"))
-                   ["properties"]
-                       .contains("policyAuditMode"));
+  EXPECT_FALSE(
+      json::parse(*cilium::read_chart_file(chart.path.string(), "values.schema.json"))["properties"]
+          .contains("policyAuditMode"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Pinned, RealChartSchemas, ::testing::Range<size_t>(0, 3),

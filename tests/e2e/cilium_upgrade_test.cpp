@@ -10,8 +10,9 @@
 // --disable-openapi-validation (a wrapper script: the chart's Services set
 // internalTrafficPolicy, unknown to 1.20), Hubble Relay off (its gRPC probes), and the
 // secretsNamespace namespaces not created; and with helm 4 the operator's install is
-// client-side (server-side apply of this chart fails on 1.20). No controllers run, so the test plays them (as
-// the other install tests do) and creates the CRDs the Cilium operator would register.
+// client-side (server-side apply of this chart fails on 1.20). No controllers run, so the test
+// plays them (as the other install tests do) and creates the CRDs the Cilium operator would
+// register.
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -100,8 +101,8 @@ protected:
     ASSERT_TRUE(m_api);
 
     // The chart, unpacked, with its kubeVersion relaxed for the 1.20 server.
-    auto untar = run_process(
-        {"/bin/tar", "-xzf", m_chart.path.string(), "-C", m_dir.path().string()});
+    auto untar =
+        run_process({"/bin/tar", "-xzf", m_chart.path.string(), "-C", m_dir.path().string()});
     ASSERT_TRUE(untar && untar->exit_code == 0) << (untar ? untar->err : untar.error().message);
     m_chart_dir = m_dir.path() / "cilium";
     std::string chart_yaml = slurp(m_chart_dir / "Chart.yaml");
@@ -180,9 +181,12 @@ protected:
       return;
     }
     if (resource.kind == "DaemonSet") {
-      (*object)["status"] = {{"observedGeneration", generation}, {"currentNumberScheduled", 1},
-                             {"desiredNumberScheduled", 1},      {"numberMisscheduled", 0},
-                             {"numberReady", 1},                 {"numberAvailable", 1},
+      (*object)["status"] = {{"observedGeneration", generation},
+                             {"currentNumberScheduled", 1},
+                             {"desiredNumberScheduled", 1},
+                             {"numberMisscheduled", 0},
+                             {"numberReady", 1},
+                             {"numberAvailable", 1},
                              {"updatedNumberScheduled", 1}};
     } else {
       const int64_t replicas = (*object)["spec"].value("replicas", 1);
@@ -210,7 +214,7 @@ protected:
   ProcessResult netpol(std::vector<std::string> globals, std::vector<std::string> args = {},
                        std::map<std::string, std::string> env = {}) {
     std::vector<std::string> argv = {netpol_binary().string(), "--kubeconfig",
-                                     m_cluster->kubeconfig,   "--output-dir",
+                                     m_cluster->kubeconfig, "--output-dir",
                                      (m_dir.path() / "out").string()};
     argv.insert(argv.end(), globals.begin(), globals.end());
     argv.insert(argv.end(), {"install-cilium", "--cilium-namespace", m_ns, "--chart",

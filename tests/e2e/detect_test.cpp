@@ -322,7 +322,8 @@ TEST(DetectE2E, RealChartObjectsOnARealApiServer) {
   std::string why;
   auto helm = real_helm(3, &why);
   NETPOL_REQUIRE_TOOL(helm ? std::string() : why);
-  for (const auto& chart : pinned_charts()) NETPOL_REQUIRE_TOOL(check_chart(chart));
+  for (const auto& chart : pinned_charts())
+    NETPOL_REQUIRE_TOOL(check_chart(chart));
   PrivateCluster cluster;
   ASSERT_TRUE(cluster.started()) << "scripts/test-cluster/start.sh failed";
   const auto& env = cluster.env();
@@ -356,12 +357,14 @@ TEST(DetectE2E, RealChartObjectsOnARealApiServer) {
     // The agent, its ConfigMap and the operator are what detection reads; everything else
     // the chart renders may or may not suit a 1.20 server.
     std::set<std::string> kinds;
-    for (const auto& [resource, object] : created) kinds.insert(object.value("kind", ""));
+    for (const auto& [resource, object] : created)
+      kinds.insert(object.value("kind", ""));
     EXPECT_TRUE(kinds.count("DaemonSet") && kinds.count("ConfigMap") && kinds.count("Deployment"))
         << "refused: " << ::testing::PrintToString(refused);
     RecordProperty(chart.version + ".created", static_cast<int>(created.size()));
     std::string refused_text;
-    for (const auto& r : refused) refused_text += (refused_text.empty() ? "" : "; ") + r;
+    for (const auto& r : refused)
+      refused_text += (refused_text.empty() ? "" : "; ") + r;
     RecordProperty(chart.version + ".refused", refused_text);
 
     auto detection = detect::detect(*admin, {});

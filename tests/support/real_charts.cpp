@@ -69,8 +69,9 @@ std::optional<std::string> real_helm(int major, std::string* why) {
     if (!r) {
       reason = r.error().message;
     } else if (r->exit_code != 0) {
-      reason = fmt::format("helm {} could not be obtained (scripts/test-cluster/get-helm.sh {}): {}",
-                           major, major, r->err);
+      reason =
+          fmt::format("helm {} could not be obtained (scripts/test-cluster/get-helm.sh {}): {}",
+                      major, major, r->err);
     } else {
       std::string out = r->out;
       while (!out.empty() && out.back() == '\n')
@@ -89,11 +90,9 @@ bool in_ci() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
-std::optional<std::vector<nlohmann::json>> helm_template(const std::string& helm,
-                                                         const fs::path& chart,
-                                                         const nlohmann::json& values,
-                                                         const std::string& namespace_name,
-                                                         std::string* error) {
+std::optional<std::vector<nlohmann::json>>
+helm_template(const std::string& helm, const fs::path& chart, const nlohmann::json& values,
+              const std::string& namespace_name, std::string* error) {
   static std::atomic<int> counter{0};
   const auto values_path = fs::temp_directory_path() /
                            fmt::format("netpol-chart-values-{}-{}.yaml", ::getpid(), counter++);

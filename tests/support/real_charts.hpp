@@ -41,11 +41,9 @@ bool in_ci();
 
 // `helm template cilium <chart> --namespace <ns> --kube-version 1.30.0 -f <values>`: every
 // rendered object, or nullopt with the helm error in `error`.
-std::optional<std::vector<nlohmann::json>> helm_template(const std::string& helm,
-                                                         const std::filesystem::path& chart,
-                                                         const nlohmann::json& values,
-                                                         const std::string& namespace_name,
-                                                         std::string* error);
+std::optional<std::vector<nlohmann::json>>
+helm_template(const std::string& helm, const std::filesystem::path& chart,
+              const nlohmann::json& values, const std::string& namespace_name, std::string* error);
 
 // The first rendered object of `kind` named `name`, or null.
 nlohmann::json find_object(const std::vector<nlohmann::json>& objects, const std::string& kind,

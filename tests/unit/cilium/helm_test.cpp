@@ -157,13 +157,12 @@ TEST_F(FakeHelm, MajorVersionFromHelmVersion) {
 TEST_F(FakeHelm, RollbackToARevision) {
   auto ok = rollback(options(make_helm(0, "Rollback was a success!\n")), 3);
   ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_THAT(argv(), ElementsAre("rollback", "cilium", "3", "--namespace", "kube-system",
-                                  "--kubeconfig", "/k/config", "--kube-context", "agent:prod",
-                                  "--timeout", "600s"));
+  EXPECT_THAT(argv(),
+              ElementsAre("rollback", "cilium", "3", "--namespace", "kube-system", "--kubeconfig",
+                          "/k/config", "--kube-context", "agent:prod", "--timeout", "600s"));
   auto failed = rollback(options(make_helm(1, "", "Error: release has no 3 version\n")), 3);
   ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error().message,
-            "helm rollback kube-system/cilium 3: release has no 3 version");
+  EXPECT_EQ(failed.error().message, "helm rollback kube-system/cilium 3: release has no 3 version");
 }
 
 TEST_F(FakeHelm, FailureCarriesHelmsMessageRedacted) {
@@ -211,7 +210,8 @@ TEST_F(FakeHelm, StatusReadsTheReleaseChartAndValues) {
   EXPECT_EQ(r->status, "deployed");
   EXPECT_EQ(r->revision, 3);
   EXPECT_EQ(r->chart_version, "1.19.6");
-  EXPECT_EQ(r->values, nlohmann::json::parse(R"({"policyAuditMode":false,"routingMode":"native"})"));
+  EXPECT_EQ(r->values,
+            nlohmann::json::parse(R"({"policyAuditMode":false,"routingMode":"native"})"));
   EXPECT_THAT(argv(), ElementsAre("get", "values", "cilium", "--output", "json", "--namespace",
                                   "kube-system", "--kubeconfig", "/k/config", "--kube-context",
                                   "agent:prod"));

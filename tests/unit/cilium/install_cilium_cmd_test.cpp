@@ -46,17 +46,17 @@ TEST(InstallCiliumCmd, BadTimeoutIsAUsageError) {
 // cluster is said to be a test cluster.
 TEST(InstallCiliumCmd, TestChartIsRefusedUnlessOnATestCluster) {
   const auto chart = (source_dir() / "charts/cilium-test").string();
-  auto r = run_cli({"--kubeconfig", "/nonexistent/kubeconfig", "install-cilium", "--chart", chart,
-                    "--dry-run"});
+  auto r = run_cli(
+      {"--kubeconfig", "/nonexistent/kubeconfig", "install-cilium", "--chart", chart, "--dry-run"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("netpol: error: refusing chart " + chart +
                                " version 1.19.5-test: a test build, not a Cilium release"));
   EXPECT_THAT(r.err, HasSubstr("--test-cluster (NETPOL_TEST_CLUSTER=true)"));
 
   // Told it is a test cluster, it goes on to the cluster (which is missing here).
-  auto allowed = run_cli({"--kubeconfig", "/nonexistent/kubeconfig", "install-cilium", "--chart",
-                          chart, "--dry-run"},
-                         MapEnvironment{{"NETPOL_TEST_CLUSTER", "true"}});
+  auto allowed = run_cli(
+      {"--kubeconfig", "/nonexistent/kubeconfig", "install-cilium", "--chart", chart, "--dry-run"},
+      MapEnvironment{{"NETPOL_TEST_CLUSTER", "true"}});
   EXPECT_THAT(allowed.err, Not(HasSubstr("refusing chart")));
   EXPECT_THAT(allowed.err, HasSubstr("/nonexistent/kubeconfig"));
 }

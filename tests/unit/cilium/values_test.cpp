@@ -317,13 +317,14 @@ TEST(CiliumValues, UpgradeKeepsEveryOperatorValueOnEveryPlatform) {
     expect_kept(operator_values(), d->values);
     EXPECT_EQ(d->previous_values, operator_values());
     // Only the export and the agents' restart are added.
-    EXPECT_EQ(d->changes, (std::vector<std::string>{
-                              "+ hubble.enabled: true",
-                              R"(+ hubble.export.static.allowList: ["{\"verdict\":[\"DROPPED\",\"AUDIT\"]}"])",
-                              "+ hubble.export.static.enabled: true",
-                              R"(+ hubble.export.static.filePath: "stdout")",
-                              "+ rollOutCiliumPods: true",
-                          }));
+    EXPECT_EQ(d->changes,
+              (std::vector<std::string>{
+                  "+ hubble.enabled: true",
+                  R"(+ hubble.export.static.allowList: ["{\"verdict\":[\"DROPPED\",\"AUDIT\"]}"])",
+                  "+ hubble.export.static.enabled: true",
+                  R"(+ hubble.export.static.filePath: "stdout")",
+                  "+ rollOutCiliumPods: true",
+              }));
     EXPECT_FALSE(d->audit_mode);
     EXPECT_EQ(d->audit_mode_source, "kept from the release");
     EXPECT_TRUE(d->agents_restart);
