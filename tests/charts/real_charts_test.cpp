@@ -349,13 +349,14 @@ TEST_P(RealChartSchemas, WrongTypeIsRejectedByTheSchemaAndByHelm) {
           .contains("policyAuditMode"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Pinned, RealChartSchemas, ::testing::Range<size_t>(0, 3),
-                         [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string v = pinned_charts().at(info.param).version;
-                           for (auto& c : v)
-                             if (c == '.') c = '_';
-                           return "cilium_" + v;
-                         });
+std::string chart_name(const ::testing::TestParamInfo<size_t>& param) {
+  std::string v = pinned_charts().at(param.param).version;
+  for (auto& c : v)
+    if (c == '.') c = '_';
+  return "cilium_" + v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Pinned, RealChartSchemas, ::testing::Range<size_t>(0, 3), chart_name);
 
 // The image's default chart is the newest pinned one, and resolve_chart reads it as helm does.
 TEST(RealChartArchive, NewestPinnedChartIsTheDefaultAndReadsWithoutHelm) {

@@ -305,7 +305,9 @@ void CiliumUpgrade::keeps_the_operators_values(int major) {
   const json plan = json::parse(dry.out);
   EXPECT_EQ(plan["upgrade"], true);
   EXPECT_EQ(plan["helm_major"], m_major);
-  if (m_major >= 4) EXPECT_THAT(plan["helm_command"].dump(), HasSubstr("--server-side=false"));
+  if (m_major >= 4) {
+    EXPECT_THAT(plan["helm_command"].dump(), HasSubstr("--server-side=false"));
+  }
   EXPECT_EQ(plan["previous_values"], given);
   EXPECT_EQ(plan["changes"], json::parse(R"([
     "+ hubble.enabled: true",

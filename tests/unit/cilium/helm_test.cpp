@@ -86,7 +86,8 @@ protected:
 
 TEST_F(FakeHelm, UpgradeInstallPassesChartVersionValuesAndCluster) {
   const auto helm = make_helm(0, "Release \"cilium\" has been upgraded.\n");
-  Chart chart{"oci://quay.io/cilium/charts/cilium", ChartKind::oci, "1.19.5", "1.19.5"};
+  Chart chart{"oci://quay.io/cilium/charts/cilium", ChartKind::oci, "1.19.5", "1.19.5",
+              std::nullopt};
   nlohmann::json values = {{"policyAuditMode", true}, {"hubble", {{"enabled", true}}}};
   auto r = upgrade_install(options(helm), chart, values);
   ASSERT_TRUE(r) << r.error().message;
@@ -108,7 +109,7 @@ TEST_F(FakeHelm, LocalChartGetsNoVersionFlag) {
   HelmOptions o = options("helm");
   o.kubeconfig_paths = {"/a", "/b"};
   o.kube_context.clear();
-  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, "1.19.5"};
+  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, "1.19.5", std::nullopt};
   EXPECT_THAT(upgrade_command(o, chart, "/tmp/v.yaml"),
               ElementsAre("helm", "upgrade", "--install", "cilium", "/charts/cilium", "--namespace",
                           "kube-system", "--values", "/tmp/v.yaml", "--reset-values",
@@ -123,7 +124,7 @@ TEST_F(FakeHelm, Helm4GetsExplicitApplyModeAndNoWait) {
   HelmOptions o = options("helm");
   o.major = 4;
   o.timeout = std::chrono::minutes(5);
-  Chart chart{"/charts/cilium.tgz", ChartKind::local, std::nullopt, "1.20.0"};
+  Chart chart{"/charts/cilium.tgz", ChartKind::local, std::nullopt, "1.20.0", std::nullopt};
   const auto argv = upgrade_command(o, chart, "/tmp/v.yaml");
   EXPECT_THAT(std::vector<std::string>(argv.end() - 5, argv.end()),
               ElementsAre("--create-namespace", "--timeout", "300s", "--server-side=false",
@@ -169,7 +170,7 @@ TEST_F(FakeHelm, FailureCarriesHelmsMessageRedacted) {
   log::register_secret("s3cr3t-token-value");
   const auto helm = make_helm(
       1, "", "history line\nError: UPGRADE FAILED: Unauthorized (token s3cr3t-token-value)\n");
-  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, std::nullopt};
+  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, std::nullopt, std::nullopt};
   auto r = upgrade_install(options(helm), chart, nlohmann::json::object());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::io);
@@ -179,7 +180,7 @@ TEST_F(FakeHelm, FailureCarriesHelmsMessageRedacted) {
 
 TEST_F(FakeHelm, UnknownRepositorySaysHowToAddIt) {
   const auto helm = make_helm(1, "", "Error: repo cilium not found\n");
-  Chart chart{"cilium/cilium", ChartKind::repository, "1.19.5", "1.19.5"};
+  Chart chart{"cilium/cilium", ChartKind::repository, "1.19.5", "1.19.5", std::nullopt};
   auto r = upgrade_install(options(helm), chart, nlohmann::json::object());
   ASSERT_FALSE(r);
   EXPECT_THAT(r.error().message, HasSubstr("repo cilium not found"));
