@@ -342,7 +342,12 @@ void Decider::upgrade_values() {
   if (m_r.audit_mode) {
     m_d.audit_mode = *m_r.audit_mode;
     m_d.audit_mode_source = "requested";
-    v["policyAuditMode"] = m_d.audit_mode;
+    // Off where the release has no key and nothing runs in audit mode is what the chart
+    // renders anyway: writing it would change cilium-config and restart every agent for
+    // nothing.
+    const bool already_off = find(v, "/policyAuditMode") == nullptr &&
+                             !m_p.existing_audit_mode.value_or(false) && !m_d.audit_mode;
+    if (!already_off) v["policyAuditMode"] = m_d.audit_mode;
   } else if (const json* kept = find(v, "/policyAuditMode"); kept != nullptr) {
     m_d.audit_mode = truthy(*kept);
     m_d.audit_mode_source = "kept from the release";

@@ -389,6 +389,15 @@ TEST(CiliumValues, UpgradeChangesTheAuditModeOnlyWhenAsked) {
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->changes, std::vector<std::string>{"~ policyAuditMode: true -> false"});
   EXPECT_TRUE(d->agents_restart);
+
+  // Asking for "off" where it is off already (no key, nothing in audit mode) changes nothing.
+  p.release_values = d->values;
+  p.release_values.erase("policyAuditMode");
+  auto off = decide_values(p, r);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_THAT(off->changes, IsEmpty());
+  EXPECT_FALSE(off->audit_mode);
+  EXPECT_FALSE(off->agents_restart);
 }
 
 TEST(CiliumValues, UpgradeReportsAValuesFileThatChangesTheDatapath) {
