@@ -24,12 +24,14 @@ public:
     m_stream.zalloc = Z_NULL;
     m_stream.zfree = Z_NULL;
     m_stream.opaque = Z_NULL;
-    m_ok = inflateInit2(&m_stream, 16 + MAX_WBITS) == Z_OK;
+    m_initialised = inflateInit2(&m_stream, 16 + MAX_WBITS) == Z_OK;
+    m_ok = m_initialised;
   }
   GunzipReader(const GunzipReader&) = delete;
   GunzipReader& operator=(const GunzipReader&) = delete;
+  // A stream that failed half-way still holds zlib's state: free it whatever happened.
   ~GunzipReader() {
-    if (m_ok) inflateEnd(&m_stream);
+    if (m_initialised) inflateEnd(&m_stream);
   }
 
   // Appends exactly `n` bytes to `out`; false at the end of the data or on a gzip error.
@@ -86,6 +88,7 @@ private:
 
   std::ifstream& m_in;
   z_stream m_stream{};
+  bool m_initialised = false;
   bool m_ok = false;
   bool m_done = false;
   char m_input[16384];
