@@ -1,18 +1,21 @@
-# netpol image: the netpol binary, a pinned helm and the pinned Cilium chart, so the CI
+# netpol image: the netpol binary, a pinned helm and the pinned real Cilium chart, so the CI
 # component's jobs (and `netpol install-cilium`) work without internet access.
 #
-#   docker build -t netpol .                     # helm downloaded and checksum-verified
+#   docker build -t netpol .                     # helm and the Cilium 1.20.0 chart downloaded,
+#                                                # both checksum-verified
 #   scripts/build-image.sh                       # docker, or buildah where no engine answers
 #
 # Build arguments:
 #   HELM_BINARY       path, inside the build context, of a helm binary to use (offline
 #                     builds); empty: download helm HELM_VERSION and verify its sha256
 #   HELM_VERSION      helm release to download when HELM_BINARY is empty
-#   CILIUM_CHART_DIR  path, inside the build context, of the unpacked Cilium chart the image
-#                     carries; the default is the small test chart of this repository, a
-#                     release passes the real chart (scripts/build-image.sh --fetch-cilium-chart)
+#   CILIUM_CHART_FILE path, inside the build context, of the packaged Cilium chart (.tgz, as
+#                     Cilium's Helm repository serves it) the image carries; empty: `helm pull`
+#                     CILIUM_CHART_VERSION from https://helm.cilium.io
+#   CILIUM_CHART_VERSION, CILIUM_CHART_SHA256  the chart's version and the sha256 it must have
+#                     (charts/cilium-charts.sha256); a chart with another digest fails the build
 #   DEBIAN_IMAGE, DEBIAN_SLIM_IMAGE  base images (build, runtime)
-#   NETPOL_VERSION, NETPOL_REVISION, CILIUM_CHART_VERSION  labels and `netpol version`
+#   NETPOL_VERSION, NETPOL_REVISION  labels and `netpol version`
 #
 # There is no ENTRYPOINT: GitLab runs the job's `script:` lines in the image's shell.
 
@@ -45,12 +48,16 @@ RUN set -e; \
     cut -d: -f1 /tmp/owners | sort -u > /build/runtime-packages; \
     cat /build/runtime-packages
 
-# --- helm: the given binary, or a checksum-verified download ------------------------------
+# --- helm and the chart: given in the build context, or checksum-verified downloads --------
 FROM ${DEBIAN_IMAGE} AS helm
 ARG HELM_BINARY=
 ARG HELM_VERSION=v3.17.2
-# The Dockerfile is always there, so this COPY also works when HELM_BINARY is empty.
+ARG CILIUM_CHART_FILE=
+ARG CILIUM_CHART_VERSION=1.20.0
+ARG CILIUM_CHART_SHA256=c5f013912360d1a334f44ef25f36da59ba3414cdb48f466ee12d0c4fdff27883
+# The Dockerfile is always there, so these COPYs also work when the arguments are empty.
 COPY Dockerfile ${HELM_BINARY} /tmp/helm-input/
+COPY Dockerfile ${CILIUM_CHART_FILE} /tmp/chart-input/
 RUN set -eu; \
     if [ -n "${HELM_BINARY}" ]; then \
       install -m 0755 "/tmp/helm-input/$(basename "${HELM_BINARY}")" /usr/local/bin/helm; \
@@ -64,15 +71,29 @@ RUN set -eu; \
       install -m 0755 linux-amd64/helm /usr/local/bin/helm; \
     fi; \
     /usr/local/bin/helm version --short
+# The chart exactly as published (no unpacking), so its digest can be checked here and by
+# `netpol version` at run time.
+RUN set -eu; \
+    if [ -n "${CILIUM_CHART_FILE}" ]; then \
+      cp "/tmp/chart-input/$(basename "${CILIUM_CHART_FILE}")" /tmp/cilium.tgz; \
+    else \
+      [ -f /etc/ssl/certs/ca-certificates.crt ] || { apt-get update -qq \
+        && apt-get install -y -qq --no-install-recommends ca-certificates; }; \
+      helm pull cilium --repo https://helm.cilium.io --version "${CILIUM_CHART_VERSION}" \
+        --destination /tmp/chart-pull; \
+      mv "/tmp/chart-pull/cilium-${CILIUM_CHART_VERSION}.tgz" /tmp/cilium.tgz; \
+    fi; \
+    echo "${CILIUM_CHART_SHA256}  /tmp/cilium.tgz" | sha256sum -c -; \
+    helm show chart /tmp/cilium.tgz | grep -qx "version: ${CILIUM_CHART_VERSION}"
 
 # --- runtime -------------------------------------------------------------------------------
 FROM ${DEBIAN_SLIM_IMAGE}
 ARG DEBIAN_SLIM_IMAGE
 ARG HELM_VERSION=v3.17.2
-ARG CILIUM_CHART_DIR=charts/cilium-test
 ARG NETPOL_VERSION=0.1.0
 ARG NETPOL_REVISION=unknown
-ARG CILIUM_CHART_VERSION=unknown
+ARG CILIUM_CHART_VERSION=1.20.0
+ARG CILIUM_CHART_SHA256=c5f013912360d1a334f44ef25f36da59ba3414cdb48f466ee12d0c4fdff27883
 ENV DEBIAN_FRONTEND=noninteractive
 COPY --from=build /build/runtime-packages /tmp/runtime-packages
 RUN apt-get update -qq \
@@ -81,7 +102,7 @@ RUN apt-get update -qq \
 COPY --from=build /build/netpol /usr/local/bin/netpol
 COPY --from=helm /usr/local/bin/helm /usr/local/bin/helm
 # The chart `netpol install-cilium` installs by default (src/cilium/defaults.hpp).
-COPY ${CILIUM_CHART_DIR} /usr/share/netpol/charts/cilium
+COPY --from=helm /tmp/cilium.tgz /usr/share/netpol/charts/cilium.tgz
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/netpol --shell /bin/sh netpol \
  && netpol version && helm version --short
 USER 10001:10001
@@ -93,4 +114,5 @@ LABEL org.opencontainers.image.title="netpol" \
       org.opencontainers.image.base.name="${DEBIAN_SLIM_IMAGE}" \
       io.netpol.helm.version="${HELM_VERSION}" \
       io.netpol.cilium-chart.version="${CILIUM_CHART_VERSION}" \
-      io.netpol.cilium-chart.path="/usr/share/netpol/charts/cilium"
+      io.netpol.cilium-chart.sha256="${CILIUM_CHART_SHA256}" \
+      io.netpol.cilium-chart.path="/usr/share/netpol/charts/cilium.tgz"

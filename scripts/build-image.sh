@@ -7,24 +7,30 @@
 #   --helm PATH                helm binary to put in the image
 #   --fetch-helm VERSION       download helm VERSION (e.g. v3.17.2) in the build, sha256-verified
 #                              (default: the pinned helm of scripts/test-cluster/get-helm.sh)
-#   --chart DIR                unpacked Cilium chart to put in the image (default charts/cilium-test,
-#                              the small test chart; a release uses the real one)
-#   --fetch-cilium-chart VER   `helm pull` the real Cilium chart VER from helm.cilium.io
+#   --cilium-chart-version V   the real Cilium chart to carry (default: the newest pinned in
+#                              charts/cilium-charts.sha256, 1.20.0)
+#   --chart FILE.tgz           that chart, packaged as Cilium's Helm repository serves it
+#                              (default: cilium-V.tgz in $NETPOL_CILIUM_CHARTS_DIR when that is
+#                              set; else the build runs `helm pull` for version V)
+#   --chart-sha256 DIGEST      the chart's sha256, for a version not pinned in
+#                              charts/cilium-charts.sha256
 #   --engine docker|buildah    force an engine
 #   --local-base               buildah: do not try to pull base images, make them with debootstrap
 #   --jobs N                   parallel compile jobs in the build stage (default 2)
 #
-# Without a Docker engine, base images that cannot be pulled are made with debootstrap (Debian
-# bookworm, minbase) and cached under ~/.cache/netpol/ (NETPOL_CACHE_DIR); buildah and
-# debootstrap are installed with apt when missing.
+# The chart's sha256 is checked here and again in the build: an image never carries a chart
+# other than the pinned one. Without a Docker engine, base images that cannot be pulled are
+# made with debootstrap (Debian bookworm, minbase) and cached under ~/.cache/netpol/
+# (NETPOL_CACHE_DIR); buildah and debootstrap are installed with apt when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tag=netpol:dev
 helm_path=""
 helm_fetch=""
-chart_dir=charts/cilium-test
-chart_fetch=""
+chart_file=""
+chart_version=""
+chart_sha256=""
 engine=""
 local_base=0
 jobs=2
@@ -40,8 +46,9 @@ while [ $# -gt 0 ]; do
     --tag) tag=$2; shift 2 ;;
     --helm) helm_path=$2; shift 2 ;;
     --fetch-helm) helm_fetch=$2; shift 2 ;;
-    --chart) chart_dir=$2; shift 2 ;;
-    --fetch-cilium-chart) chart_fetch=$2; shift 2 ;;
+    --chart) chart_file=$2; shift 2 ;;
+    --cilium-chart-version) chart_version=$2; shift 2 ;;
+    --chart-sha256) chart_sha256=$2; shift 2 ;;
     --engine) engine=$2; shift 2 ;;
     --local-base) local_base=1; shift ;;
     --jobs) jobs=$2; shift 2 ;;
@@ -73,36 +80,39 @@ else
   build_args+=(--build-arg "HELM_BINARY=$inputs/helm" --build-arg "HELM_VERSION=$helm_version")
 fi
 
-# --- Cilium chart
-if [ -n "$chart_fetch" ]; then
-  helm=${helm_path:-helm}
-  if [ -z "$helm_path" ]; then
-    # --fetch-helm puts helm in the image only; pulling the chart needs one here as well.
-    curl -fsSLO "https://get.helm.sh/helm-$helm_fetch-linux-amd64.tar.gz"
-    curl -fsSL "https://get.helm.sh/helm-$helm_fetch-linux-amd64.tar.gz.sha256sum" | sha256sum -c -
-    tar -xzf "helm-$helm_fetch-linux-amd64.tar.gz" -C "$inputs" --strip-components 1 linux-amd64/helm
-    rm -f "helm-$helm_fetch-linux-amd64.tar.gz"
-    helm=$inputs/helm
-  fi
-  "$helm" pull cilium --repo https://helm.cilium.io --version "$chart_fetch" --untar \
-    --untardir "$inputs/chart"
-  chart_dir=$inputs/chart/cilium
+# --- Cilium chart: version and digest from the pins, the file from --chart or the charts dir
+pins=charts/cilium-charts.sha256
+if [ -z "$chart_version" ]; then
+  chart_version=$(sed -n 's/^[0-9a-f]\{64\}  cilium-\(.*\)\.tgz$/\1/p' "$pins" | sort -V | tail -n 1)
 fi
-[ -f "$chart_dir/Chart.yaml" ] || die "$chart_dir is not an unpacked chart (no Chart.yaml)"
-case "$chart_dir" in
-  /*) die "--chart must be a directory inside the repository (the build context)" ;;
-esac
-chart_version=$(sed -n 's/^version:[[:space:]]*//p' "$chart_dir/Chart.yaml" | tr -d '"'"'")
+if [ -z "$chart_sha256" ]; then
+  chart_sha256=$(awk -v f="cilium-$chart_version.tgz" '$2 == f {print $1}' "$pins")
+  [ -n "$chart_sha256" ] || die "Cilium chart $chart_version is not pinned in $pins; give --chart-sha256"
+fi
+if [ -z "$chart_file" ] && [ -n "${NETPOL_CILIUM_CHARTS_DIR:-}" ] &&
+  [ -f "$NETPOL_CILIUM_CHARTS_DIR/cilium-$chart_version.tgz" ]; then
+  chart_file=$NETPOL_CILIUM_CHARTS_DIR/cilium-$chart_version.tgz
+fi
+if [ -n "$chart_file" ]; then
+  [ -f "$chart_file" ] || die "chart $chart_file not found"
+  echo "$chart_sha256  $chart_file" | sha256sum -c --quiet - ||
+    die "$chart_file is not the pinned Cilium chart $chart_version (sha256 $chart_sha256)"
+  cp "$chart_file" "$inputs/cilium-$chart_version.tgz"
+  build_args+=(--build-arg "CILIUM_CHART_FILE=$inputs/cilium-$chart_version.tgz")
+  chart_source=$chart_file
+else
+  chart_source="helm pull in the build"
+fi
+build_args+=(--build-arg "CILIUM_CHART_VERSION=$chart_version"
+  --build-arg "CILIUM_CHART_SHA256=$chart_sha256")
 netpol_version=$(sed -n 's/^project(netpol VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 revision=$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 build_args+=(
-  --build-arg "CILIUM_CHART_DIR=$chart_dir"
-  --build-arg "CILIUM_CHART_VERSION=$chart_version"
   --build-arg "NETPOL_VERSION=$netpol_version"
   --build-arg "NETPOL_REVISION=$revision"
   --build-arg "BUILD_JOBS=$jobs"
 )
-log "netpol $netpol_version ($revision), helm $helm_version, Cilium chart $chart_version ($chart_dir)"
+log "netpol $netpol_version ($revision), helm $helm_version, Cilium chart $chart_version sha256 $chart_sha256 ($chart_source)"
 
 # --- engine
 if [ -z "$engine" ]; then

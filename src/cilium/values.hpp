@@ -1,6 +1,12 @@
 // Which Helm values Cilium gets on a given cluster, and where it must not go at all.
 // decide_values() is pure: the same platform and request always give the same values, so
 // every flavour is tested without a cluster and `--dry-run` shows exactly what would run.
+//
+// A new install gets netpol's values for the platform. An upgrade starts from the values the
+// running release was given and changes only what netpol needs: the Hubble export of dropped
+// and audited flows, and the audit mode when one is asked for. The datapath of a running
+// release (routing mode, IPAM, tunnel protocol, kube-proxy replacement, CNI chaining) is
+// never changed by netpol; only the operator's own values file can.
 #pragma once
 
 #include <optional>
@@ -28,6 +34,11 @@ struct Platform {
   bool cilium_release = false;               // Helm release kube-system/cilium exists
   std::optional<bool> existing_audit_mode;   // policy-audit-mode of the Cilium running now
   std::optional<std::string> chart_version;  // version of the chart to install, when known
+  // The release's values (`helm get values`) and its chart version, when it exists.
+  nlohmann::json release_values = nlohmann::json::object();
+  std::optional<std::string> release_chart_version;
+  // Version of the Cilium agents running now (detection), for the supported-lines warning.
+  std::optional<std::string> running_version;
 };
 
 enum class EksMode { chaining, eni };
@@ -54,7 +65,19 @@ struct Decision {
   std::string audit_mode_source;
   std::string datapath;           // one line for humans, e.g. "chained on aws-cni"
   std::vector<std::string> notes; // what the user must know or do (pod restarts, --force)
+  // Upgrade only: the release's values before (Platform::release_values) and one line per
+  // key that changes (changed_keys()); empty when nothing changes.
+  nlohmann::json previous_values = nlohmann::json::object();
+  std::vector<std::string> changes;
+  // Whether the agents restart: cilium-config changes (with rollOutCiliumPods) or the chart
+  // version does. `restart_reason` says why, or why not, in one line.
+  bool agents_restart = false;
+  std::string restart_reason;
 };
+
+// The values keys that make up a running Cilium's datapath (JSON pointers): netpol never
+// changes them on an upgrade.
+const std::vector<std::string>& datapath_keys();
 
 // Decides the values for `platform`. Fails with ErrorCode::config when Cilium cannot or must
 // not be installed there (GKE Dataplane V2, another enforcing provider, AKS without BYOCNI,

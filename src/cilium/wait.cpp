@@ -1,4 +1,5 @@
 #include "cilium/wait.hpp"
+#include "util/cancel.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -218,9 +219,10 @@ Result<Readiness> check_readiness(kube::KubeApi& api, const std::string& ns) {
 
 Result<Readiness> wait_ready(kube::KubeApi& api, const WaitOptions& options,
                              const std::function<void(std::string_view)>& progress) {
-  const auto sleep = options.sleep ? options.sleep : std::function<void(Duration)>([](Duration d) {
-    std::this_thread::sleep_for(d);
-  });
+  // The default wait ends early when the command is cancelled (util/cancel).
+  const auto sleep = options.sleep
+                         ? options.sleep
+                         : std::function<void(Duration)>([](Duration d) { cancel::wait_for(d); });
   const auto start = options.now();
   const auto deadline = start + options.timeout;
   std::optional<std::chrono::steady_clock::time_point> last_progress;
@@ -250,6 +252,7 @@ Result<Readiness> wait_ready(kube::KubeApi& api, const WaitOptions& options,
     }
     const auto left = std::chrono::duration_cast<Duration>(deadline - now);
     sleep(std::min(options.poll_interval, left));
+    if (cancel::requested()) return tl::unexpected(cancel::error("waiting for Cilium"));
   }
 }
 

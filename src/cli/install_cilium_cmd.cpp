@@ -1,5 +1,6 @@
 #include "cli/install_cilium_cmd.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -11,9 +12,12 @@
 #include "cilium/platform.hpp"
 #include "cilium/unmanaged.hpp"
 #include "cilium/values.hpp"
+#include "cilium/values_diff.hpp"
+#include "cilium/version.hpp"
 #include "cilium/wait.hpp"
 #include "detect/detect.hpp"
 #include "report/junit.hpp"
+#include "report/metrics.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/yaml.hpp"
@@ -25,7 +29,7 @@ using nlohmann::json;
 using report::CaseStatus;
 
 constexpr const char* k_values_file = "cilium-values.yaml";
-constexpr const char* k_junit_file = "junit-install-cilium.xml";
+constexpr const char* k_diff_file = "cilium-values.diff";
 constexpr const char* k_classname = "netpol.install-cilium";
 
 // JUnit case names, one per phase, in order.
@@ -76,6 +80,11 @@ Result<InstallCiliumOptions> read_install_cilium_options(const po::variables_map
       return fail(ErrorCode::usage, "invalid --eks-mode '" + *mode + "': use chaining or eni");
     }
   }
+  if (auto text = string_arg(args, "test-cluster")) {
+    auto value = parse_bool(*text, "--test-cluster (NETPOL_TEST_CLUSTER)");
+    if (!value) return fail(value.error());
+    o.test_cluster = *value;
+  }
   o.native_routing_cidr = string_arg(args, "native-routing-cidr");
   if (auto ns = string_arg(args, "cilium-namespace")) {
     o.namespace_name = *ns;
@@ -92,9 +101,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 class InstallRun {
 public:
-  InstallRun(Context& ctx, InstallCiliumOptions options) : m_ctx(ctx), m_o(std::move(options)) {}
+  InstallRun(Context& ctx, InstallCiliumOptions options)
+      : m_ctx(ctx), m_o(std::move(options)), m_junit(ctx.reports().junit("install-cilium")) {
+    ctx.reports().owe({k_values_file});
+  }
 
-  // Runs every phase; the JUnit report is written whatever happens.
+  // Runs every phase; the JUnit report (written by the dispatcher) has a case for each.
   Result<int> execute() {
     auto result = phases();
     // Phases that did not get to run are reported as skipped, so the report always has one
@@ -105,11 +117,6 @@ public:
         record(name, CaseStatus::skipped,
                m_o.dry_run && result ? "dry run: nothing was changed" : "an earlier step failed");
       }
-    }
-    if (auto written = m_ctx.output().write(k_junit_file, m_junit.to_xml()); !written) {
-      if (result) return fail(written.error());
-      m_ctx.reporter().warn("could not write " + std::string(k_junit_file) + ": " +
-                            written.error().message);
     }
     return result;
   }
@@ -129,6 +136,8 @@ private:
 
   Result<int> phases();
   Result<void> decide();
+  void show_changes();
+  bool nothing_to_change() const;
   Result<void> install();
   Result<void> wait();
   Result<void> verify();
@@ -137,7 +146,7 @@ private:
 
   Context& m_ctx;
   InstallCiliumOptions m_o;
-  report::JUnitReport m_junit{"install-cilium"};
+  report::JUnitReport& m_junit;
   std::set<std::string> m_recorded;
 
   kube::KubeApi* m_api = nullptr;
@@ -146,6 +155,8 @@ private:
   cilium::Chart m_chart;
   cilium::Platform m_platform;
   cilium::Decision m_decision;
+  cilium::ReleaseInfo m_release;
+  std::string m_diff; // the values diff of an upgrade (cilium-values.diff); empty: no change
   std::string m_values_path;
   std::vector<cilium::UnmanagedPod> m_unmanaged;
   std::vector<cilium::RestartOutcome> m_restarts;
@@ -157,7 +168,15 @@ Result<int> InstallRun::phases() {
     print_result();
     return 0;
   }
-  if (auto r = install(); !r) return fail(r.error());
+  if (nothing_to_change()) {
+    const std::string why =
+        fmt::format("nothing to change: release {}/{} already has chart {} and these values",
+                    m_helm.namespace_name, m_helm.release, m_release.chart_version);
+    m_ctx.reporter().info(why + "; helm is not run");
+    record(k_case_helm, CaseStatus::skipped, why);
+  } else if (auto r = install(); !r) {
+    return fail(r.error());
+  }
   if (auto r = wait(); !r) return fail(r.error());
   if (auto r = verify(); !r) return fail(r.error());
   if (auto r = pods(); !r) return fail(r.error());
@@ -194,6 +213,24 @@ Result<void> InstallRun::decide() {
   auto chart = cilium::resolve_chart(chart_ref, m_o.version);
   if (!chart) return failed(chart.error());
   m_chart = std::move(*chart);
+  // A test chart runs no agent: installed on a real cluster it would take the CNI away and
+  // enforce nothing.
+  if (m_chart.chart_version) {
+    if (auto v = cilium::parse_version(*m_chart.chart_version);
+        v && cilium::is_test_build(*v) && !m_o.test_cluster) {
+      Error e(ErrorCode::config,
+              fmt::format("refusing chart {} version {}: a test build, not a Cilium release",
+                          m_chart.ref, *m_chart.chart_version));
+      e.details.push_back("A test chart runs no Cilium agent: nothing would enforce or log "
+                          "policies, and the cluster would lose its CNI.");
+      e.details.push_back(fmt::format(
+          "Use the chart bundled in the image or a release (--chart "
+          "oci://quay.io/cilium/charts/cilium --cilium-version {}); on a test cluster pass "
+          "--test-cluster (NETPOL_TEST_CLUSTER=true).",
+          cilium::defaults::k_chart_version));
+      return failed(std::move(e));
+    }
+  }
 
   m_helm.kubeconfig_paths = m_ctx.global().kubeconfig_paths;
   m_helm.kube_context = m_ctx.global().context;
@@ -201,7 +238,15 @@ Result<void> InstallRun::decide() {
   auto helm = cilium::find_helm(m_o.helm, m_ctx.getenv("PATH").value_or(""));
   if (helm) {
     m_helm.helm = *helm;
-    m_helm_found = true;
+    auto major = cilium::helm_major_version(m_helm.helm);
+    if (major) {
+      m_helm.major = *major;
+      m_helm_found = true;
+    } else if (!m_o.dry_run) {
+      return failed(major.error());
+    } else {
+      m_ctx.reporter().warn(major.error().message);
+    }
   } else if (!m_o.dry_run) {
     return failed(helm.error());
   } else {
@@ -230,13 +275,17 @@ Result<void> InstallRun::decide() {
     m_platform.existing_audit_mode.reset();
   }
   m_platform.chart_version = m_chart.chart_version;
+  if (detection->provider.name == detect::ProviderName::cilium) {
+    m_platform.running_version = detection->provider.version;
+  }
 
-  std::optional<cilium::ReleaseInfo> release;
   if (m_helm_found) {
     auto status = cilium::release_status(m_helm);
     if (!status) return failed(status.error());
-    release = *status;
+    m_release = *status;
     m_platform.cilium_release = status->exists;
+    m_platform.release_values = status->values;
+    if (!status->chart_version.empty()) m_platform.release_chart_version = status->chart_version;
     // What runs wins; the release's values say what was asked for when nothing runs.
     if (!m_platform.existing_audit_mode && status->values.contains("policyAuditMode") &&
         status->values["policyAuditMode"].is_boolean()) {
@@ -248,9 +297,23 @@ Result<void> InstallRun::decide() {
   if (!decision) return failed(decision.error());
   m_decision = std::move(*decision);
 
-  auto written = m_ctx.output().write(k_values_file, to_yaml(m_decision.values));
+  // Files and output carry the values with secret-looking leaves masked; only helm's 0600
+  // temporary file holds them whole.
+  auto written =
+      m_ctx.output().write(k_values_file, to_yaml(cilium::redact_secret_values(m_decision.values)));
   if (!written) return failed(written.error());
   m_values_path = written->string();
+  if (m_decision.upgrade) {
+    m_diff =
+        cilium::values_diff(cilium::redact_secret_values(m_decision.previous_values),
+                            cilium::redact_secret_values(m_decision.values),
+                            fmt::format("release {}/{} revision {} (helm get values)",
+                                        m_helm.namespace_name, m_helm.release, m_release.revision),
+                            k_values_file);
+    if (auto diff = m_ctx.output().write(k_diff_file, log::redact(m_diff)); !diff) {
+      return failed(diff.error());
+    }
+  }
 
   for (const auto& note : m_decision.notes)
     m_ctx.reporter().warn(note);
@@ -258,16 +321,53 @@ Result<void> InstallRun::decide() {
       "{} on {}, {}; {}",
       m_platform.provider.name == "none" ? "no network provider" : m_platform.provider.name,
       m_platform.flavor, m_decision.datapath,
-      m_decision.upgrade ? "upgrading release " + m_helm.namespace_name + "/" + m_helm.release
-                         : "new install");
+      m_decision.upgrade
+          ? fmt::format("upgrading release {}/{} (chart {} -> {}), {}", m_helm.namespace_name,
+                        m_helm.release,
+                        m_release.chart_version.empty() ? std::string("?")
+                                                        : m_release.chart_version,
+                        m_chart.chart_version.value_or("?"),
+                        m_decision.changes.empty()
+                            ? std::string("no value changes")
+                            : fmt::format("{} values change", m_decision.changes.size()))
+          : "new install");
   phase.done(summary);
   std::string detail = summary;
   for (const auto& e : detection->evidence)
     detail += "\n" + e;
   for (const auto& n : m_decision.notes)
     detail += "\nnote: " + n;
+  if (!m_diff.empty()) detail += "\n" + m_diff;
   record(k_case_platform, CaseStatus::passed, summary, log::redact(detail), seconds_since(started));
+  if (m_decision.upgrade) show_changes();
   return {};
+}
+
+// The job log shows the change before anything runs: the diff, and whether agents restart.
+void InstallRun::show_changes() {
+  auto phase = m_ctx.reporter().phase(
+      fmt::format("Changes to release {}/{}", m_helm.namespace_name, m_helm.release));
+  if (m_diff.empty()) {
+    phase.done("no change to its values; " + m_decision.restart_reason);
+    return;
+  }
+  size_t start = 0;
+  const std::string diff = log::redact(m_diff);
+  while (start < diff.size()) {
+    size_t end = diff.find('\n', start);
+    if (end == std::string::npos) end = diff.size();
+    phase.progress(std::string_view(diff).substr(start, end - start));
+    start = end + 1;
+  }
+  phase.done(fmt::format("{} values change ({}); {}", m_decision.changes.size(), k_diff_file,
+                         m_decision.restart_reason));
+}
+
+// An upgrade whose values and chart version are those of a healthy release: helm would only
+// write a new revision (and regenerate the Hubble certificates) for nothing.
+bool InstallRun::nothing_to_change() const {
+  return m_decision.upgrade && m_decision.changes.empty() && m_release.status == "deployed" &&
+         m_chart.chart_version && *m_chart.chart_version == m_release.chart_version;
 }
 
 Result<void> InstallRun::install() {
@@ -276,9 +376,31 @@ Result<void> InstallRun::install() {
       "{} Cilium with Helm ({})", m_decision.upgrade ? "Upgrading" : "Installing", m_chart.ref));
   auto out = cilium::upgrade_install(m_helm, m_chart, m_decision.values);
   if (!out) {
-    phase.failed(out.error().message);
-    record_failure(k_case_helm, out.error(), seconds_since(started));
-    return fail(out.error());
+    Error e = out.error();
+    if (e.code == ErrorCode::cancelled) {
+      // helm was stopped mid-way (its process group got SIGTERM): nothing more is written,
+      // not even a rollback, so say where the release may stand.
+      e.details.push_back(fmt::format(
+          "helm {} was stopped: release {} in {} may be left pending-{}; `helm history {} "
+          "--namespace {}` shows it, and the next install-cilium run{} resolves it",
+          m_decision.upgrade ? "upgrade" : "install", m_helm.release, m_helm.namespace_name,
+          m_decision.upgrade ? "upgrade" : "install", m_helm.release, m_helm.namespace_name,
+          m_decision.upgrade && m_release.revision > 0
+              ? fmt::format(" or `helm rollback {} {} --namespace {}`", m_helm.release,
+                            m_release.revision, m_helm.namespace_name)
+              : ""));
+    } else if (m_decision.upgrade && m_release.revision > 0) {
+      // helm rolls back only together with its own wait (upgrade_command); netpol does it.
+      if (auto back = cilium::rollback(m_helm, m_release.revision); back) {
+        e.details.push_back(
+            fmt::format("netpol rolled the release back to revision {}.", m_release.revision));
+      } else {
+        e.details.push_back("rolling back failed too: " + back.error().message);
+      }
+    }
+    phase.failed(e.message);
+    record_failure(k_case_helm, e, seconds_since(started));
+    return fail(std::move(e));
   }
   phase.done();
   record(k_case_helm, CaseStatus::passed, {}, *out, seconds_since(started));
@@ -294,9 +416,14 @@ Result<void> InstallRun::wait() {
   auto ready =
       cilium::wait_ready(*m_api, options, [&](std::string_view line) { phase.progress(line); });
   if (!ready) {
-    phase.failed(ready.error().message);
-    record_failure(k_case_ready, ready.error(), seconds_since(started));
-    return fail(ready.error());
+    Error e = ready.error();
+    if (m_decision.upgrade && m_release.revision > 0) {
+      e.details.push_back(fmt::format("To go back: helm rollback {} {} --namespace {}",
+                                      m_helm.release, m_release.revision, m_helm.namespace_name));
+    }
+    phase.failed(e.message);
+    record_failure(k_case_ready, e, seconds_since(started));
+    return fail(std::move(e));
   }
   phase.done(ready->summary);
   record(k_case_ready, CaseStatus::passed, ready->summary, ready->summary, seconds_since(started));
@@ -393,8 +520,19 @@ void InstallRun::print_result() {
     out["datapath"] = m_decision.datapath;
     out["audit_mode"] = m_decision.audit_mode;
     out["audit_mode_source"] = m_decision.audit_mode_source;
+    out["chart_digest"] = m_chart.digest ? json(*m_chart.digest) : json();
+    out["helm_major"] = m_helm.major;
     out["helm_command"] = command;
-    out["values"] = m_decision.values;
+    out["helm_skipped"] = !m_o.dry_run && nothing_to_change();
+    out["values"] = cilium::redact_secret_values(m_decision.values);
+    if (m_decision.upgrade) {
+      out["previous_chart_version"] = m_release.chart_version;
+      out["previous_values"] = cilium::redact_secret_values(m_decision.previous_values);
+      out["changes"] = m_decision.changes;
+      out["values_diff"] = m_diff;
+    }
+    out["agents_restart"] = m_decision.agents_restart;
+    out["restart_reason"] = m_decision.restart_reason;
     out["notes"] = m_decision.notes;
     json pods = json::array();
     for (size_t i = 0; i < m_unmanaged.size(); ++i) {
@@ -413,17 +551,36 @@ void InstallRun::print_result() {
     o << "# dry run: nothing was changed. This would run:\n"
       << log::redact(cilium::display_command(command)) << "\n"
       << "# with these values (" << values_arg << "):\n"
-      << log::redact(to_yaml(m_decision.values));
+      << log::redact(to_yaml(cilium::redact_secret_values(m_decision.values)));
+    if (m_decision.upgrade) {
+      o << fmt::format("# change to release {} revision {} ({}):\n", release, m_release.revision,
+                       k_diff_file);
+      o << (m_diff.empty() ? std::string("# none: the release has these values already\n")
+                           : log::redact(m_diff));
+      if (nothing_to_change()) {
+        o << "# helm would not run: chart and values are those of the release\n";
+      }
+    }
+    o << "# agents: " << m_decision.restart_reason << "\n";
     return;
   }
   o << fmt::format("Cilium {} as release {} (chart {}{})\n",
-                   m_decision.upgrade ? "upgraded" : "installed", release, m_chart.ref,
-                   m_chart.chart_version ? " " + *m_chart.chart_version : "");
+                   !m_decision.upgrade   ? "installed"
+                   : nothing_to_change() ? "unchanged"
+                                         : "upgraded",
+                   release, m_chart.ref, m_chart.chart_version ? " " + *m_chart.chart_version : "");
   o << fmt::format("  datapath:          {}\n", m_decision.datapath);
   o << fmt::format("  policy audit mode: {} ({})\n", m_decision.audit_mode ? "on" : "off",
                    m_decision.audit_mode_source);
   o << "  flow export:       dropped and audited flows to the agents' log (stdout)\n";
   o << fmt::format("  values:            {}\n", values_arg);
+  if (m_decision.upgrade) {
+    o << fmt::format("  changes:           {}\n",
+                     m_decision.changes.empty()
+                         ? std::string("none")
+                         : fmt::format("{} keys ({})", m_decision.changes.size(), k_diff_file));
+  }
+  o << fmt::format("  agents:            {}\n", m_decision.restart_reason);
   if (m_unmanaged.empty()) return;
   if (!m_restarts.empty()) {
     o << "Pods restarted to come under Cilium:\n";
@@ -440,9 +597,25 @@ void InstallRun::print_result() {
 }
 
 Result<int> run_install_cilium(const po::variables_map& args, Context& ctx) {
+  ctx.reports().owe({"metrics.txt"});
   auto options = read_install_cilium_options(args);
   if (!options) return fail(options.error());
-  return install_cilium(*options, ctx);
+  auto result = install_cilium(*options, ctx);
+  // metrics.txt: whether this job installed or upgraded Cilium, for following adoption
+  // across projects with GitLab's metrics report (`run` writes its own).
+  const auto& cases = ctx.reports().junit("install-cilium").cases();
+  const bool installed =
+      !options->dry_run && std::any_of(cases.begin(), cases.end(), [](const report::TestCase& c) {
+        return c.name == k_case_helm && c.status == CaseStatus::passed;
+      });
+  report::MetricsReport metrics;
+  metrics.add({"netpol_cilium_installs",
+               "Cilium installs or upgrades done by this job",
+               installed ? 1.0 : 0.0,
+               {}});
+  if (auto written = ctx.output().write("metrics.txt", metrics.to_text()); !written && result)
+    return fail(written.error());
+  return result;
 }
 
 void describe(po::options_description& options, po::positional_options_description&) {
@@ -466,7 +639,8 @@ std::vector<EnvBinding> cilium_env() {
           {"eks-mode", "CILIUM_EKS_MODE"},
           {"native-routing-cidr", "CILIUM_NATIVE_ROUTING_CIDR"},
           {"cilium-namespace", "CILIUM_NAMESPACE"},
-          {"restart-unmanaged", "CILIUM_RESTART_UNMANAGED"}};
+          {"restart-unmanaged", "CILIUM_RESTART_UNMANAGED"},
+          {"test-cluster", "NETPOL_TEST_CLUSTER"}};
 }
 
 void describe_cilium_options(po::options_description& options) {
@@ -493,7 +667,9 @@ void describe_cilium_options(po::options_description& options) {
     ("cilium-namespace", po::value<std::string>()->value_name("NS"),
      "namespace of the release (default kube-system)")
     ("restart-unmanaged", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
-     "delete running pods Cilium does not manage yet, so their controllers recreate them");
+     "delete running pods Cilium does not manage yet, so their controllers recreate them")
+    ("test-cluster", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "the cluster is a test cluster: allow a test build of the chart (version X.Y.Z-test)");
   // clang-format on
 }
 
@@ -511,14 +687,18 @@ Command install_cilium_command() {
           "Detects the cluster flavour and network provider, decides the Helm values for that\n"
           "platform (policy audit mode on by default, Hubble exporting dropped and audited\n"
           "flows to the agents' stdout, Hubble Relay on), runs `helm upgrade --install cilium`,\n"
+          "(an upgrade keeps the release's values and datapath and changes only the Hubble\n"
+          "export and, when asked, the audit mode; the change is shown as a values diff),\n"
           "waits like `cilium status --wait`, checks cilium-config, and lists the pods Cilium\n"
           "does not manage yet. Refuses where Cilium cannot or must not go (GKE Dataplane V2,\n"
           "another enforcing provider, AKS without BYOCNI, ...) unless --force.\n"
-          "Writes cilium-values.yaml and junit-install-cilium.xml to the output directory.\n\n"
+          "Writes cilium-values.yaml, cilium-values.diff (upgrades), metrics.txt and\n"
+          "junit-install-cilium.xml to the output directory, also when it fails or is\n"
+          "cancelled (SIGTERM stops helm and says where the release was left).\n\n"
           "Examples:\n"
           "  netpol install-cilium --dry-run\n"
           "  netpol install-cilium --chart oci://quay.io/cilium/charts/cilium "
-          "--cilium-version 1.19.5\n"
+          "--cilium-version 1.20.0\n"
           "  CILIUM_AUDIT_MODE=false netpol install-cilium --restart-unmanaged",
       .needs_cluster = true,
       .describe = describe,

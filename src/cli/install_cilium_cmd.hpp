@@ -27,11 +27,15 @@ struct InstallCiliumOptions {
   std::optional<std::string> native_routing_cidr;             // --native-routing-cidr
   std::string namespace_name = cilium::defaults::k_namespace; // --cilium-namespace
   bool namespace_given = false; // false: follow a running Cilium's namespace
+  // --test-cluster / NETPOL_TEST_CLUSTER: the cluster is a test cluster, so a test build of
+  // the chart (version "X.Y.Z-test") may be installed; refused everywhere else.
+  bool test_cluster = false;
 };
 
 // The Cilium options `install-cilium` and `run` share: --chart, --cilium-version, --values,
 // --[no-]audit-mode, --helm, --timeout, --eks-mode, --native-routing-cidr,
-// --cilium-namespace, --restart-unmanaged (install-cilium adds --force and --dry-run).
+// --cilium-namespace, --restart-unmanaged, --test-cluster (install-cilium adds --force and
+// --dry-run).
 void describe_cilium_options(po::options_description& options);
 // Their variables (CILIUM_CHART, CILIUM_VERSION, ...).
 std::vector<EnvBinding> cilium_env();
@@ -45,8 +49,8 @@ Result<int> install_cilium(const InstallCiliumOptions& options, Context& ctx);
 
 // `netpol install-cilium`: detect the platform, decide the Helm values, run
 // `helm upgrade --install`, wait until Cilium is healthy, verify its configuration, and list
-// (or restart) the pods it does not manage yet. Writes cilium-values.yaml and
-// junit-install-cilium.xml, also on failure.
+// (or restart) the pods it does not manage yet. Writes cilium-values.yaml, on an upgrade
+// cilium-values.diff, and junit-install-cilium.xml, also on failure.
 Command install_cilium_command();
 
 } // namespace netpol::cli

@@ -9,6 +9,7 @@
 
 #include "cilium/defaults.hpp"
 #include "cilium/helm.hpp"
+#include "cilium/version.hpp"
 #include "netpol/build_info.hpp"
 
 namespace netpol::cli {
@@ -25,8 +26,14 @@ nlohmann::ordered_json bundled_chart(Context& ctx) {
   auto resolved = cilium::resolve_chart(ref, std::nullopt);
   if (resolved && resolved->kind == cilium::ChartKind::local && resolved->chart_version) {
     chart["version"] = *resolved->chart_version;
+    // A packaged chart's digest is the one Cilium publishes for that version; a chart
+    // directory has none.
+    chart["sha256"] = resolved->digest ? nlohmann::ordered_json(*resolved->digest) : nullptr;
+    const auto v = cilium::parse_version(*resolved->chart_version);
+    chart["test_build"] = v && cilium::is_test_build(*v);
   } else {
     chart["version"] = nullptr; // not there: install-cilium then needs --chart
+    chart["sha256"] = nullptr;
   }
   return chart;
 }
@@ -67,13 +74,18 @@ Result<int> run_version(const po::variables_map&, Context& ctx) {
                              value.is_string() ? value.get<std::string>() : value.dump());
   }
   const auto& chart = info["cilium_chart"];
-  ctx.out() << fmt::format("cilium chart {}\n",
-                           chart["version"].is_string()
-                               ? fmt::format("{} ({})", chart["version"].get<std::string>(),
-                                             chart["path"].get<std::string>())
-                               : fmt::format("not bundled ({} is missing; install-cilium "
-                                             "needs --chart)",
-                                             chart["path"].get<std::string>()));
+  std::string line;
+  if (!chart["version"].is_string()) {
+    line = fmt::format("not bundled ({} is missing; install-cilium needs --chart)",
+                       chart["path"].get<std::string>());
+  } else {
+    line = fmt::format("{} ({}", chart["version"].get<std::string>(),
+                       chart["path"].get<std::string>());
+    if (chart["sha256"].is_string()) line += ", sha256 " + chart["sha256"].get<std::string>();
+    line += ")";
+    if (chart["test_build"] == true) line += " — a test build: install-cilium needs --test-cluster";
+  }
+  ctx.out() << "cilium chart " << line << "\n";
   return 0;
 }
 
@@ -86,7 +98,8 @@ Command version_command() {
       .usage = "version [--format json]",
       .help = "Prints what this binary is: its version, the git revision it was built from, the\n"
               "versions of the libraries it links, and the Cilium chart install-cilium uses by\n"
-              "default (bundled in the image, or NETPOL_CILIUM_CHART). Needs no cluster.",
+              "default (bundled in the image, or NETPOL_CILIUM_CHART) with its version and\n"
+              "sha256. Needs no cluster.",
       .needs_cluster = false,
       .describe = nullptr,
       .env = {},

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -170,6 +171,8 @@ public:
     note_forbidden_reads();
     decide_flavor();
     decide_providers();
+    note_calico_api();
+    decide_cluster_policies();
     m_d.confidence = lowest(m_d.flavor_confidence, m_d.provider.confidence);
     return std::move(m_d);
   }
@@ -342,6 +345,85 @@ private:
       if (!os_image.empty() && seen.insert("os").second) {
         add(fmt::format("node {} osImage {}, kubelet {}", name, os_image, kubelet));
       }
+    }
+  }
+
+  bool served(const char* group) const {
+    return m_e.api_groups && std::find(m_e.api_groups->begin(), m_e.api_groups->end(), group) !=
+                                 m_e.api_groups->end();
+  }
+
+  // Calico's policies come in two API groups: its native v3 API (projectcalico.org: served
+  // by the Calico API server, or as CRDs since Calico 3.32) and the v1 CRDs it stores in
+  // (crd.projectcalico.org). Either says Calico is there when its DaemonSets cannot be read.
+  void note_calico_api() {
+    const bool v3 = served(names::k_calico_v3_group);
+    const bool v1 = served(names::k_calico_crd_group);
+    if (!v3 && !v1) return;
+    const auto is_calico = [](const Provider& p) {
+      return p.name == ProviderName::calico || p.name == ProviderName::canal;
+    };
+    const bool found = is_calico(m_d.provider) || std::any_of(m_d.other_providers.begin(),
+                                                              m_d.other_providers.end(), is_calico);
+    std::string groups;
+    if (v3) groups = fmt::format("{} (Calico's v3 policy API)", names::k_calico_v3_group);
+    if (v1) {
+      groups += fmt::format("{}{} (Calico's v1 CRDs)", groups.empty() ? "" : " and ",
+                            names::k_calico_crd_group);
+    }
+    if (found) {
+      add(fmt::format("api group {} served", groups));
+      return;
+    }
+    if (m_e.daemon_sets && !m_e.daemon_sets_partial) {
+      add(fmt::format("api group {} served, but no calico-node DaemonSet runs: Calico's "
+                      "resources remain without Calico",
+                      groups));
+      return;
+    }
+    // The DaemonSets were not (all) readable: the API groups are the evidence there is.
+    Provider calico;
+    calico.name = ProviderName::calico;
+    calico.enforces_network_policy = true;
+    calico.confidence = Confidence::medium;
+    add(fmt::format("api group {} served and the calico-node DaemonSet not readable: Calico, "
+                    "version unknown",
+                    groups));
+    if (m_d.provider.name == ProviderName::none) {
+      m_d.provider = calico;
+    } else {
+      m_d.other_providers.push_back(calico);
+    }
+  }
+
+  // ClusterNetworkPolicy (and the AdminNetworkPolicy it replaced) are enforced only by the
+  // providers that implement the Network Policy API; list what exists, and say who enforces.
+  void decide_cluster_policies() {
+    for (const auto& o : m_e.cluster_policies) {
+      ClusterPolicy c;
+      c.api_version = str_at(o, "/apiVersion");
+      c.kind = str_at(o, "/kind");
+      c.name = str_at(o, "/metadata/name");
+      c.tier = str_at(o, "/spec/tier");
+      if (c.tier.empty()) c.tier = c.kind == "BaselineAdminNetworkPolicy" ? "Baseline" : "Admin";
+      const json::json_pointer priority("/spec/priority");
+      if (o.contains(priority) && o.at(priority).is_number_integer()) {
+        c.priority = o.at(priority).get<int64_t>();
+      }
+      m_d.cluster_network_policies.push_back(std::move(c));
+    }
+    auto& list = m_d.cluster_network_policies;
+    std::sort(list.begin(), list.end(), [](const ClusterPolicy& a, const ClusterPolicy& b) {
+      return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);
+    });
+    for (const auto& c : list) {
+      add(fmt::format("{} {} {} (tier {}{}) exists", c.api_version, c.kind, c.name, c.tier,
+                      c.priority ? fmt::format(", priority {}", *c.priority) : ""));
+    }
+    if (!list.empty()) {
+      add("cluster-wide policies are enforced where the provider implements the Network Policy "
+          "API (Calico 3.32+, Antrea, the AWS network policy agent, Cilium 1.20+ with "
+          "enable-k8s-cluster-network-policy), not by NetworkPolicy support alone");
     }
   }
 

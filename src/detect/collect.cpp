@@ -1,5 +1,8 @@
 #include "detect/collect.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -21,14 +24,6 @@ bool is_fatal(const Error& e) {
   return e.code != ErrorCode::api || e.http_status == 401 || kube::is_anonymous(e);
 }
 
-// The first DaemonSet read that did not succeed, when none did.
-const ReadOutcome* daemon_sets_unreadable(const Evidence& e) {
-  for (const auto& r : e.reads) {
-    if (r.what.rfind("list daemonsets", 0) == 0 && r.status != ReadStatus::ok) return &r;
-  }
-  return nullptr;
-}
-
 class Collector {
 public:
   Collector(kube::KubeApi& api, const Hints& hints) : m_api(api) { m_e.hints = hints; }
@@ -40,24 +35,7 @@ public:
     if (auto r = read_nodes(); !r) return fail(r.error());
     if (auto r = read_daemon_sets(); !r) return fail(r.error());
     if (auto r = read_config_maps(); !r) return fail(r.error());
-    if (!m_e.daemon_sets) {
-      // Without DaemonSets there is no telling which provider runs: "none" would be a guess
-      // that reads like a finding (an authorization failure is never evidence).
-      const ReadOutcome* why = daemon_sets_unreadable(m_e);
-      const bool forbidden = why != nullptr && why->status == ReadStatus::forbidden;
-      Error e(ErrorCode::api,
-              fmt::format("detect: cannot tell the network provider without listing DaemonSets "
-                          "({}){}",
-                          why != nullptr ? why->detail : "no list was readable",
-                          forbidden ? "; grant `list daemonsets` cluster-wide or in kube-system "
-                                      "(see docs/cluster-access.md)"
-                                    : ""));
-      if (forbidden) {
-        e.http_status = 403;
-        e.reason = "Forbidden";
-      }
-      return fail(std::move(e));
-    }
+    if (auto r = read_cluster_policies(); !r) return fail(r.error());
     return std::move(m_e);
   }
 
@@ -144,6 +122,30 @@ private:
         if (auto flowlog = flowlog_config_for(ns, *config)) {
           if (auto r = read_config_map(flowlog->first, flowlog->second); !r) return r;
         }
+      }
+    }
+    return {};
+  }
+
+  // Only where the group is served: a cluster without it pays no request.
+  Result<void> read_cluster_policies() {
+    if (!m_e.api_groups || std::find(m_e.api_groups->begin(), m_e.api_groups->end(),
+                                     names::k_policy_api_group) == m_e.api_groups->end()) {
+      return {};
+    }
+    std::set<std::string> kinds_done;
+    for (const auto& type : names::k_cluster_policy_types) {
+      if (kinds_done.count(type.kind)) continue;
+      auto resource = m_api.resolve(type.api_version, type.kind);
+      if (auto r = note(fmt::format("discover {} {}", type.api_version, type.kind), resource); !r) {
+        return r;
+      }
+      if (!resource || !*resource) continue;
+      kinds_done.insert(type.kind);
+      auto items = m_api.list(**resource, "");
+      if (auto r = note(fmt::format("list {}", (*resource)->resource), items); !r) return r;
+      if (items) {
+        m_e.cluster_policies.insert(m_e.cluster_policies.end(), items->begin(), items->end());
       }
     }
     return {};

@@ -146,6 +146,16 @@ nlohmann::ordered_json Detection::to_json() const {
   for (const auto& p : other_providers) {
     j["other_providers"].push_back(provider_json(p));
   }
+  j["cluster_network_policies"] = nlohmann::ordered_json::array();
+  for (const auto& c : cluster_network_policies) {
+    nlohmann::ordered_json cj;
+    cj["api_version"] = c.api_version;
+    cj["kind"] = c.kind;
+    cj["name"] = c.name;
+    cj["tier"] = c.tier;
+    cj["priority"] = c.priority ? nlohmann::ordered_json(*c.priority) : nullptr;
+    j["cluster_network_policies"].push_back(std::move(cj));
+  }
   j["evidence"] = evidence;
   j["confidence"] = to_string(confidence);
   j["flavor_confidence"] = to_string(flavor_confidence);
@@ -167,6 +177,20 @@ std::optional<Detection> Detection::from_json(const nlohmann::json& j) {
       auto p = provider_from_json(o);
       if (!p) return std::nullopt;
       d.other_providers.push_back(*p);
+    }
+  }
+  if (j.contains("cluster_network_policies") && j["cluster_network_policies"].is_array()) {
+    for (const auto& c : j["cluster_network_policies"]) {
+      if (!c.is_object()) return std::nullopt;
+      ClusterPolicy p;
+      p.api_version = c.value("api_version", "");
+      p.kind = c.value("kind", "");
+      p.name = c.value("name", "");
+      p.tier = c.value("tier", "");
+      if (c.contains("priority") && c["priority"].is_number_integer()) {
+        p.priority = c["priority"].get<int64_t>();
+      }
+      d.cluster_network_policies.push_back(std::move(p));
     }
   }
   if (j.contains("evidence") && j["evidence"].is_array()) {
@@ -212,6 +236,10 @@ std::string Detection::to_text() const {
   row("Drop log", std::string(to_string(provider.drop_log_source)));
   for (const auto& p : other_providers) {
     row("Also", describe_provider(p) + (p.enforces_network_policy ? " (enforces)" : ""));
+  }
+  for (const auto& c : cluster_network_policies) {
+    row("Cluster", fmt::format("{} {} (tier {}{})", c.kind, c.name, c.tier,
+                               c.priority ? fmt::format(", priority {}", *c.priority) : ""));
   }
   row("Confidence", std::string(to_string(confidence)));
   out += "Evidence\n";

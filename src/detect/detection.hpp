@@ -60,20 +60,32 @@ struct Provider {
   Confidence confidence = Confidence::high;
 };
 
+// A cluster-wide policy of the Network Policy API (policy.networking.k8s.io) that exists in
+// the cluster: it is in force wherever the provider implements that API.
+struct ClusterPolicy {
+  std::string api_version; // "policy.networking.k8s.io/v1beta1"
+  std::string kind;        // ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
+  std::string name;
+  std::string tier; // "Admin" or "Baseline" (ClusterNetworkPolicy spec.tier; ANP: Admin)
+  std::optional<int64_t> priority;
+};
+
 struct Detection {
   std::string kubernetes_version; // /version gitVersion, "" when unreadable
   Flavor flavor = Flavor::generic;
   Confidence flavor_confidence = Confidence::high;
   Provider provider; // the one that decides enforcement (ProviderName::none if nothing)
   std::vector<Provider> other_providers; // also present (chained CNI, flannel under Canal, ...)
-  std::vector<std::string> evidence;     // one line per fact behind the conclusions, in order found
+  std::vector<ClusterPolicy> cluster_network_policies; // by kind, then name
+  std::vector<std::string> evidence; // one line per fact behind the conclusions, in order found
   Confidence confidence = Confidence::high; // the lowest of flavour and provider confidence
   uint64_t api_requests = 0;                // requests the detection sent
 
   // Is NetworkPolicy enforced right now (not merely audited)?
   bool enforcing() const { return provider.enforces_network_policy && !provider.audit_mode; }
 
-  // provider.json (SPEC §7) plus "confidence" and provider "ready"/"confidence".
+  // provider.json (SPEC §7) plus "confidence", provider "ready"/"confidence" and
+  // "cluster_network_policies".
   nlohmann::ordered_json to_json() const;
   // Inverse of to_json(); nullopt when a required field is missing or names an unknown value.
   static std::optional<Detection> from_json(const nlohmann::json& json);

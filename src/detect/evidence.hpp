@@ -43,6 +43,10 @@ struct Evidence {
   // ConfigMaps that were asked for, keyed "namespace/name"; a not-found or forbidden read
   // has no entry here (see reads).
   std::map<std::string, nlohmann::json> config_maps;
+  // Cluster-wide policies of policy.networking.k8s.io (ClusterNetworkPolicy,
+  // AdminNetworkPolicy, BaselineAdminNetworkPolicy), as listed; empty when the group is not
+  // served or the list was not readable (see reads).
+  std::vector<nlohmann::json> cluster_policies;
   // Every read that did not simply succeed (plus the ones that did, for --log-level debug).
   std::vector<ReadOutcome> reads;
 

@@ -30,4 +30,26 @@ inline constexpr const char* k_fallback_namespaces[] = {
     "kube-system", "calico-system", "kube-flannel", "openshift-ovn-kubernetes", "cilium",
 };
 
+// The Network Policy API's cluster-wide policies (kubernetes-sigs/network-policy-api):
+// ClusterNetworkPolicy (v1beta1 since v0.3.0, v1alpha2 in v0.2.0) replaced AdminNetworkPolicy
+// and BaselineAdminNetworkPolicy (v1alpha1). One version per kind is listed: the first served.
+inline constexpr const char* k_policy_api_group = "policy.networking.k8s.io";
+struct ClusterPolicyType {
+  const char* api_version;
+  const char* kind;
+  const char* resource;
+};
+inline constexpr ClusterPolicyType k_cluster_policy_types[] = {
+    {"policy.networking.k8s.io/v1beta1", "ClusterNetworkPolicy", "clusternetworkpolicies"},
+    {"policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy", "clusternetworkpolicies"},
+    {"policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", "adminnetworkpolicies"},
+    {"policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy",
+     "baselineadminnetworkpolicies"},
+};
+
+// Calico's API groups: the native v3 API (served by its API server, or since Calico 3.32 as
+// CRDs of that group) and the v1 CRDs Calico stores its data in.
+inline constexpr const char* k_calico_v3_group = "projectcalico.org";
+inline constexpr const char* k_calico_crd_group = "crd.projectcalico.org";
+
 } // namespace netpol::detect::names

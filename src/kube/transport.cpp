@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/cancel.hpp"
+#include "util/log.hpp"
 #include "util/parallel.hpp"
 
 namespace netpol::kube {
@@ -610,7 +611,7 @@ private:
     if (spdlog::should_log(spdlog::level::trace)) {
       std::string names;
       for (const auto& [name, value] : t.response.headers)
-        names += " " + name + "=" + (secret_header(name) ? std::string("<redacted>") : value);
+        names += " " + name + "=" + (secret_header(name) ? std::string(log::k_redacted) : value);
       spdlog::trace("answer {} {}:{} body={}B", request.method, path_only(request.path), names,
                     t.streaming ? t.streamed_bytes : t.response.body.size());
     }

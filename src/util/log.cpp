@@ -14,7 +14,6 @@
 namespace netpol::log {
 namespace {
 
-constexpr std::string_view k_redacted = "[REDACTED]";
 // What a stream buffer holds at most before it passes text on (cut at a line end).
 constexpr size_t k_stream_hold = 1u << 20;
 

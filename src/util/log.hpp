@@ -20,6 +20,9 @@
 
 namespace netpol::log {
 
+// What a secret is replaced by, in every output.
+inline constexpr std::string_view k_redacted = "[REDACTED]";
+
 // Parses error|warn|info|debug|trace (also "warning", "off").
 Result<spdlog::level::level_enum> parse_level(std::string_view text);
 

@@ -600,7 +600,20 @@ class ImageDefinitionTest(unittest.TestCase):
 
     def test_chart_goes_where_install_cilium_looks(self):
         bundled = self.cpp_constant("k_bundled_chart")
-        self.assertRegex(self.runtime, rf"COPY \$\{{CILIUM_CHART_DIR\}} {re.escape(bundled)}\n")
+        self.assertRegex(self.runtime, rf"COPY --from=helm /tmp/cilium.tgz {re.escape(bundled)}\n")
+
+    def test_default_chart_is_the_pinned_real_one_checked_by_digest(self):
+        version = self.cpp_constant("k_chart_version")
+        pins = dict(reversed(line.split()) for line in
+                    (ROOT / "charts/cilium-charts.sha256").read_text().splitlines() if line)
+        digest = pins[f"cilium-{version}.tgz"]
+        # Both stages default to the same pinned version and digest; no test chart.
+        self.assertEqual(self.dockerfile.count(f"ARG CILIUM_CHART_VERSION={version}\n"), 2)
+        self.assertEqual(self.dockerfile.count(f"ARG CILIUM_CHART_SHA256={digest}\n"), 2)
+        self.assertIn('echo "${CILIUM_CHART_SHA256}  /tmp/cilium.tgz" | sha256sum -c -',
+                      self.dockerfile)
+        self.assertNotIn("cilium-test", self.dockerfile)
+        self.assertNotIn("cilium-test", (ROOT / "scripts/build-image.sh").read_text())
 
     def test_pins_agree(self):
         helm = re.search(r"helm_version=(\S+)", (ROOT / "scripts/test-cluster/get-helm.sh")

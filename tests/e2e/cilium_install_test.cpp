@@ -22,6 +22,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "support/paths.hpp"
+#include "support/real_charts.hpp"
 #include "util/process.hpp"
 
 namespace netpol {
@@ -70,10 +71,11 @@ class CiliumInstall : public ::testing::Test {
 protected:
   void SetUp() override {
     auto env = cluster_env();
-    if (env.count("NETPOL_TEST_KUBECONFIG") == 0) GTEST_SKIP() << "no test cluster";
+    if (env.count("NETPOL_TEST_KUBECONFIG") == 0) NETPOL_SKIP_OR_FAIL("no test cluster");
     m_kubeconfig = env["NETPOL_TEST_KUBECONFIG"];
     auto helm = test_helm();
-    if (!helm) GTEST_SKIP() << "helm could not be obtained (scripts/test-cluster/get-helm.sh)";
+    NETPOL_REQUIRE_TOOL(helm ? std::string()
+                             : "helm could not be obtained (scripts/test-cluster/get-helm.sh)");
     m_helm = *helm;
 
     kube::LoadOptions load;
@@ -107,7 +109,8 @@ protected:
                                      "install-cilium",
                                      "--cilium-namespace",
                                      m_ns,
-                                     "--force"};
+                                     "--force",
+                                     "--test-cluster"};
     if (std::find(extra.begin(), extra.end(), "--chart") == extra.end()) {
       argv.insert(argv.end(), {"--chart", (test::source_dir() / "charts/cilium-test").string()});
     }
@@ -299,15 +302,22 @@ TEST_F(CiliumInstall, UpgradeKeepsTheAuditModeOfTheRunningInstall) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   ASSERT_EQ((*config_map())["data"]["policy-audit-mode"], "false");
 
+  // Nothing changes: helm is not even run, and the agents keep running.
   auto second = install();
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_THAT(second.out, HasSubstr("Cilium upgraded"));
-  EXPECT_THAT(second.out, HasSubstr("policy audit mode: off (kept from the running Cilium)"));
+  EXPECT_THAT(second.out, HasSubstr("Cilium unchanged"));
+  EXPECT_THAT(second.out, HasSubstr("policy audit mode: off (kept from the release)"));
+  EXPECT_THAT(second.out, HasSubstr("changes:           none"));
   EXPECT_EQ((*config_map())["data"]["policy-audit-mode"], "false");
+  EXPECT_EQ(read_file(m_out / "cilium-values.diff"), "");
+  EXPECT_THAT(read_file(m_out / "junit-install-cilium.xml"), HasSubstr("nothing to change"));
 
   auto third = install({}, {{"CILIUM_AUDIT_MODE", "true"}});
   ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_THAT(third.out, HasSubstr("Cilium upgraded"));
   EXPECT_EQ((*config_map())["data"]["policy-audit-mode"], "true");
+  EXPECT_THAT(read_file(m_out / "cilium-values.diff"),
+              HasSubstr("-policyAuditMode: false\n+policyAuditMode: true\n"));
 }
 
 TEST_F(CiliumInstall, NeverReadyTimesOutWithExit4) {

@@ -21,9 +21,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cilium/values.hpp"
 #include "detect/detect.hpp"
 #include "kube/client.hpp"
 #include "support/paths.hpp"
+#include "support/real_charts.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_cluster.hpp"
 #include "support/tls.hpp"
@@ -145,11 +147,47 @@ bool wait_for_groups(const std::map<std::string, std::string>& env, Pred pred) {
   return false;
 }
 
+// Objects of kinds a scenario's own CRDs define (ClusterNetworkPolicy, ...): created once
+// their CRDs are served, removed before them.
+bool is_custom_resource(const json& object) {
+  static const std::set<std::string> k_builtin = {"Node", "DaemonSet", "ConfigMap", "Namespace",
+                                                  "CustomResourceDefinition"};
+  return k_builtin.count(object.value("kind", "")) == 0;
+}
+
+// Creates the scenario's custom resources, with a fresh client (clients cache discovery),
+// retrying while the new resource is not yet served.
+void seed_custom(const std::map<std::string, std::string>& env, const DetectScenario& s) {
+  for (const auto& object : s.objects) {
+    if (!is_custom_resource(object)) continue;
+    Result<json> created = fail(ErrorCode::io, "not tried");
+    for (int i = 0; i < 50; ++i) {
+      auto admin = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+      created = admin->create(object);
+      if (created) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+  }
+}
+
+void clean_custom(const std::map<std::string, std::string>& env, const DetectScenario& s) {
+  auto admin = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+  for (const auto& object : s.objects) {
+    if (!is_custom_resource(object)) continue;
+    auto resource = admin->resolve(object.value("apiVersion", ""), object.value("kind", ""));
+    ASSERT_TRUE(resource && *resource) << object.value("kind", "") << " not served";
+    const auto& meta = object["metadata"];
+    auto removed = admin->remove(**resource, meta.value("namespace", ""), meta.value("name", ""));
+    EXPECT_TRUE(removed.has_value()) << removed.error().message;
+  }
+}
+
 // Creates the scenario's objects (namespaces exist already) and writes their status, as
-// the controllers and kubelets of a real cluster would have.
+// the controllers and kubelets of a real cluster would have. Custom resources: seed_custom.
 void seed(kube::KubeApi& admin, const DetectScenario& s) {
   for (const auto& object : s.objects) {
-    if (object.value("kind", "") == "Namespace") continue;
+    if (object.value("kind", "") == "Namespace" || is_custom_resource(object)) continue;
     json body = object;
     body.erase("status");
     auto created = admin.create(body);
@@ -165,7 +203,7 @@ void seed(kube::KubeApi& admin, const DetectScenario& s) {
 
 void clean(kube::KubeApi& admin, const DetectScenario& s) {
   for (const auto& object : s.objects) {
-    if (object.value("kind", "") == "Namespace") continue;
+    if (object.value("kind", "") == "Namespace" || is_custom_resource(object)) continue;
     const auto& meta = object["metadata"];
     auto removed =
         admin.remove(resource_for(object), meta.value("namespace", ""), meta.value("name", ""));
@@ -245,9 +283,11 @@ TEST(DetectE2E, EveryFixtureScenarioOnARealApiServer) {
     ASSERT_TRUE(wait_for_groups(env, [&](const std::set<std::string>& served) {
       return std::includes(served.begin(), served.end(), groups.begin(), groups.end());
     })) << "CRD groups never served";
+    seed_custom(env, s);
+    if (HasFatalFailure()) return;
 
     std::string token = env.at("NETPOL_TEST_ADMIN_TOKEN");
-    if (name == "rbac-nobody") token = env.at("NETPOL_TEST_NOBODY_TOKEN");
+    if (name.rfind("rbac-nobody", 0) == 0) token = env.at("NETPOL_TEST_NOBODY_TOKEN");
     if (name == "rbac-kube-system-only") token = env.at("NETPOL_TEST_LIMITED_TOKEN");
     auto api = connect_as(env, token);
     const auto started = std::chrono::steady_clock::now();
@@ -271,11 +311,82 @@ TEST(DetectE2E, EveryFixtureScenarioOnARealApiServer) {
     RecordProperty(name + ".requests", static_cast<int>(detection->api_requests));
     RecordProperty(name + ".ms", static_cast<int>(ms));
 
+    clean_custom(env, s);
     clean(*admin, s);
     ASSERT_TRUE(wait_for_groups(env, [&](const std::set<std::string>& served) {
       return std::none_of(groups.begin(), groups.end(),
                           [&](const std::string& g) { return served.count(g) != 0; });
     })) << "CRD groups still served after deletion";
+  }
+}
+
+// What the real Cilium charts 1.18, 1.19 and 1.20 render from netpol's values, created in a
+// real API server as far as it takes them (a 1.20 server: no controllers, and no
+// validation of fields it does not know), then detected.
+TEST(DetectE2E, RealChartObjectsOnARealApiServer) {
+  NETPOL_REQUIRE_TEST_CLUSTER(shared);
+  (void)shared;
+  std::string why;
+  auto helm = real_helm(3, &why);
+  NETPOL_REQUIRE_TOOL(helm ? std::string() : why);
+  for (const auto& chart : pinned_charts())
+    NETPOL_REQUIRE_TOOL(check_chart(chart));
+  PrivateCluster cluster;
+  ASSERT_TRUE(cluster.started()) << "scripts/test-cluster/start.sh failed";
+  const auto& env = cluster.env();
+  auto admin = connect_as(env, env.at("NETPOL_TEST_ADMIN_TOKEN"));
+  ASSERT_NE(admin, nullptr);
+
+  cilium::Platform platform;
+  auto decision = cilium::decide_values(platform, {});
+  ASSERT_TRUE(decision) << decision.error().message;
+  for (const auto& chart : pinned_charts()) {
+    SCOPED_TRACE("chart " + chart.file);
+    std::string error;
+    auto objects = helm_template(*helm, chart.path, decision->values, "kube-system", &error);
+    ASSERT_TRUE(objects) << error;
+    std::vector<std::pair<kube::ResourceInfo, json>> created;
+    std::vector<std::string> refused;
+    for (const auto& object : *objects) {
+      auto resource = admin->resolve(object.value("apiVersion", ""), object.value("kind", ""));
+      ASSERT_TRUE(resource) << resource.error().message;
+      if (!*resource) {
+        refused.push_back(object.value("kind", "") + " (not served)");
+        continue;
+      }
+      auto made = admin->create(object);
+      if (!made) {
+        refused.push_back(object.value("kind", "") + ": " + made.error().message);
+        continue;
+      }
+      created.emplace_back(**resource, *made);
+    }
+    // The agent, its ConfigMap and the operator are what detection reads; everything else
+    // the chart renders may or may not suit a 1.20 server.
+    std::set<std::string> kinds;
+    for (const auto& [resource, object] : created)
+      kinds.insert(object.value("kind", ""));
+    EXPECT_TRUE(kinds.count("DaemonSet") && kinds.count("ConfigMap") && kinds.count("Deployment"))
+        << "refused: " << ::testing::PrintToString(refused);
+    RecordProperty(chart.version + ".created", static_cast<int>(created.size()));
+    std::string refused_text;
+    for (const auto& r : refused)
+      refused_text += (refused_text.empty() ? "" : "; ") + r;
+    RecordProperty(chart.version + ".refused", refused_text);
+
+    auto detection = detect::detect(*admin, {});
+    ASSERT_TRUE(detection) << detection.error().message;
+    EXPECT_EQ(detection->provider.name, detect::ProviderName::cilium);
+    EXPECT_EQ(detection->provider.version, chart.version);
+    EXPECT_EQ(detection->provider.namespace_name, "kube-system");
+    EXPECT_TRUE(detection->provider.audit_mode);
+    EXPECT_EQ(detection->provider.drop_log_source, detect::DropLogSource::hubble_export_stdout);
+
+    for (const auto& [resource, object] : created) {
+      const auto& meta = object["metadata"];
+      auto removed = admin->remove(resource, meta.value("namespace", ""), meta.value("name", ""));
+      EXPECT_TRUE(removed) << removed.error().message;
+    }
   }
 }
 

@@ -20,6 +20,8 @@
 #include "support/child_process.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/https_server.hpp"
+#include "support/paths.hpp"
+#include "support/real_charts.hpp"
 #include "support/run_cli.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_cluster.hpp"
@@ -284,6 +286,65 @@ TEST_F(Faults, SigtermWhileApplyingWritesTheReportsAndPrunesNothing) {
   EXPECT_THAT(leftovers(), ::testing::IsEmpty());
   EXPECT_EQ(versions().count("db"), 1U) << "nothing pruned after a cancel";
   EXPECT_EQ(web_port(), 80) << "the dry run was in flight: no real write had started";
+}
+
+// A cancelled install-cilium stops helm — its whole process group — within the grace period
+// and says where the release may be left; helm's temporary values file goes too.
+TEST_F(Faults, SigtermWhileHelmRunsStopsItAndSaysWhereTheReleaseIs) {
+  std::string why;
+  const auto helm = real_helm(3, &why);
+  NETPOL_REQUIRE_TOOL(helm ? std::string() : why);
+  FaultProxy proxy(*m_cluster);
+  // Every request (netpol's and helm's: they share the kubeconfig) takes 400 ms, so helm is
+  // still at work when the job is cancelled.
+  proxy.add({.method = "",
+             .path = ".*",
+             .fault = Fault::delay,
+             .times = -1,
+             .delay = std::chrono::milliseconds(400)});
+  proxy.start();
+  const std::string cilium_ns = m_ns + "-cilium";
+  const auto tmp = m_dir.path() / "tmp";
+  fs::create_directories(tmp);
+  const std::vector<std::string> args = {
+      NETPOL_BINARY,        "--kubeconfig",    proxy_kubeconfig(proxy),
+      "--output-dir",       m_dir.file("out"), "install-cilium",
+      "--cilium-namespace", cilium_ns,         "--force",
+      "--test-cluster",     "--chart",         (source_dir() / "charts/cilium-test").string()};
+  ChildProcess child(args, {{"NETPOL_HELM", *helm}, {"NO_COLOR", "1"}, {"TMPDIR", tmp.string()}},
+                     m_dir.path().string());
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (child.err().find("Cilium with Helm") == std::string::npos && Clock::now() < deadline) {
+    auto done = child.wait(std::chrono::milliseconds(100));
+    ASSERT_FALSE(done.has_value()) << "ended before helm started: " << child.err();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // helm is talking to the server
+  ASSERT_FALSE(child.wait(std::chrono::milliseconds(0)).has_value()) << child.err();
+  const auto signalled = Clock::now();
+  child.signal(SIGTERM);
+  const auto code = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value()) << "still running 10 s after SIGTERM";
+  EXPECT_LT(seconds_since(signalled), 5.0);
+  EXPECT_EQ(*code, 143) << child.err();
+  EXPECT_THAT(child.err(), HasSubstr("helm stopped: cancelled (SIGTERM)"));
+  EXPECT_THAT(child.err(), HasSubstr("may be left pending-"));
+  const auto junit = report("junit-install-cilium.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"cancelled\""));
+  EXPECT_THAT(junit, HasSubstr("pending-"));
+  EXPECT_TRUE(fs::exists(m_dir.path() / "out/metrics.txt"));
+  EXPECT_TRUE(fs::is_empty(tmp)) << "helm's values file is removed";
+  // No helm of this test is left running.
+  for (const auto& p : fs::directory_iterator("/proc")) {
+    std::ifstream cmdline(p.path() / "cmdline");
+    std::string text((std::istreambuf_iterator<char>(cmdline)), {});
+    if (text.find(cilium_ns) != std::string::npos && text.find("helm") != std::string::npos &&
+        text.find("netpol") == std::string::npos) {
+      std::ifstream stat(p.path() / "stat");
+      std::string pid, comm, state;
+      stat >> pid >> comm >> state;
+      EXPECT_EQ(state, "Z") << "helm still runs: " << text;
+    }
+  }
 }
 
 TEST_F(Faults, SigtermDuringRunWritesTheRunReportAndMetrics) {

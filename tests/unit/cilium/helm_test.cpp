@@ -56,7 +56,9 @@ protected:
          "stat -c %a \"$a\" > \"$d/values.mode\"; echo \"$a\" > \"$d/values.path\"; fi\n"
       << "  prev=$a\n"
       << "done\n"
-      << "cat \"$d/out.txt\"; cat \"$d/err.txt\" >&2\n"
+      // `helm get metadata` and `helm get values` can be told apart: out-get-values.txt.
+      << "if [ -f \"$d/out-$1-$2.txt\" ]; then cat \"$d/out-$1-$2.txt\"; "
+         "else cat \"$d/out.txt\"; fi; cat \"$d/err.txt\" >&2\n"
       << "exit " << code << "\n";
     s.close();
     fs::permissions(script, fs::perms::owner_all);
@@ -84,7 +86,8 @@ protected:
 
 TEST_F(FakeHelm, UpgradeInstallPassesChartVersionValuesAndCluster) {
   const auto helm = make_helm(0, "Release \"cilium\" has been upgraded.\n");
-  Chart chart{"oci://quay.io/cilium/charts/cilium", ChartKind::oci, "1.19.5", "1.19.5"};
+  Chart chart{"oci://quay.io/cilium/charts/cilium", ChartKind::oci, "1.19.5", "1.19.5",
+              std::nullopt};
   nlohmann::json values = {{"policyAuditMode", true}, {"hubble", {{"enabled", true}}}};
   auto r = upgrade_install(options(helm), chart, values);
   ASSERT_TRUE(r) << r.error().message;
@@ -94,7 +97,8 @@ TEST_F(FakeHelm, UpgradeInstallPassesChartVersionValuesAndCluster) {
               ElementsAre("upgrade", "--install", "cilium", "oci://quay.io/cilium/charts/cilium",
                           "--namespace", "kube-system", "--kubeconfig", "/k/config",
                           "--kube-context", "agent:prod", "--version", "1.19.5", "--values",
-                          values_path.substr(0, values_path.size() - 1), "--create-namespace"));
+                          values_path.substr(0, values_path.size() - 1), "--reset-values",
+                          "--create-namespace", "--timeout", "600s"));
   EXPECT_EQ(read(m_dir / "values.yaml"), "hubble:\n  enabled: true\npolicyAuditMode: true\n");
   EXPECT_EQ(read(m_dir / "values.mode"), "600\n");
   // The temporary values file is gone once helm has run.
@@ -105,19 +109,68 @@ TEST_F(FakeHelm, LocalChartGetsNoVersionFlag) {
   HelmOptions o = options("helm");
   o.kubeconfig_paths = {"/a", "/b"};
   o.kube_context.clear();
-  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, "1.19.5"};
+  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, "1.19.5", std::nullopt};
   EXPECT_THAT(upgrade_command(o, chart, "/tmp/v.yaml"),
               ElementsAre("helm", "upgrade", "--install", "cilium", "/charts/cilium", "--namespace",
-                          "kube-system", "--values", "/tmp/v.yaml", "--create-namespace"));
+                          "kube-system", "--values", "/tmp/v.yaml", "--reset-values",
+                          "--create-namespace", "--timeout", "600s"));
   // Several kubeconfig files go to helm the way kubectl reads them: KUBECONFIG.
   EXPECT_EQ(helm_environment(o).at("KUBECONFIG"), "/a:/b");
+}
+
+// helm 4 applies server-side by default and waits with kstatus when asked to roll back;
+// netpol asks for client-side apply and no wait (it waits and rolls back itself).
+TEST_F(FakeHelm, Helm4GetsExplicitApplyModeAndNoWait) {
+  HelmOptions o = options("helm");
+  o.major = 4;
+  o.timeout = std::chrono::minutes(5);
+  Chart chart{"/charts/cilium.tgz", ChartKind::local, std::nullopt, "1.20.0", std::nullopt};
+  const auto argv = upgrade_command(o, chart, "/tmp/v.yaml");
+  EXPECT_THAT(std::vector<std::string>(argv.end() - 5, argv.end()),
+              ElementsAre("--create-namespace", "--timeout", "300s", "--server-side=false",
+                          "--wait=hookOnly"));
+  // Both would make helm wait for readiness itself (helm 3 --atomic implies --wait; helm 4.1
+  // --rollback-on-failure overrides --wait=hookOnly with its watcher).
+  EXPECT_THAT(argv, Not(::testing::Contains("--atomic")));
+  EXPECT_THAT(argv, Not(::testing::Contains("--rollback-on-failure")));
+  o.major = 3;
+  EXPECT_THAT(upgrade_command(o, chart, "/tmp/v.yaml"),
+              Not(::testing::Contains(::testing::StartsWith("--server-side"))));
+}
+
+TEST_F(FakeHelm, MajorVersionFromHelmVersion) {
+  auto four = helm_major_version(make_helm(0, "v4.1.4"));
+  ASSERT_TRUE(four) << four.error().message;
+  EXPECT_EQ(*four, 4);
+  EXPECT_THAT(argv(), ElementsAre("version", "--template", "{{.Version}}"));
+  auto three = helm_major_version(make_helm(0, "v3.17.2\n"));
+  ASSERT_TRUE(three);
+  EXPECT_EQ(*three, 3);
+  auto two = helm_major_version(make_helm(0, "v2.17.0"));
+  ASSERT_FALSE(two);
+  EXPECT_EQ(two.error().code, ErrorCode::config);
+  EXPECT_THAT(two.error().message, HasSubstr("is helm v2.17.0; netpol drives helm 3 and 4"));
+  auto broken = helm_major_version(make_helm(1, "", "Error: unknown flag: --template\n"));
+  ASSERT_FALSE(broken);
+  EXPECT_THAT(broken.error().message, HasSubstr("printed no helm version"));
+}
+
+TEST_F(FakeHelm, RollbackToARevision) {
+  auto ok = rollback(options(make_helm(0, "Rollback was a success!\n")), 3);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_THAT(argv(),
+              ElementsAre("rollback", "cilium", "3", "--namespace", "kube-system", "--kubeconfig",
+                          "/k/config", "--kube-context", "agent:prod", "--timeout", "600s"));
+  auto failed = rollback(options(make_helm(1, "", "Error: release has no 3 version\n")), 3);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "helm rollback kube-system/cilium 3: release has no 3 version");
 }
 
 TEST_F(FakeHelm, FailureCarriesHelmsMessageRedacted) {
   log::register_secret("s3cr3t-token-value");
   const auto helm = make_helm(
       1, "", "history line\nError: UPGRADE FAILED: Unauthorized (token s3cr3t-token-value)\n");
-  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, std::nullopt};
+  Chart chart{"/charts/cilium", ChartKind::local, std::nullopt, std::nullopt, std::nullopt};
   auto r = upgrade_install(options(helm), chart, nlohmann::json::object());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::io);
@@ -127,7 +180,7 @@ TEST_F(FakeHelm, FailureCarriesHelmsMessageRedacted) {
 
 TEST_F(FakeHelm, UnknownRepositorySaysHowToAddIt) {
   const auto helm = make_helm(1, "", "Error: repo cilium not found\n");
-  Chart chart{"cilium/cilium", ChartKind::repository, "1.19.5", "1.19.5"};
+  Chart chart{"cilium/cilium", ChartKind::repository, "1.19.5", "1.19.5", std::nullopt};
   auto r = upgrade_install(options(helm), chart, nlohmann::json::object());
   ASSERT_FALSE(r);
   EXPECT_THAT(r.error().message, HasSubstr("repo cilium not found"));
@@ -140,20 +193,35 @@ TEST_F(FakeHelm, StatusOfAMissingReleaseIsNotAnError) {
   auto r = release_status(options(helm));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(r->exists);
-  EXPECT_THAT(argv(),
-              ElementsAre("status", "cilium", "--output", "json", "--namespace", "kube-system",
-                          "--kubeconfig", "/k/config", "--kube-context", "agent:prod"));
+  EXPECT_THAT(argv(), ElementsAre("get", "metadata", "cilium", "--output", "json", "--namespace",
+                                  "kube-system", "--kubeconfig", "/k/config", "--kube-context",
+                                  "agent:prod"));
 }
 
-TEST_F(FakeHelm, StatusReadsTheReleaseValues) {
-  const auto helm = make_helm(0, R"({"name":"cilium","info":{"status":"deployed"},"version":3,)"
-                                 R"("config":{"policyAuditMode":false}})");
+TEST_F(FakeHelm, StatusReadsTheReleaseChartAndValues) {
+  // What helm 3.17 and 4.1 print for `get metadata -o json` (annotations cut).
+  const auto helm = make_helm(0, R"({"name":"cilium","chart":"cilium","version":"1.19.6",)"
+                                 R"("appVersion":"1.19.6","namespace":"kube-system",)"
+                                 R"("revision":3,"status":"deployed"})");
+  std::ofstream(m_dir / "out-get-values.txt")
+      << R"({"policyAuditMode":false,"routingMode":"native"})";
   auto r = release_status(options(helm));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->exists);
   EXPECT_EQ(r->status, "deployed");
   EXPECT_EQ(r->revision, 3);
-  EXPECT_EQ(r->values["policyAuditMode"], false);
+  EXPECT_EQ(r->chart_version, "1.19.6");
+  EXPECT_EQ(r->values,
+            nlohmann::json::parse(R"({"policyAuditMode":false,"routingMode":"native"})"));
+  EXPECT_THAT(argv(), ElementsAre("get", "values", "cilium", "--output", "json", "--namespace",
+                                  "kube-system", "--kubeconfig", "/k/config", "--kube-context",
+                                  "agent:prod"));
+
+  // A release installed without values prints null.
+  std::ofstream(m_dir / "out-get-values.txt") << "null\n";
+  auto none = release_status(options(helm));
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(none->values, nlohmann::json::object());
 }
 
 TEST_F(FakeHelm, StatusOtherFailureIsAnError) {
@@ -161,7 +229,8 @@ TEST_F(FakeHelm, StatusOtherFailureIsAnError) {
   auto r = release_status(options(helm));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message,
-            "helm status kube-system/cilium: Kubernetes cluster unreachable: connection refused");
+            "helm get metadata kube-system/cilium: Kubernetes cluster unreachable: connection "
+            "refused");
 }
 
 TEST_F(FakeHelm, UninstallReportsWhetherThereWasARelease) {

@@ -3,12 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/paths.hpp"
 #include "support/run_cli.hpp"
 
 namespace netpol::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 TEST(InstallCiliumCmd, ListedInHelpWithItsVariables) {
@@ -38,6 +40,25 @@ TEST(InstallCiliumCmd, BadTimeoutIsAUsageError) {
   auto r = run_cli({"install-cilium", "--timeout", "soon"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--timeout"));
+}
+
+// The stand-in chart runs no agent: refused before any cluster is contacted, unless the
+// cluster is said to be a test cluster.
+TEST(InstallCiliumCmd, TestChartIsRefusedUnlessOnATestCluster) {
+  const auto chart = (source_dir() / "charts/cilium-test").string();
+  auto r = run_cli(
+      {"--kubeconfig", "/nonexistent/kubeconfig", "install-cilium", "--chart", chart, "--dry-run"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("netpol: error: refusing chart " + chart +
+                               " version 1.19.5-test: a test build, not a Cilium release"));
+  EXPECT_THAT(r.err, HasSubstr("--test-cluster (NETPOL_TEST_CLUSTER=true)"));
+
+  // Told it is a test cluster, it goes on to the cluster (which is missing here).
+  auto allowed = run_cli(
+      {"--kubeconfig", "/nonexistent/kubeconfig", "install-cilium", "--chart", chart, "--dry-run"},
+      MapEnvironment{{"NETPOL_TEST_CLUSTER", "true"}});
+  EXPECT_THAT(allowed.err, Not(HasSubstr("refusing chart")));
+  EXPECT_THAT(allowed.err, HasSubstr("/nonexistent/kubeconfig"));
 }
 
 } // namespace

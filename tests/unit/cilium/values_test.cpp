@@ -246,7 +246,8 @@ TEST(CiliumValues, UpgradeKeepsTheRunningAuditMode) {
   auto d = decide_values(p, {});
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_TRUE(d->upgrade);
-  EXPECT_EQ(at(d->values, "/policyAuditMode"), false);
+  // The chart's default is off: nothing to write.
+  EXPECT_FALSE(d->values.contains("policyAuditMode"));
   EXPECT_FALSE(d->audit_mode);
   EXPECT_EQ(d->audit_mode_source, "kept from the running Cilium");
   EXPECT_THAT(d->notes, Not(Contains(HasSubstr("restarted"))));
@@ -257,6 +258,203 @@ TEST(CiliumValues, UpgradeKeepsTheRunningAuditMode) {
   ASSERT_TRUE(asked);
   EXPECT_EQ(at(asked->values, "/policyAuditMode"), true);
   EXPECT_EQ(asked->audit_mode_source, "requested");
+
+  // Audit mode switched on by hand in cilium-config: the chart would render it off.
+  p.existing_audit_mode = true;
+  auto running = decide_values(p, {});
+  ASSERT_TRUE(running);
+  EXPECT_EQ(at(running->values, "/policyAuditMode"), true);
+  EXPECT_EQ(running->audit_mode_source, "kept from the running Cilium");
+}
+
+// The values an operator gave the release: native routing, cluster-pool IPAM with its CIDR,
+// kube-proxy replacement, the bandwidth manager, and keys netpol knows nothing about.
+json operator_values() {
+  return json::parse(R"({
+    "routingMode": "native",
+    "ipv4NativeRoutingCIDR": "10.244.0.0/16",
+    "autoDirectNodeRoutes": true,
+    "ipam": {"mode": "cluster-pool",
+             "operator": {"clusterPoolIPv4PodCIDRList": ["10.244.0.0/16"]}},
+    "kubeProxyReplacement": true,
+    "k8sServiceHost": "api.internal",
+    "k8sServicePort": 6443,
+    "bandwidthManager": {"enabled": true},
+    "hubble": {"relay": {"enabled": false}, "metrics": {"enabled": ["dns", "drop"]}},
+    "operator": {"replicas": 2},
+    "policyAuditMode": false
+  })");
+}
+
+// Every leaf of `before` is in `after` with the same value.
+void expect_kept(const json& before, const json& after, const std::string& path = "") {
+  if (before.is_object()) {
+    for (auto it = before.begin(); it != before.end(); ++it) {
+      ASSERT_TRUE(after.is_object() && after.contains(it.key())) << path << "/" << it.key();
+      expect_kept(it.value(), after[it.key()], path + "/" + it.key());
+    }
+    return;
+  }
+  EXPECT_EQ(before, after) << path;
+}
+
+TEST(CiliumValues, UpgradeKeepsEveryOperatorValueOnEveryPlatform) {
+  struct Case {
+    const char* flavor;
+    const char* provider;
+  };
+  // GKE without --native-routing-cidr, EKS without aws-node, AKS: a new install would be
+  // refused or choose its own datapath; an upgrade keeps the running one.
+  for (const auto& c : {Case{"generic", "cilium"}, Case{"kind", "cilium"},
+                        Case{"minikube", "cilium"}, Case{"k3s", "cilium"}, Case{"gke", "cilium"},
+                        Case{"eks", "cilium"}, Case{"aks", "cilium"}}) {
+    SCOPED_TRACE(c.flavor);
+    auto p = platform(c.flavor, c.provider, true);
+    p.cilium_release = true;
+    p.release_values = operator_values();
+    auto d = decide_values(p, {});
+    ASSERT_TRUE(d) << d.error().message;
+    expect_kept(operator_values(), d->values);
+    EXPECT_EQ(d->previous_values, operator_values());
+    // Only the export and the agents' restart are added.
+    EXPECT_EQ(d->changes,
+              (std::vector<std::string>{
+                  "+ hubble.enabled: true",
+                  R"(+ hubble.export.static.allowList: ["{\"verdict\":[\"DROPPED\",\"AUDIT\"]}"])",
+                  "+ hubble.export.static.enabled: true",
+                  R"(+ hubble.export.static.filePath: "stdout")",
+                  "+ rollOutCiliumPods: true",
+              }));
+    EXPECT_FALSE(d->audit_mode);
+    EXPECT_EQ(d->audit_mode_source, "kept from the release");
+    EXPECT_TRUE(d->agents_restart);
+    EXPECT_THAT(d->datapath, HasSubstr("kept from the release: native, IPAM cluster-pool"));
+    EXPECT_THAT(d->datapath, HasSubstr("kube-proxy replacement"));
+    for (const auto& key : datapath_keys()) {
+      const json::json_pointer ptr(key);
+      EXPECT_EQ(operator_values().contains(ptr), d->values.contains(ptr)) << key;
+    }
+  }
+}
+
+TEST(CiliumValues, UpgradeOfAReleaseThatHasTheExportChangesNothing) {
+  // What netpol installed earlier, run again: same values, so no roll.
+  auto fresh = decide_values(platform("generic"), {});
+  ASSERT_TRUE(fresh);
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.release_values = fresh->values;
+  auto d = decide_values(p, {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->values, fresh->values);
+  EXPECT_THAT(d->changes, IsEmpty());
+  EXPECT_FALSE(d->agents_restart);
+  EXPECT_EQ(d->restart_reason, "nothing the agents read changes, so they keep running");
+
+  // An export of every flow to stdout has the drops already; rollOutCiliumPods stays unset.
+  p.release_values = json::parse(
+      R"({"hubble": {"enabled": true, "export": {"static": {"enabled": true, "filePath": "stdout"}}}})");
+  auto all = decide_values(p, {});
+  ASSERT_TRUE(all);
+  EXPECT_THAT(all->changes, IsEmpty());
+  EXPECT_FALSE(all->values.contains("rollOutCiliumPods"));
+}
+
+TEST(CiliumValues, UpgradeAddsTheDropFilterToTheOperatorsAllowlist) {
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.release_values = json::parse(R"({"rollOutCiliumPods": false, "hubble": {"export": {"static": {
+      "enabled": true, "filePath": "/var/run/cilium/hubble/events.log",
+      "allowList": ["{\"source_pod\":[\"shop/\"]}"]}}}})");
+  auto d = decide_values(p, {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(at(d->values, "/hubble/export/static/allowList"),
+            json::array({R"({"source_pod":["shop/"]})", R"({"verdict":["DROPPED","AUDIT"]})"}));
+  EXPECT_EQ(at(d->values, "/hubble/export/static/filePath"), "stdout");
+  // The operator's rollOutCiliumPods: false stands; netpol says what to do instead.
+  EXPECT_EQ(at(d->values, "/rollOutCiliumPods"), false);
+  EXPECT_FALSE(d->agents_restart);
+  EXPECT_THAT(d->notes, Contains(HasSubstr("rollout restart daemonset/cilium")));
+}
+
+TEST(CiliumValues, UpgradeChangesTheAuditModeOnlyWhenAsked) {
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  auto fresh = decide_values(platform("generic"), {});
+  ASSERT_TRUE(fresh);
+  p.release_values = fresh->values; // audit mode on
+  Request r;
+  r.audit_mode = false;
+  auto d = decide_values(p, r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->changes, std::vector<std::string>{"~ policyAuditMode: true -> false"});
+  EXPECT_TRUE(d->agents_restart);
+
+  // Asking for "off" where it is off already (no key, nothing in audit mode) changes nothing.
+  p.release_values = d->values;
+  p.release_values.erase("policyAuditMode");
+  auto off = decide_values(p, r);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_THAT(off->changes, IsEmpty());
+  EXPECT_FALSE(off->audit_mode);
+  EXPECT_FALSE(off->agents_restart);
+}
+
+TEST(CiliumValues, UpgradeReportsAValuesFileThatChangesTheDatapath) {
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.release_values = operator_values();
+  Request r;
+  r.user_values = json::parse(R"({"routingMode": "tunnel", "hubble": {"ui": {"enabled": true}}})");
+  auto d = decide_values(p, r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(at(d->values, "/routingMode"), "tunnel");
+  EXPECT_THAT(d->notes, Contains(HasSubstr("changes the datapath of the running release "
+                                           "(routingMode)")));
+  EXPECT_THAT(d->changes, Contains("+ hubble.ui.enabled: true"));
+}
+
+TEST(CiliumValues, UpgradeRefusesToDowngradeTheChart) {
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.release_chart_version = "1.20.2";
+  p.chart_version = "1.20.0";
+  auto d = decide_values(p, {});
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, ErrorCode::config);
+  EXPECT_THAT(d.error().message, HasSubstr("the release runs chart 1.20.2, newer than chart "
+                                           "1.20.0 that would be installed"));
+  Request forced;
+  forced.force = true;
+  EXPECT_TRUE(decide_values(p, forced));
+
+  p.release_chart_version = "1.18.12";
+  auto newer = decide_values(p, {});
+  ASSERT_TRUE(newer) << newer.error().message;
+  EXPECT_TRUE(newer->agents_restart);
+  EXPECT_EQ(newer->restart_reason, "chart 1.18.12 -> 1.20.0: the agents restart with the new "
+                                   "version");
+  EXPECT_THAT(newer->notes, Contains(HasSubstr("skips a minor version")));
+}
+
+TEST(CiliumValues, WarnsAboutLinesOutsideTheSupportedOnes) {
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.running_version = "1.17.6";
+  p.chart_version = "1.20.0";
+  auto d = decide_values(p, {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_THAT(d->notes, Contains(HasSubstr("Cilium 1.17.6 runs here, older than the oldest line "
+                                           "netpol supports (1.18–1.20")));
+  p.running_version = "1.18.12";
+  auto supported = decide_values(p, {});
+  EXPECT_THAT(supported->notes, Not(Contains(HasSubstr("oldest line"))));
+
+  auto fresh = platform("generic");
+  fresh.chart_version = "1.17.18";
+  auto old_chart = decide_values(fresh, {});
+  ASSERT_TRUE(old_chart);
+  EXPECT_THAT(old_chart->notes, Contains(HasSubstr("chart 1.17.18 is outside the Cilium lines")));
 }
 
 TEST(CiliumValues, FreshInstallHonoursRequestedAuditMode) {

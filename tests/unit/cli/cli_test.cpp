@@ -55,7 +55,8 @@ TEST(Cli, VersionNamesTheCiliumChartInstallCiliumUses) {
   MapEnvironment env({{"NETPOL_CILIUM_CHART", chart}});
   auto r = run_cli({"version"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("cilium chart 1.19.5-test (" + chart + ")"));
+  EXPECT_THAT(r.out, HasSubstr("cilium chart 1.19.5-test (" + chart +
+                               ") — a test build: install-cilium needs --test-cluster"));
   MapEnvironment missing({{"NETPOL_CILIUM_CHART", "/nonexistent/chart"}});
   auto none = run_cli({"--format", "json", "version"}, missing);
   ASSERT_EQ(none.exit_code, 0) << none.err;

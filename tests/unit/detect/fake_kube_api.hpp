@@ -35,9 +35,26 @@ public:
     return m_s.version;
   }
 
-  Result<std::optional<kube::ResourceInfo>> resolve(const std::string&,
-                                                    const std::string&) override {
-    return unsupported<std::optional<kube::ResourceInfo>>("resolve");
+  // Served kinds are those of the scenario's CRDs (discovery of one group version).
+  Result<std::optional<kube::ResourceInfo>> resolve(const std::string& api_version,
+                                                    const std::string& kind) override {
+    const auto slash = api_version.find('/');
+    const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+    const std::string version = api_version.substr(slash == std::string::npos ? 0 : slash + 1);
+    if (auto e = check("discover " + api_version)) return tl::unexpected(*e);
+    for (const auto& o : m_s.objects) {
+      if (o.value("kind", "") != "CustomResourceDefinition") continue;
+      const auto& spec = o["spec"];
+      if (spec.value("group", "") != group || spec["names"].value("kind", "") != kind) continue;
+      for (const auto& v : spec["versions"]) {
+        if (v.value("name", "") == version && v.value("served", false)) {
+          return std::optional<kube::ResourceInfo>(
+              kube::ResourceInfo{group, version, spec["names"].value("plural", ""), kind,
+                                 spec.value("scope", "") == "Namespaced"});
+        }
+      }
+    }
+    return std::optional<kube::ResourceInfo>();
   }
 
   Result<std::vector<std::string>> api_groups() override {
