@@ -252,8 +252,11 @@ class SecretsSweep(unittest.TestCase):
             ["drops", "--from-file", str(HUBBLE_SAMPLE), "-A"],
             ["drops", "--since", "5m"],
             ["suggest", "--from-file", str(HUBBLE_SAMPLE), "-A"],
-            ["install-cilium", "--dry-run", "--test-cluster", "--values", str(self.values),
-             "--chart", str(ROOT / "charts/cilium-test")],
+            # Into a namespace of its own, past refusals that depend on what other tests left
+            # in the shared cluster (a Cilium not installed by helm in kube-system).
+            ["install-cilium", "--dry-run", "--test-cluster", "--force", "--cilium-namespace",
+             self.ns + "-cilium", "--values", str(self.values), "--chart",
+             str(ROOT / "charts/cilium-test")],
             ["run", "--mode", "enforce", "--policies", g, "--no-drop-log"],
             ["remove"],
         ]
