@@ -14,6 +14,8 @@
 #include "analyze/input.hpp"
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
+#include "policy/check.hpp"
+#include "policy/template.hpp"
 #include "report/junit.hpp"
 #include "util/log.hpp"
 
@@ -119,17 +121,48 @@ struct AnalyzeInput {
   std::optional<analyze::PolicySet> base;
 };
 
+// What is analysed must be what apply would accept: the policy files are validated and
+// linted as `netpol lint` does before anything is computed (an invalid policy is exit 3).
+Result<void> check_policy_files(const std::vector<std::string>& paths,
+                                const std::string& default_namespace, Context& ctx,
+                                const char* flag) {
+  const policy::TemplateVariables vars(ctx.env());
+  policy::LoadOptions load;
+  load.vars = &vars;
+  policy::LintOptions lint;
+  lint.default_namespace = default_namespace;
+  const auto report = policy::check_policies(policy::load_policies(paths, load), lint);
+  if (!report.has_errors()) return {};
+  Error e = report.error();
+  if (e.code != ErrorCode::invalid_policy) return fail(e.wrap(flag));
+  const int errors = report.count(policy::Severity::error);
+  for (const auto& f : report.findings) {
+    if (f.severity != policy::Severity::error) continue;
+    e.message =
+        fmt::format("{}: {}{}", flag, f.text(),
+                    errors > 1 ? fmt::format(" (and {} more: `netpol lint` lists them)", errors - 1)
+                               : std::string());
+    break;
+  }
+  return fail(std::move(e));
+}
+
 // Offline: pods from --pods-from, planned from --policies, base from --base-policies.
-Result<void> load_offline(const AnalyzeOptions& o, AnalyzeInput& input) {
+Result<void> load_offline(const AnalyzeOptions& o, AnalyzeInput& input, Context& ctx) {
   auto cluster = analyze::load_cluster(o.pods_from, o.default_namespace);
   if (!cluster) return fail(cluster.error());
   input.cluster = std::move(*cluster);
   auto planned = analyze::load_policies(o.policies, o.default_namespace);
   if (!planned) return fail(planned.error());
+  if (auto ok = check_policy_files(o.policies, o.default_namespace, ctx, "--policies"); !ok)
+    return ok;
   input.planned = std::move(*planned);
   if (o.diff) {
     auto base = analyze::load_policies(o.base_policies, o.default_namespace);
     if (!base) return fail(base.error());
+    if (auto ok = check_policy_files(o.base_policies, o.default_namespace, ctx, "--base-policies");
+        !ok)
+      return ok;
     input.base = std::move(*base);
   }
   return {};
@@ -138,6 +171,10 @@ Result<void> load_offline(const AnalyzeOptions& o, AnalyzeInput& input) {
 // --live: pods (unless --pods-from) and the policies in force from the cluster; --policies
 // are applied over those; --diff compares with those.
 Result<void> load_live(const AnalyzeOptions& o, Context& ctx, AnalyzeInput& input) {
+  if (o.policies_given) {
+    if (auto ok = check_policy_files(o.policies, o.default_namespace, ctx, "--policies"); !ok)
+      return ok;
+  }
   auto api = ctx.kube();
   if (!api) return fail(api.error());
   auto objects = analyze::list_live(**api);
@@ -177,7 +214,7 @@ Result<AnalyzeInput> load_input(AnalyzeOptions& o, Context& ctx) {
     }
     o.default_namespace = *ns;
   }
-  auto loaded = o.live ? load_live(o, ctx, input) : load_offline(o, input);
+  auto loaded = o.live ? load_live(o, ctx, input) : load_offline(o, input, ctx);
   if (!loaded) {
     phase.failed(loaded.error().message);
     return fail(loaded.error());

@@ -132,6 +132,7 @@ metadata:
   labels: {app: db, statefulset.kubernetes.io/pod-name: db-0}
 )");
   const auto policy = write("policy.yaml", R"(
+apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: db, namespace: shop}
 spec:
@@ -153,6 +154,7 @@ spec:
 
 TEST_F(AnalyzeCommand, DiffReportsNewlyDeniedAndAllowed) {
   const auto base = write("base.yaml", R"(
+apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: only-b, namespace: x}
 spec:
@@ -224,6 +226,21 @@ TEST_F(AnalyzeCommand, InvalidPolicyExits3WithFileLineAndJUnitError) {
                                "specify a peer"));
   EXPECT_THAT(read(out("junit-analyze.xml")), HasSubstr("<error message="));
   EXPECT_TRUE(r.out.empty());
+}
+
+// A policy analyze could model but the API server would refuse is not analysed either: what
+// is computed is what apply would accept.
+TEST_F(AnalyzeCommand, APolicyTheServerWouldRefuseExits3) {
+  // analyze models this policy; the API server refuses its name (not a DNS-1123 subdomain).
+  const auto policy = write("name.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                         "metadata: {name: Web_1}\nspec:\n  podSelector: {}\n");
+  auto r = run_cli(args({"analyze", "--pods-from", pods_of("tcp-01/step1"), "--policies", policy}));
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("netpol: error: --policies: " + policy + ":3: error: "));
+  EXPECT_THAT(r.err, HasSubstr("metadata.name: Invalid value: \"Web_1\""));
+  EXPECT_FALSE(fs::exists(out("connectivity.json")) &&
+               read(out("connectivity.json")).find("allowed") != std::string::npos)
+      << "nothing computed";
 }
 
 TEST_F(AnalyzeCommand, UnmodelledCiliumPartsAreWarnedOnStderr) {
