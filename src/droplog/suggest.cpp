@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "droplog/views.hpp"
+#include "policy/validate.hpp"
 #include "util/log.hpp"
 #include "util/yaml.hpp"
 
@@ -214,6 +215,22 @@ Suggestion suggest_policies(const DropRows& rows, const std::vector<std::string>
       policy.rules.push_back(SuggestedRule{ids, std::move(ports)});
     out.policies.push_back(std::move(policy));
   }
+  // What is suggested must be what apply accepts: a policy the API server would refuse
+  // (labels or a namespace a flow carried that no object may have) becomes a note instead.
+  std::vector<SuggestedPolicy> valid;
+  for (size_t i = 0; i < out.policies.size(); ++i) {
+    policy::PolicyObject object;
+    object.value = nlohmann::json::parse(policy_to_json(out, i).dump());
+    object.origin = "suggested-policy.yaml";
+    const auto result = policy::validate(object);
+    if (result.ok()) {
+      valid.push_back(std::move(out.policies[i]));
+      continue;
+    }
+    notes.insert(fmt::format("{}: not suggested, the API server would refuse it: {}",
+                             object.describe(), result.errors.front().text()));
+  }
+  out.policies = std::move(valid);
   out.notes.assign(notes.begin(), notes.end());
   return out;
 }

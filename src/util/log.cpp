@@ -297,10 +297,13 @@ std::string printable(std::string_view text, bool keep_newlines) {
       continue;
     }
     // C1 controls (U+0080..U+009F: CSI, OSC, ...) and the bidirectional overrides that
-    // reorder what a terminal shows (U+202A..U+202E, U+2066..U+2069).
-    // U+FFFE and U+FFFF are not characters (XML refuses them).
-    if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-        (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfffe || cp == 0xffff) {
+    // reorder what a terminal shows (U+202A..U+202E, U+2066..U+2069); the line and
+    // paragraph separators U+2028/U+2029, which YAML 1.1 readers and editors take as line
+    // breaks (a comment would end there). U+FFFE and U+FFFF are not characters (XML refuses
+    // them).
+    if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+        (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfffe ||
+        cp == 0xffff) {
       out += fmt::format("\\u{:04x}", cp);
     } else {
       out.append(text.substr(i, length));

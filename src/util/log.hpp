@@ -56,7 +56,8 @@ std::string redact(std::string_view text);
 std::string redact_url(std::string_view url);
 
 // Text for a terminal or a text report: control characters (C0, DEL, C1 such as the CSI and
-// OSC introducers), bidirectional overrides, U+FFFE/U+FFFF and invalid UTF-8 are shown
+// OSC introducers), the line and paragraph separators, bidirectional overrides,
+// U+FFFE/U+FFFF and invalid UTF-8 are shown
 // escaped ("\x1b", "\u009b", "\xff") so a hostile name
 // cannot move the cursor, retitle the window or hide text. '\t' and '\n' stay when
 // `keep_newlines`, else they are escaped too (one field, one line).

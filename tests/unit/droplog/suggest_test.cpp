@@ -165,6 +165,28 @@ TEST(Suggest, WhatNoNetworkPolicyCanExpressBecomesANote) {
   EXPECT_TRUE(parse_back(yaml).empty());
 }
 
+// A flow may carry what no object may have (a label value with a space): the policy built
+// from it would be refused by the API server, so it becomes a note naming why, and the rest
+// is still suggested.
+TEST(Suggest, WhatTheApiServerWouldRefuseBecomesANote) {
+  FlowSpec bad_label;
+  bad_label.destination = PeerSpec{"shop", "db-0", {"k8s:app=my db"}, "10.0.2.7"};
+  FlowSpec bad_peer;
+  bad_peer.source = PeerSpec{"shop", "x-0", {"k8s:app=a:b"}, "10.0.1.9"};
+  bad_peer.destination = PeerSpec{"shop", "cache-0", {"k8s:app=cache"}, "10.0.2.8"};
+  FlowSpec fine;
+  fine.destination = PeerSpec{"shop", "api-0", {"k8s:app=api"}, "10.0.2.9"};
+  const auto suggestion = droplog::suggest_policies(rows_of({bad_label, bad_peer, fine}));
+  ASSERT_EQ(suggestion.policies.size(), 1u);
+  EXPECT_EQ(suggestion.policies[0].labels,
+            (std::vector<std::pair<std::string, std::string>>{{"app", "api"}}));
+  const auto yaml = droplog::suggestion_to_yaml(suggestion);
+  EXPECT_THAT(yaml, HasSubstr("not suggested, the API server would refuse it"));
+  EXPECT_THAT(yaml, HasSubstr("my db"));
+  EXPECT_THAT(yaml, HasSubstr("a:b"));
+  EXPECT_EQ(parse_back(yaml).size(), 1u);
+}
+
 TEST(Suggest, NamespaceFilterAndOneRulePerPeerSet) {
   FlowSpec a; // frontend -> db:5432
   FlowSpec b = a;
@@ -191,7 +213,7 @@ TEST(Suggest, YamlIsThePolicyObjectsAsYaml) {
   a.port = 5433;
   flows.push_back(a);
   FlowSpec odd; // labels and names that YAML must quote
-  odd.source = PeerSpec{"true", "x-0", {"k8s:app=yes", "k8s:tier=", "k8s:z=1: 2"}, "10.0.0.7"};
+  odd.source = PeerSpec{"true", "x-0", {"k8s:app=yes", "k8s:tier=", "k8s:z=1.5"}, "10.0.0.7"};
   odd.destination = PeerSpec{"shop", "db-0", {"k8s:app=db", "k8s:n=0x1F"}, "10.0.2.7"};
   flows.push_back(odd);
   odd.direction = "EGRESS"; // a policy in namespace "true" for labels that need quotes

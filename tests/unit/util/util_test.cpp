@@ -164,6 +164,8 @@ TEST(Printable, ControlsAndEscapeSequencesAreShownEscaped) {
   EXPECT_EQ(log::printable("bad\xff\xc3"), "bad\\xff\\xc3");
   EXPECT_EQ(log::printable("nonchar\xef\xbf\xbe"), "nonchar\\ufffe");
   EXPECT_EQ(log::printable("é 日本 😀 del\x7f"), "é 日本 😀 del\\x7f");
+  // Line and paragraph separators end a YAML comment for YAML 1.1 readers.
+  EXPECT_EQ(log::printable("ls\xe2\x80\xa8ps\xe2\x80\xa9"), "ls\\u2028ps\\u2029");
 }
 
 } // namespace
