@@ -4,6 +4,8 @@
 #include <set>
 #include <tuple>
 
+#include <fmt/format.h>
+
 namespace netpol::analyze {
 
 Result<LiveObjects> list_live(kube::KubeApi& api) {
@@ -41,12 +43,28 @@ Result<LiveObjects> list_live(kube::KubeApi& api) {
   return out;
 }
 
+namespace {
+
+// The objects come from the server: one of a shape the model does not expect (a field of
+// another JSON type) is the server's error, named with the object, not netpol's.
+Error unexpected_shape(const nlohmann::json& object, const std::exception& e) {
+  return Error(ErrorCode::api,
+               fmt::format("{}: the server sent an object of an unexpected shape ({})",
+                           kube::describe(object), e.what()));
+}
+
+} // namespace
+
 Result<Cluster> cluster_from(const LiveObjects& objects) {
   Cluster cluster;
   for (const auto* list : {&objects.namespaces, &objects.pods}) {
     for (const auto& object : *list) {
-      auto ok = add_cluster_object(cluster, object, "default", {});
-      if (!ok) return fail(ok.error());
+      try {
+        auto ok = add_cluster_object(cluster, object, "default", {});
+        if (!ok) return fail(ok.error());
+      } catch (const nlohmann::json::exception& e) {
+        return fail(unexpected_shape(object, e));
+      }
     }
   }
   return cluster;
@@ -55,8 +73,12 @@ Result<Cluster> cluster_from(const LiveObjects& objects) {
 Result<PolicySet> policies_from(const std::vector<nlohmann::json>& objects) {
   PolicySet set;
   for (const auto& object : objects) {
-    auto ok = add_policy_object(set, object, "default", {});
-    if (!ok) return fail(ok.error());
+    try {
+      auto ok = add_policy_object(set, object, "default", {});
+      if (!ok) return fail(ok.error());
+    } catch (const nlohmann::json::exception& e) {
+      return fail(unexpected_shape(object, e));
+    }
   }
   return set;
 }

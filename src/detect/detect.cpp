@@ -38,7 +38,16 @@ Result<Detection> detect(kube::KubeApi& api, const Hints& hints) {
   const uint64_t before = api.request_count();
   auto evidence = collect(api, hints);
   if (!evidence) return fail(evidence.error());
-  Detection detection = classify(*evidence);
+  Detection detection;
+  try {
+    detection = classify(*evidence);
+  } catch (const nlohmann::json::exception& e) {
+    // An object of a shape no Kubernetes server sends (a proxy in between, a broken
+    // aggregated API): the server's error, not netpol's.
+    return fail(
+        ErrorCode::api,
+        fmt::format("detect: the server sent an object of an unexpected shape ({})", e.what()));
+  }
   // Other evidence (a provider's API group) may still name the provider.
   if (!evidence->daemon_sets && detection.provider.name == ProviderName::none) {
     return fail(daemon_sets_unreadable(*evidence));

@@ -107,6 +107,22 @@ std::string meta(const json& object, const char* key) {
   return m.contains(key) && m[key].is_string() ? m[key].get<std::string>() : std::string();
 }
 
+// `object[key]` when `object` is an object holding a `key` of T's JSON type, else
+// `fallback`: what the server sends is read without trusting its shape (a value() of the
+// wrong type would throw).
+template <class T> T field(const json& object, const char* key, T fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  if (it == object.end()) return fallback;
+  if constexpr (std::is_same_v<T, bool>) {
+    return it->is_boolean() ? it->get<bool>() : fallback;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return it->is_string() ? it->get<std::string>() : fallback;
+  } else {
+    return it->type() == fallback.type() ? *it : fallback;
+  }
+}
+
 std::pair<std::string, std::string> split_api_version(const std::string& api_version) {
   const auto slash = api_version.find('/');
   if (slash == std::string::npos) return {"", api_version};
@@ -198,11 +214,11 @@ public:
     auto list = resource_list(group, version);
     if (!list) return fail(list.error());
     if (!*list) return std::optional<ResourceInfo>();
-    for (const auto& r : (**list).value("resources", json::array())) {
-      const auto name = r.value("name", "");
-      if (r.value("kind", "") == kind && name.find('/') == std::string::npos) {
+    for (const auto& r : field(**list, "resources", json::array())) {
+      const auto name = field(r, "name", std::string());
+      if (field(r, "kind", std::string()) == kind && name.find('/') == std::string::npos) {
         return std::optional<ResourceInfo>(
-            ResourceInfo{group, version, name, kind, r.value("namespaced", false)});
+            ResourceInfo{group, version, name, kind, field(r, "namespaced", false)});
       }
     }
     return std::optional<ResourceInfo>();
@@ -358,8 +374,7 @@ public:
     auto answer = parse_answer(m_transport->send(request),
                                fmt::format("check access to {} {}", check.verb, check.resource));
     if (!answer) return fail(answer.error());
-    const auto status = answer->value("status", json::object());
-    return status.is_object() && status.value("allowed", false);
+    return field(field(*answer, "status", json::object()), "allowed", false);
   }
 
   uint64_t request_count() const override { return m_transport->request_count(); }
@@ -379,9 +394,9 @@ private:
     if (!answer) return fail(answer.error());
     std::map<std::string, std::vector<std::string>> groups;
     for (const auto& g : answer->value("groups", json::array())) {
-      auto& versions = groups[g.value("name", "")];
-      for (const auto& v : g.value("versions", json::array())) {
-        versions.push_back(v.value("version", ""));
+      auto& versions = groups[field(g, "name", std::string())];
+      for (const auto& v : field(g, "versions", json::array())) {
+        versions.push_back(field(v, "version", std::string()));
       }
     }
     m_groups = std::move(groups);
@@ -418,8 +433,8 @@ private:
   Result<Target> resource_of(const json& object, const char* verb) {
     if (!object.is_object())
       return fail(ErrorCode::internal, fmt::format("{}: not an object", verb));
-    const auto api_version = object.value("apiVersion", "");
-    const auto kind = object.value("kind", "");
+    const auto api_version = field(object, "apiVersion", std::string());
+    const auto kind = field(object, "kind", std::string());
     Target t;
     t.name = meta(object, "name");
     t.namespace_name = meta(object, "namespace");
@@ -488,7 +503,7 @@ Error api_error(int http_status, std::string_view body, const std::string& what)
   } catch (const json::exception&) {
     status = nullptr;
   }
-  if (status.is_object() && status.value("kind", "") == "Status") {
+  if (field(status, "kind", std::string()) == "Status") {
     e.reason = status.contains("reason") && status["reason"].is_string()
                    ? status["reason"].get<std::string>()
                    : std::string();
@@ -510,14 +525,14 @@ Error api_error(int http_status, std::string_view body, const std::string& what)
         start = end + 1;
       }
     }
-    const auto details = status.value("details", json::object());
+    const auto details = field(status, "details", json::object());
     if (details.is_object() && details.contains("causes") && details["causes"].is_array()) {
       for (const auto& cause : details["causes"]) {
         if (!cause.is_object()) continue;
-        const auto field = cause.value("field", "");
-        auto text = cause.value("message", "");
-        if (text.empty()) text = cause.value("reason", "");
-        e.details.push_back(field.empty() ? text : field + ": " + text);
+        const auto path = field(cause, "field", std::string());
+        auto text = field(cause, "message", std::string());
+        if (text.empty()) text = field(cause, "reason", std::string());
+        e.details.push_back(path.empty() ? text : path + ": " + text);
       }
     }
     if (e.details.empty()) e.details = std::move(rest);

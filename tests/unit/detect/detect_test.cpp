@@ -127,6 +127,20 @@ TEST(Detect, FailuresThatAreNotTheServersAnswerEndDetection) {
   EXPECT_FALSE(detect::detect(unauthorized, s.hints).has_value());
 }
 
+TEST(Detect, AnObjectOfAnUnexpectedShapeIsTheServersError) {
+  auto s = load_detect_scenario("flannel-only");
+  s.objects.push_back(nlohmann::json::parse(R"({"apiVersion":"apps/v1","kind":"DaemonSet",
+      "metadata":{"name":"odd","namespace":"kube-system","labels":"not-a-map"},
+      "spec":{"template":{"spec":{"containers":"not-a-list"}}},"status":[]})"));
+  FakeKubeApi api(s);
+  auto detection = detect::detect(api, s.hints);
+  // Either the classifier reads past it, or it says whose the fault is: never an exception.
+  if (!detection) {
+    EXPECT_EQ(detection.error().code, ErrorCode::api);
+    EXPECT_THAT(detection.error().message, HasSubstr("unexpected shape"));
+  }
+}
+
 TEST(Detect, OnlyTheConfigMapsTheDaemonSetsCallForAreRead) {
   const auto s = load_detect_scenario("flannel-only");
   FakeKubeApi api(s);

@@ -554,6 +554,49 @@ TEST_F(FaultTest, DeleteIsRetriedAfterAServerError) {
   EXPECT_EQ(calls, 2);
 }
 
+// Valid JSON of a shape no Kubernetes server sends (a proxy in between, a broken aggregated
+// API): every reading of it is an answer or an error, never an exception.
+TEST_F(FaultTest, AnswersOfAnUnexpectedShapeAreReadWithoutCrashing) {
+  server.routes().Get("/apis", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"groups":[1,{"name":7,"versions":"v1"},{"name":"x.io","versions":[3]}]})",
+                    "application/json");
+  });
+  server.routes().Get("/apis/x.io/v1", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"resources":[null,{"name":5,"kind":["Thing"]}]})", "application/json");
+  });
+  server.routes().Get("/api/v1/namespaces/n/configmaps",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content(R"({"items":"none","metadata":[]})", "application/json");
+                      });
+  server.routes().Post(".*", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":{"allowed":"yes"}})", "application/json");
+  });
+  server.routes().Get("/api/v1/namespaces/n/configmaps/c",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.status = 404;
+                        res.set_content(R"({"kind":"Status","details":{"causes":[1,{"field":2}]},
+                                           "message":["not","a","string"]})",
+                                        "application/json");
+                      });
+  server.start();
+  auto api = client();
+  auto groups = api->api_groups();
+  ASSERT_TRUE(groups) << groups.error().message;
+  auto thing = api->resolve("x.io/v1", "Thing");
+  ASSERT_TRUE(thing) << thing.error().message;
+  EXPECT_FALSE(*thing);
+  auto listed = api->list(resources::config_maps, "n");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->empty());
+  auto allowed = api->can_i({"get", "", "pods", "n", ""});
+  ASSERT_TRUE(allowed);
+  EXPECT_FALSE(*allowed) << "only a JSON true allows";
+  auto missing = api->get(resources::config_maps, "n", "c");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().http_status, 404);
+  EXPECT_THAT(missing.error().message, HasSubstr("get ConfigMap/n/c: "));
+}
+
 TEST_F(FaultTest, RefusedConnectionIsUnreachable) {
   server.start();
   const int port = server.port();
