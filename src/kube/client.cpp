@@ -246,7 +246,14 @@ public:
     std::vector<json> items;
     std::string cont;
     bool restarted = false;
-    for (;;) {
+    // A server that hands out the same continue token again, or pages without end, would
+    // keep the list going for ever.
+    constexpr int k_max_pages = 20'000;
+    for (int pages = 0;; ++pages) {
+      if (pages == k_max_pages) {
+        return fail(ErrorCode::api,
+                    fmt::format("{}: the server sent more than {} pages", what, k_max_pages));
+      }
       Query q;
       if (options.page_size > 0) q.add("limit", std::to_string(options.page_size));
       q.add("continue", cont).add("labelSelector", options.label_selector);
@@ -273,7 +280,12 @@ public:
           items.push_back(std::move(item));
         }
       }
-      cont = page->contains("metadata") ? meta(*page, "continue") : std::string();
+      auto next = page->contains("metadata") ? meta(*page, "continue") : std::string();
+      if (!next.empty() && next == cont) {
+        return fail(ErrorCode::api,
+                    fmt::format("{}: the server sent the same continue token twice", what));
+      }
+      cont = std::move(next);
       if (cont.empty()) break;
     }
     return items;
@@ -393,7 +405,7 @@ private:
         parse_answer(m_transport->send(json_request("GET", "/apis")), "discover API groups");
     if (!answer) return fail(answer.error());
     std::map<std::string, std::vector<std::string>> groups;
-    for (const auto& g : answer->value("groups", json::array())) {
+    for (const auto& g : field(*answer, "groups", json::array())) {
       auto& versions = groups[field(g, "name", std::string())];
       for (const auto& v : field(g, "versions", json::array())) {
         versions.push_back(field(v, "version", std::string()));

@@ -597,6 +597,23 @@ TEST_F(FaultTest, AnswersOfAnUnexpectedShapeAreReadWithoutCrashing) {
   EXPECT_THAT(missing.error().message, HasSubstr("get ConfigMap/n/c: "));
 }
 
+// A server that hands out the same continue token again would keep a list going for ever.
+TEST_F(FaultTest, ARepeatedContinueTokenEndsTheList) {
+  std::atomic<int> pages{0};
+  server.routes().Get(
+      "/api/v1/namespaces/n/configmaps", [&](const httplib::Request&, httplib::Response& res) {
+        ++pages;
+        res.set_content(R"({"items":[],"metadata":{"continue":"same"}})", "application/json");
+      });
+  server.start();
+  auto api = client();
+  auto listed = api->list(resources::config_maps, "n");
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().message,
+            "list ConfigMap in namespace n: the server sent the same continue token twice");
+  EXPECT_EQ(pages, 2);
+}
+
 TEST_F(FaultTest, RefusedConnectionIsUnreachable) {
   server.start();
   const int port = server.port();
