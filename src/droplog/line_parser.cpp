@@ -362,6 +362,10 @@ LineOutcome LineParser::parse(std::string_view line, DropFlow& flow) {
     const std::string_view value = line.substr(msg);
     if (scan_verdict(value, true) != VerdictScan::kept) return LineOutcome::skipped;
     if (!unquote_go(value, buffer)) return LineOutcome::malformed;
+    // A message may end in whitespace ("{…}\n" from a logger that adds one): JSON allows
+    // it, but the event goes to drop-log.jsonl as one line holding one object.
+    while (!buffer.empty() && is_space(buffer.back()))
+      buffer.pop_back();
   }
   const size_t length = buffer.size();
   buffer.append(simdjson::SIMDJSON_PADDING, '\0');

@@ -102,6 +102,16 @@ TEST(LineParser, LogfmtEscapesAreDecoded) {
   EXPECT_EQ(parser.event_json(), json);
 }
 
+TEST(LineParser, WhitespaceAtTheEndOfALogfmtMessageStaysOutOfTheEvent) {
+  const std::string json = flow_line(FlowSpec{});
+  LineParser parser;
+  DropFlow flow;
+  // Go's %q of a message that ends in a newline, then a space: the event is still one
+  // JSON object on one line of drop-log.jsonl.
+  ASSERT_EQ(parser.parse("level=info msg=" + go_quote(json + "\n "), flow), LineOutcome::flow);
+  EXPECT_EQ(parser.event_json(), json);
+}
+
 TEST(LineParser, KubeletTimestampPrefixAndCrlfAreIgnored) {
   LineParser parser;
   DropFlow flow;
