@@ -89,6 +89,8 @@ Result<std::vector<nlohmann::json>> render_desired(const std::vector<PolicyObjec
     labels[k_managed_by_label] = k_managed_by_value;
     labels[k_project_label] = options.project_id;
     labels[k_environment_label] = options.environment;
+    labels[k_dashboard_project_label] = options.project_id;
+    labels[k_dashboard_environment_label] = options.environment;
     meta["labels"] = labels;
     nlohmann::json annotations =
         source_meta.contains("annotations") && source_meta["annotations"].is_object()

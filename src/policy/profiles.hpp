@@ -22,6 +22,10 @@ inline constexpr const char* k_managed_by_label = "app.kubernetes.io/managed-by"
 inline constexpr const char* k_managed_by_value = "netpol";
 inline constexpr const char* k_project_label = "app.gitlab.com/proj";
 inline constexpr const char* k_environment_label = "app.gitlab.com/env";
+// GitLab's Kubernetes dashboard finds an environment's resources by these two; prune keeps
+// using the three ownership labels above.
+inline constexpr const char* k_dashboard_project_label = "app.gitlab.com/project_id";
+inline constexpr const char* k_dashboard_environment_label = "app.gitlab.com/environment_slug";
 inline constexpr const char* k_source_annotation = "netpol.gitlab.io/source";
 inline constexpr const char* k_field_manager = "netpol";
 
@@ -53,7 +57,8 @@ struct RenderOptions {
 std::string managed_selector(const RenderOptions& options);
 
 // The objects as they are applied: apiVersion, kind, metadata (name, namespace — set to
-// options.namespace_name when absent —, labels plus netpol's three, annotations plus
+// options.namespace_name when absent —, labels plus netpol's three and GitLab's two dashboard
+// labels, annotations plus
 // netpol.gitlab.io/source) and spec(s); server-owned fields dropped. Fails with
 // ErrorCode::config when project or environment is empty or not a valid label value, and
 // ErrorCode::invalid_policy ("file:line: ...") when an object names another namespace.

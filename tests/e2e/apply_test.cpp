@@ -126,6 +126,9 @@ TEST(Apply, ApplyReapplyUpdatePruneAndRemove) {
   EXPECT_EQ((*web)["metadata"]["labels"]["app.kubernetes.io/managed-by"], "netpol");
   EXPECT_EQ((*web)["metadata"]["labels"]["app.gitlab.com/proj"], "7");
   EXPECT_EQ((*web)["metadata"]["labels"]["app.gitlab.com/env"], "review");
+  // GitLab's Kubernetes dashboard lists an environment's resources by these two.
+  EXPECT_EQ((*web)["metadata"]["labels"]["app.gitlab.com/project_id"], "7");
+  EXPECT_EQ((*web)["metadata"]["labels"]["app.gitlab.com/environment_slug"], "review");
   EXPECT_THAT((*web)["metadata"]["annotations"]["netpol.gitlab.io/source"].get<std::string>(),
               HasSubstr("web.yaml"));
   bool netpol_manager = false;

@@ -185,7 +185,9 @@ TEST(Render, LabelsAnnotationAndNamespace) {
   EXPECT_EQ(d["metadata"]["namespace"], "shop");
   EXPECT_EQ(d["metadata"]["labels"],
             json::parse(R"({"team":"a","app.kubernetes.io/managed-by":"netpol",
-                            "app.gitlab.com/proj":"42","app.gitlab.com/env":"review-x"})"));
+                            "app.gitlab.com/proj":"42","app.gitlab.com/env":"review-x",
+                            "app.gitlab.com/project_id":"42",
+                            "app.gitlab.com/environment_slug":"review-x"})"));
   EXPECT_EQ(d["metadata"]["annotations"]["netpol.gitlab.io/source"], "p.yaml");
   EXPECT_EQ(
       managed_selector(k_render),
