@@ -436,8 +436,9 @@ Result<ApplyOutcome> apply_step(const po::variables_map& args, Context& ctx, kub
   if (prune && plan.count(Action::prune) > 0) {
     if (failures > 0 || cancel::requested()) {
       // Nothing is deleted on the word of a run that did not finish its applies.
-      const char* why = failures > 0 ? "not pruned: an apply failed in this run"
-                                     : "not pruned: the run was cancelled";
+      // A cancel fails the applies in flight too: it is the cause to name.
+      const char* why = cancel::requested() ? "not pruned: the run was cancelled"
+                                            : "not pruned: an apply failed in this run";
       for (const auto& item : plan.items) {
         if (item.action != Action::prune) continue;
         junit.add({k_classname, "prune " + item.object, CaseStatus::skipped, why, "", 0});

@@ -81,7 +81,7 @@ Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforceme
   auto phase = ctx.reporter().phase("Detecting cluster flavour and network provider");
   const auto started = std::chrono::steady_clock::now();
   auto& junit = ctx.reports().junit("detect");
-  ctx.reports().owe({"provider.json", "netpol.env"});
+  ctx.reports().owe(k_detect_reports);
   auto fail_with = [&](Error error) -> Result<detect::Detection> {
     junit.add(TestCase{k_classname, "cluster reachable", CaseStatus::error, error.message, "", 0});
     phase.failed(error.message);

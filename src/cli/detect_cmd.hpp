@@ -1,5 +1,7 @@
 #pragma once
 
+#include <initializer_list>
+
 #include "cli/command.hpp"
 #include "detect/detection.hpp"
 
@@ -8,6 +10,10 @@ namespace netpol::cli {
 // `netpol detect`: cluster flavour, network provider, enforcement and drop-log capability;
 // writes provider.json, netpol.env and junit-detect.xml.
 Command detect_command();
+
+// The files detection writes (SPEC §5), on every way out; junit-detect.xml besides.
+inline constexpr std::initializer_list<const char*> k_detect_reports = {"provider.json",
+                                                                        "netpol.env"};
 
 // The detection phase shared with `run`: detects, reports progress and warnings, and writes
 // provider.json, netpol.env and junit-detect.xml (junit-detect.xml also when the cluster

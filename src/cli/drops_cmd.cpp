@@ -155,8 +155,7 @@ constexpr size_t k_stdout_max_rows = 200;
 
 Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print) {
   ctx.reports().junit("drops");
-  ctx.reports().owe({"drop-log.jsonl", "drop-log.txt", "drop-log.html", "drop-summary.json",
-                     "suggested-policy.yaml"});
+  ctx.reports().owe(k_drop_reports);
   auto opts = read_options(args, ctx);
   if (!opts) return fail(opts.error());
 

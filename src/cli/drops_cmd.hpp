@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "cli/command.hpp"
@@ -22,6 +23,11 @@ struct DropsOutcome {
   bool fail_on_drops = false;
   std::string source; // what was read ("3 cilium agents", a file name)
 };
+
+// The files the drop log writes (SPEC §5), on every way out; junit-drops.xml besides.
+inline constexpr std::initializer_list<const char*> k_drop_reports = {
+    "drop-log.jsonl", "drop-log.txt", "drop-log.html", "drop-summary.json",
+    "suggested-policy.yaml"};
 
 // Reads the flows (the Cilium agents' logs, or --from-file), writes every view of the drop log
 // (drop-log.jsonl/.txt/.html, drop-summary.json, junit-drops.xml, suggested-policy.yaml) and,

@@ -103,7 +103,7 @@ class InstallRun {
 public:
   InstallRun(Context& ctx, InstallCiliumOptions options)
       : m_ctx(ctx), m_o(std::move(options)), m_junit(ctx.reports().junit("install-cilium")) {
-    ctx.reports().owe({k_values_file});
+    ctx.reports().owe(k_install_cilium_reports);
   }
 
   // Runs every phase; the JUnit report (written by the dispatcher) has a case for each.

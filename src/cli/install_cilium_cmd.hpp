@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ void describe_cilium_options(po::options_description& options);
 std::vector<EnvBinding> cilium_env();
 // Reads them (and --force/--dry-run when declared); a bad value is ErrorCode::usage.
 Result<InstallCiliumOptions> read_install_cilium_options(const po::variables_map& args);
+
+// The files an install writes on every way out (SPEC §5); junit-install-cilium.xml besides,
+// and cilium-values.diff only on an upgrade.
+inline constexpr std::initializer_list<const char*> k_install_cilium_reports = {
+    "cilium-values.yaml"};
 
 // The whole of `install-cilium` for callers that already hold the options (`run`): the
 // same phases, output and report files as the subcommand. Returns 0, or the Error of the

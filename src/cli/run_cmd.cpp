@@ -11,6 +11,7 @@
 #include "cli/detect_cmd.hpp"
 #include "cli/drops_cmd.hpp"
 #include "cli/install_cilium_cmd.hpp"
+#include "cli/plan_cmd.hpp"
 #include "cli/policy_options.hpp"
 #include "detect/detection.hpp"
 #include "report/junit.hpp"
@@ -95,6 +96,39 @@ void describe(po::options_description& options, po::positional_options_descripti
   options.add(cilium);
 }
 
+// Whether the policies step plans anything: not in mode off with no policies declared (no
+// policy directory, no default profile), where there is nothing to plan.
+bool plans_policies(const po::variables_map& args, const RunOptions& options) {
+  return options.mode != PolicyMode::off || policies_declared(args);
+}
+
+// Every report the run may write, owed before the first step starts (SPEC §5): a run that
+// ends early — a bad kubeconfig, an unreachable cluster, a cancel — still leaves each file of
+// every step its options include, the files it did not get to saying why. Steps the options
+// leave out (CILIUM_INSTALL false, NETWORK_POLICY_DROP_LOG false, mode off with nothing
+// declared) owe nothing: junit-run.xml says why they were skipped. Files written only
+// sometimes (cilium-values.diff on an upgrade, connectivity.* when the plan changes
+// something) are not owed.
+void owe_reports(const po::variables_map& args, const RunOptions& options, Context& ctx) {
+  auto& reports = ctx.reports();
+  reports.junit("run");
+  reports.owe({"metrics.txt"});
+  if (options.install_cilium) {
+    reports.junit("install-cilium");
+    reports.owe(k_install_cilium_reports);
+  }
+  reports.junit("detect");
+  reports.owe(k_detect_reports);
+  if (plans_policies(args, options)) {
+    reports.junit("apply");
+    reports.owe(k_plan_reports);
+  }
+  if (options.drop_log) {
+    reports.junit("drops");
+    reports.owe(k_drop_reports);
+  }
+}
+
 // The job's state as it goes, for the reports written at every exit.
 struct RunState {
   explicit RunState(Context& ctx) : junit(ctx.reports().junit("run")) {}
@@ -171,7 +205,7 @@ void print_summary(Context& ctx, const RunState& state, const RunOptions& option
 Result<void> policies_step(const po::variables_map& args, Context& ctx, const RunOptions& options,
                            RunState& state) {
   const auto t = std::chrono::steady_clock::now();
-  if (options.mode == PolicyMode::off && !policies_declared(args)) {
+  if (!plans_policies(args, options)) {
     state.policies_line = "mode off, none declared: nothing planned or applied";
     state.junit.add({k_classname, "policies applied", CaseStatus::skipped,
                      "NETWORK_POLICY_MODE is off and no policies are declared (no "
@@ -189,7 +223,7 @@ Result<void> policies_step(const po::variables_map& args, Context& ctx, const Ru
     state.policies_line = "failed: " + outcome.error().message;
     state.junit.add({k_classname, "policies applied", CaseStatus::failed, outcome.error().message,
                      "", seconds_since(t)});
-    if (auto settled = ctx.reports().settle("apply", outcome.error()); !settled)
+    if (auto settled = ctx.reports().settle("apply", k_plan_reports, outcome.error()); !settled)
       ctx.reporter().warn(settled.error().message);
     return fail(outcome.error());
   }
@@ -229,6 +263,10 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
                                    detect::to_string(provider.name));
     state.junit.add(
         {k_classname, "drop log collected", CaseStatus::skipped, state.drops_line, "", 0});
+    if (auto skipped = ctx.reports().skip("drops", "drop log collected", k_drop_reports,
+                                          "drop log " + state.drops_line);
+        !skipped)
+      ctx.reporter().warn(skipped.error().message);
     return 0;
   }
   const auto t = std::chrono::steady_clock::now();
@@ -237,7 +275,7 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
     state.drops_line = "failed: " + outcome.error().message;
     state.junit.add({k_classname, "drop log collected", CaseStatus::failed, outcome.error().message,
                      "", seconds_since(t)});
-    if (auto settled = ctx.reports().settle("drops", outcome.error()); !settled)
+    if (auto settled = ctx.reports().settle("drops", k_drop_reports, outcome.error()); !settled)
       ctx.reporter().warn(settled.error().message);
     if (outcome.error().code == ErrorCode::cancelled) return fail(outcome.error());
     // The drop log reports; it does not gate the deployment, unless the job asked to fail on
@@ -317,6 +355,7 @@ void add_metrics(RunState& state) {
 Result<int> run_run(const po::variables_map& args, Context& ctx) {
   auto options = read_options(args);
   if (!options) return fail(options.error());
+  owe_reports(args, *options, ctx);
   RunState state(ctx);
   // Every exit writes metrics.txt with what happened so far (junit-run.xml and the steps'
   // reports are the dispatcher's).

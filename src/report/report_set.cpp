@@ -48,20 +48,35 @@ void ReportSet::owe(std::initializer_list<const char*> names) {
     owe(std::string(n));
 }
 
-Result<void> ReportSet::settle(const std::string& subcommand, const Error& error) {
+Result<void> ReportSet::settle(const std::string& subcommand,
+                               std::initializer_list<const char*> files, const Error& error) {
   auto& j = junit(subcommand);
   if (!has_failure(j)) {
     j.add({"netpol." + subcommand, case_name(subcommand, error.code == ErrorCode::cancelled),
            CaseStatus::failed, log::redact(error.message), "", 0});
   }
-  return write_stand_ins(log::redact(error.message));
+  return write_stand_ins(fmt::format("not written: the {} step of {} failed: {}", subcommand,
+                                     m_command, log::redact(error.message)),
+                         &files);
 }
 
-Result<void> ReportSet::write_stand_ins(const std::string& why) {
+Result<void> ReportSet::skip(const std::string& subcommand, const std::string& name,
+                             std::initializer_list<const char*> files, const std::string& why) {
+  junit(subcommand).add({"netpol." + subcommand, name, CaseStatus::skipped, why, "", 0});
+  if (std::find(m_skipped.begin(), m_skipped.end(), subcommand) == m_skipped.end())
+    m_skipped.push_back(subcommand);
+  return write_stand_ins("not written: " + log::redact(why), &files);
+}
+
+Result<void> ReportSet::write_stand_ins(const std::string& line,
+                                        const std::initializer_list<const char*>* only) {
   std::optional<Error> first;
   for (const auto& name : m_owed) {
     if (m_dir.written(name)) continue;
-    if (auto w = m_dir.write(name, stand_in(name, m_command, why)); !w && !first) first = w.error();
+    if (only != nullptr &&
+        std::none_of(only->begin(), only->end(), [&](const char* n) { return name == n; }))
+      continue;
+    if (auto w = m_dir.write(name, stand_in(name, line)); !w && !first) first = w.error();
   }
   if (first) return fail(std::move(*first));
   return {};
@@ -75,19 +90,21 @@ Result<void> ReportSet::finish(const Error* error) {
     if (!written && !first) first = written.error();
   };
   for (auto& junit : m_junit) {
-    if (cancelled || (error != nullptr && !has_failure(junit))) {
+    const bool skipped =
+        std::find(m_skipped.begin(), m_skipped.end(), junit.subcommand()) != m_skipped.end();
+    if (cancelled || (error != nullptr && !skipped && !has_failure(junit))) {
       junit.add({"netpol." + junit.subcommand(), case_name(junit.subcommand(), cancelled),
                  CaseStatus::failed, why, "", 0});
     }
     keep(m_dir.write("junit-" + junit.subcommand() + ".xml", junit.to_xml()));
   }
-  keep(write_stand_ins(error != nullptr ? why : "the command did not get to it"));
+  keep(write_stand_ins(fmt::format("not written: {} ended before it: {}", m_command,
+                                   error != nullptr ? why : "the command did not get to it")));
   if (first) return fail(std::move(*first));
   return {};
 }
 
-std::string stand_in(std::string_view name, const std::string& command, const std::string& why) {
-  const std::string line = fmt::format("not written: {} ended before it: {}", command, why);
+std::string stand_in(std::string_view name, const std::string& line) {
   if (ends_with(name, ".jsonl") || ends_with(name, ".env")) return ""; // no record is no claim
   if (ends_with(name, ".json")) {
     return nlohmann::json{{"error", line}}.dump(2, ' ', false,

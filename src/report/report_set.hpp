@@ -30,28 +30,41 @@ public:
   void owe(std::string name);
   void owe(std::initializer_list<const char*> names);
 
-  // A step of a larger command (run's drop log) failed and the command goes on: the step's
-  // JUnit report gets the failure (unless it has one), and the files owed so far that are
-  // not written get their stand-ins now, saying why.
-  Result<void> settle(const std::string& subcommand, const Error& error);
+  // A step of a larger command (run's apply or drop log) failed and the command goes on: the
+  // step's JUnit report gets the failure (unless it has one), and the step's `files` not
+  // written get their stand-ins now ("not written: the apply step of netpol run failed: …").
+  Result<void> settle(const std::string& subcommand, std::initializer_list<const char*> files,
+                      const Error& error);
+
+  // A step of a larger command does not run, for a reason found on the way (run's drop log
+  // where the provider exports none): the step's JUnit report gets a skipped case `name`
+  // saying why, and the step's `files` not written get stand-ins saying why now
+  // ("not written: <why>"). A later failure of the command is not added to that report.
+  Result<void> skip(const std::string& subcommand, const std::string& name,
+                    std::initializer_list<const char*> files, const std::string& why);
 
   // Writes every JUnit report and the stand-ins. With `error` (the command failed), each
-  // JUnit report without a failed case gets one ("apply succeeded", failed) that carries the error, and after a
-  // cancellation every report gets a "cancelled" case. Returns the first write failure after
-  // trying all.
+  // JUnit report without a failed case (and not skipped) gets one ("apply succeeded", failed)
+  // that carries the error, and after a cancellation every report gets a "cancelled" case.
+  // Returns the first write failure after trying all.
   Result<void> finish(const Error* error);
 
 private:
-  Result<void> write_stand_ins(const std::string& why);
+  // Stand-ins saying `line` for the owed files among `only` (all owed files when null) that
+  // are not written.
+  Result<void> write_stand_ins(const std::string& line,
+                               const std::initializer_list<const char*>* only = nullptr);
 
   const OutputDir& m_dir;
   std::string m_command;
   std::deque<JUnitReport> m_junit; // deque: references survive later insertions
   std::vector<std::string> m_owed;
+  std::vector<std::string> m_skipped; // subcommands whose step did not run, by skip()
 };
 
-// What a stand-in for `name` holds when the command ended with `why`: a line of text, a JSON
-// object {"error": …}, an empty flow log, or an OpenMetrics "# EOF", by the file's type.
-std::string stand_in(std::string_view name, const std::string& command, const std::string& why);
+// What a stand-in for `name` holds, `line` saying why it is one ("not written: …"): a comment
+// line, a JSON object {"error": line}, a page with the line, or, where any text would be read
+// as a claim, an empty flow log or dotenv and an OpenMetrics "# EOF", by the file's type.
+std::string stand_in(std::string_view name, const std::string& line);
 
 } // namespace netpol::report

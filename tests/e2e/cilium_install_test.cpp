@@ -23,6 +23,8 @@
 #include "kube/kubeconfig.hpp"
 #include "support/paths.hpp"
 #include "support/real_charts.hpp"
+#include "support/test_cluster.hpp"
+#include "support/tls.hpp"
 #include "util/process.hpp"
 
 namespace netpol {
@@ -176,6 +178,77 @@ protected:
     (*object)["apiVersion"] = "apps/v1";
     (*object)["kind"] = resource.kind;
     m_api->replace_status(*object); // a conflict is retried on the next round
+  }
+
+  // A kubeconfig for a user of this test's own (a client certificate signed by the test
+  // cluster's client CA) who may do anything but delete — except pods in `ns`. Cluster-wide
+  // actions then cannot touch what other tests made, whatever runs beside this test.
+  std::string kubeconfig_deleting_pods_only_in(const std::string& ns) {
+    auto env = cluster_env();
+    const test::TestCertificate ca{read_file(env["NETPOL_TEST_CLIENT_CA"]),
+                                   read_file(env["NETPOL_TEST_CLIENT_CA_KEY"])};
+    const std::string user = "restarter-" + m_ns;
+    const auto cert = test::make_certificate(user, {}, {}, &ca);
+    fs::create_directories(m_out);
+    std::ofstream(m_out / "user.crt") << cert.cert_pem;
+    std::ofstream(m_out / "user.key") << cert.key_pem;
+    const auto* cluster = test::TestCluster::find();
+    EXPECT_NE(cluster, nullptr);
+    if (cluster == nullptr) return {};
+    const auto kubeconfig =
+        cluster->write_kubeconfig((m_out / "user.kubeconfig").string(),
+                                  "client-certificate: " + (m_out / "user.crt").string() +
+                                      "\nclient-key: " + (m_out / "user.key").string());
+    const json subject = {
+        {"kind", "User"}, {"name", user}, {"apiGroup", "rbac.authorization.k8s.io"}};
+    const json rbac[] = {
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "ClusterRole"},
+         {"metadata", {{"name", user}}},
+         {"rules",
+          {{{"apiGroups", {"*"}},
+            {"resources", {"*"}},
+            {"verbs", {"get", "list", "watch", "create", "update", "patch"}}},
+           {{"nonResourceURLs", {"*"}}, {"verbs", {"get"}}}}}},
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "ClusterRoleBinding"},
+         {"metadata", {{"name", user}}},
+         {"roleRef",
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", user}}},
+         {"subjects", {subject}}},
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "Role"},
+         {"metadata", {{"name", "delete-pods"}, {"namespace", ns}}},
+         {"rules", {{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"delete"}}}}}},
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "RoleBinding"},
+         {"metadata", {{"name", "delete-pods"}, {"namespace", ns}}},
+         {"roleRef",
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "delete-pods"}}},
+         {"subjects", {subject}}}};
+    for (const auto& object : rbac) {
+      auto created = m_api->create(object);
+      EXPECT_TRUE(created) << created.error().message;
+    }
+    // The server's RBAC cache takes the new rules in shortly: wait until it answers with them.
+    kube::LoadOptions load;
+    load.paths = {kubeconfig};
+    load.explicit_paths = true;
+    auto config = kube::load_client_config(load);
+    EXPECT_TRUE(config) << config.error().message;
+    if (!config) return {};
+    auto api = kube::connect(*config);
+    EXPECT_TRUE(api) << api.error().message;
+    if (!api) return {};
+    for (int i = 0; i < 200; ++i) {
+      auto here = (*api)->can_i({"delete", "", "pods", ns, ""});
+      auto list = (*api)->can_i({"list", "", "pods", "", ""});
+      auto elsewhere = (*api)->can_i({"delete", "", "pods", m_ns, ""});
+      if (here && *here && list && *list && elsewhere && !*elsewhere) return kubeconfig;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "the rules for " << user << " never took effect";
+    return {};
   }
 
   std::optional<json> config_map() {
@@ -416,15 +489,12 @@ TEST_F(CiliumInstall, UnmanagedPodsAreListedAndRestartedOnRequest) {
   EXPECT_THAT(first.out, HasSubstr("kubectl -n " + app_ns + " delete pod bare   # bare pod"));
   EXPECT_THAT(first.out, HasSubstr(app_ns + " delete pod managed"));
 
-  // --restart-unmanaged acts cluster-wide: run it only if every owned unmanaged pod is this
-  // test's, so pods of tests running beside this one are never deleted.
-  std::istringstream lines(first.out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find("delete pod") != std::string::npos && line.find("# bare") == std::string::npos &&
-        line.find("-n " + app_ns + " ") == std::string::npos) {
-      GTEST_SKIP() << "another test's pod would be restarted: " << line;
-    }
-  }
+  // --restart-unmanaged acts cluster-wide, and pods of other tests (beside this one, or left
+  // by earlier ones) may be unmanaged too: the restart runs as a user who may delete pods in
+  // this test's namespace only, so no other test's pod is ever deleted.
+  const auto restarter = kubeconfig_deleting_pods_only_in(app_ns);
+  ASSERT_FALSE(restarter.empty());
+  m_kubeconfig = restarter;
 
   // Cilium now manages `managed` (as if its agent had written the endpoint).
   auto cep = m_api->create({{"apiVersion", "cilium.io/v2"},
@@ -443,6 +513,12 @@ TEST_F(CiliumInstall, UnmanagedPodsAreListedAndRestartedOnRequest) {
   EXPECT_FALSE(m_api->get(kube::resources::pods, app_ns, "bare")
                    ->contains(json::json_pointer("/metadata/deletionTimestamp")));
   EXPECT_TRUE(m_api->get(kube::resources::pods, app_ns, "managed"));
+  std::istringstream lines(second.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(": deleted; ") != std::string::npos) {
+      EXPECT_THAT(line, HasSubstr(app_ns + "/")) << "only this test's pods are deleted";
+    }
+  }
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // `netpol run` against the real kube-apiserver: the CI job's reports and exit codes.
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -21,6 +22,39 @@ std::string slurp(const std::filesystem::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// SPEC §5: a run that fails before its steps (here: --mode enforce with the gitlab profile,
+// the drop log on) still writes every report of every step, each saying `why` — the JUnit
+// reports as a failed case, the others as a "not written" line; the flow log and the dotenv
+// stay empty, since any line there would be read as a flow or a variable.
+void expect_every_report_saying(const std::filesystem::path& out, const std::string& why) {
+  const std::set<std::string> every = {
+      "junit-run.xml", "metrics.txt",       "junit-detect.xml",     "provider.json",
+      "netpol.env",    "junit-apply.xml",   "policies.yaml",        "plan.txt",
+      "plan.json",     "junit-drops.xml",   "drop-log.jsonl",       "drop-log.txt",
+      "drop-log.html", "drop-summary.json", "suggested-policy.yaml"};
+  std::set<std::string> written;
+  for (const auto& e : std::filesystem::directory_iterator(out))
+    written.insert(e.path().filename().string());
+  EXPECT_EQ(written, every);
+  for (const auto& name : every) {
+    const auto text = slurp(out / name);
+    if (name == "drop-log.jsonl" || name == "netpol.env") {
+      EXPECT_EQ(text, "") << name;
+    } else if (name == "metrics.txt") {
+      EXPECT_THAT(text, HasSubstr("netpol_policies_applied 0\n"));
+    } else if (name.rfind("junit-", 0) == 0) {
+      // A failed (or, for detection's "cluster reachable", errored) case with the reason.
+      EXPECT_THAT(
+          text, ::testing::AnyOf(HasSubstr("<failure message=\""), HasSubstr("<error message=\"")))
+          << name;
+      EXPECT_THAT(text, HasSubstr(why)) << name;
+    } else {
+      EXPECT_THAT(text, HasSubstr("not written: netpol run ended before it: ")) << name;
+      EXPECT_THAT(text, HasSubstr(why)) << name;
+    }
+  }
 }
 
 class RunE2e : public ::testing::Test {
@@ -183,11 +217,31 @@ TEST_F(RunE2e, UnreachableClusterIsExit1AndStillWritesTheRunReport) {
          "    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n"
          "users:\n- name: u\n  user: {token: abcdefgh}\n";
   }
-  MapEnvironment env{{"KUBECONFIG", kc}};
+  MapEnvironment env{{"KUBECONFIG", kc},
+                     {"CI_PROJECT_ID", "11"},
+                     {"CI_ENVIRONMENT_SLUG", "staging"},
+                     {"NETWORK_POLICY_MODE", "enforce"},
+                     {"NETWORK_POLICY_DEFAULT", "gitlab"}};
   auto r = run_cli({"--output-dir", (m_out / "out").string(), "run"}, env);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
   EXPECT_THAT(slurp(m_out / "out" / "junit-run.xml"), HasSubstr("cluster detected"));
+  expect_every_report_saying(m_out / "out", "127.0.0.1:1");
+}
+
+TEST_F(RunE2e, ABadKubeconfigIsExit2AndStillWritesEveryReport) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  // The real cluster's kubeconfig, with a context it does not have (a mistyped KUBE_CONTEXT).
+  MapEnvironment env{{"KUBECONFIG", cluster->kubeconfig},
+                     {"KUBE_CONTEXT", "no-such-context"},
+                     {"CI_PROJECT_ID", "11"},
+                     {"CI_ENVIRONMENT_SLUG", "staging"},
+                     {"NETWORK_POLICY_MODE", "enforce"},
+                     {"NETWORK_POLICY_DEFAULT", "gitlab"}};
+  auto r = run_cli({"--output-dir", (m_out / "out").string(), "run"}, env);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no-such-context"));
+  expect_every_report_saying(m_out / "out", "no-such-context");
 }
 
 } // namespace

@@ -103,7 +103,8 @@ int FaultProxy::count(const std::string& method, const std::string& path) const 
     const auto arrow = line.find(" -> ");
     if (line.substr(0, space) != method || arrow == std::string::npos) continue;
     if (line.find(" -> delaying") != std::string::npos) continue; // counted when answered
-    if (std::regex_match(line.substr(space + 1, arrow - space - 1), re)) ++n;
+    const auto target = line.substr(space + 1, arrow - space - 1);
+    if (std::regex_match(target.substr(0, target.find('?')), re)) ++n;
   }
   return n;
 }
@@ -114,6 +115,8 @@ void FaultProxy::record(const std::string& line) {
 }
 
 void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
+  const auto mark = req.target.find('?');
+  const std::string query = mark == std::string::npos ? "" : req.target.substr(mark + 1);
   std::optional<Rule> rule;
   {
     std::lock_guard lock(m_mutex);
@@ -121,12 +124,13 @@ void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
       if (left == 0) continue;
       if (!r.method.empty() && r.method != req.method) continue;
       if (!std::regex_match(req.path, std::regex(r.path))) continue;
+      if (!r.query.empty() && !std::regex_match(query, std::regex(r.query))) continue;
       if (left > 0) --left;
       rule = r;
       break;
     }
   }
-  const std::string what = req.method + " " + req.path;
+  const std::string what = req.method + " " + req.path + (query.empty() ? "" : "?" + query);
   if (!rule) {
     forward(req, res);
     record(fmt::format("{} -> {}", what, res.status));
@@ -160,6 +164,18 @@ void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
     }
     forward(req, res);
     record(fmt::format("{} -> {} (delayed {} ms)", what, res.status, rule->delay.count()));
+    return;
+  }
+  case Fault::lose: {
+    forward(req, res);
+    const int answered = res.status;
+    res.headers.clear(); // the server's reply is dropped whole
+    res.status = rule->status;
+    for (const auto& [name, value] : rule->headers)
+      res.set_header(name, value);
+    res.set_content(rule->body, "application/json");
+    record(
+        fmt::format("{} -> {} (injected; the server answered {})", what, rule->status, answered));
     return;
   }
   }

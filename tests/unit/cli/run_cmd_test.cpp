@@ -1,12 +1,30 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <set>
+
 #include "support/run_cli.hpp"
+#include "support/temp_dir.hpp"
 
 namespace netpol::test {
 namespace {
 
 using ::testing::HasSubstr;
+
+std::set<std::string> files_in(const std::filesystem::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    out.insert(e.path().filename().string());
+  return out;
+}
+
+// What `run` writes when every step its options include is in: the full set.
+const std::set<std::string> k_every_report = {
+    "junit-run.xml", "metrics.txt",       "junit-detect.xml",     "provider.json",
+    "netpol.env",    "junit-apply.xml",   "policies.yaml",        "plan.txt",
+    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",       "drop-log.txt",
+    "drop-log.html", "drop-summary.json", "suggested-policy.yaml"};
 
 TEST(RunCommand, InvalidModeIsUsageErrorBeforeAnyClusterWork) {
   MapEnvironment env{{"NETWORK_POLICY_MODE", "maybe"}, {"KUBECONFIG", "/nonexistent/kubeconfig"}};
@@ -38,6 +56,69 @@ TEST(RunCommand, FlagWinsOverVariable) {
   // the missing kubeconfig fails.
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("/nonexistent/kubeconfig"));
+}
+
+// SPEC §5: a run that ends before its first request (the kubeconfig cannot be read) still
+// writes every report of every step its options include, each saying why it holds nothing.
+TEST(RunCommand, ABadKubeconfigStillWritesEveryReportSayingWhy) {
+  TempDir dir;
+  const auto kubeconfig = dir.write("kubeconfig", "clusters: [unclosed\n");
+  auto r = run_cli({"--kubeconfig", kubeconfig, "--output-dir", dir.file("out"), "run", "--mode",
+                    "enforce", "--default-policy", "gitlab"},
+                   {{"CI_PROJECT_ID", "7"}, {"CI_ENVIRONMENT_SLUG", "review"}});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(kubeconfig));
+  EXPECT_EQ(files_in(dir.path() / "out"), k_every_report);
+  for (const auto& name : k_every_report) {
+    const auto text = dir.read("out/" + name);
+    if (name == "drop-log.jsonl" || name == "netpol.env") {
+      EXPECT_EQ(text, "") << name << ": an empty log or dotenv claims nothing";
+    } else if (name == "metrics.txt") {
+      EXPECT_THAT(text, HasSubstr("netpol_policies_applied 0\n")) << name;
+    } else if (name.rfind("junit-", 0) == 0) {
+      // A failed (or, for detection's "cluster reachable", errored) case with the reason.
+      EXPECT_THAT(text, HasSubstr(" message=\"" + kubeconfig)) << name;
+    } else {
+      EXPECT_THAT(text, HasSubstr("not written: netpol run ended before it: " + kubeconfig))
+          << name;
+    }
+  }
+}
+
+// Steps the options leave out owe nothing: junit-run.xml says why they were skipped.
+TEST(RunCommand, StepsTheOptionsLeaveOutWriteNoReports) {
+  TempDir dir;
+  auto r = run_cli({"--kubeconfig", dir.file("missing"), "--output-dir", dir.file("out"), "run",
+                    "--no-drop-log", "--policies", dir.file("none")},
+                   {});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // --policies names a folder: declared, so planned (and owed) even in mode off.
+  EXPECT_EQ(files_in(dir.path() / "out"),
+            (std::set<std::string>{"junit-run.xml", "metrics.txt", "junit-detect.xml",
+                                   "provider.json", "netpol.env", "junit-apply.xml",
+                                   "policies.yaml", "plan.txt", "plan.json"}));
+  TempDir off;
+  auto nothing = run_cli({"--kubeconfig", off.file("missing"), "--output-dir", off.file("out"),
+                          "run", "--mode", "off"},
+                         {{"NETWORK_POLICY_DROP_LOG", "false"}});
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.err;
+  EXPECT_EQ(files_in(off.path() / "out"),
+            (std::set<std::string>{"junit-run.xml", "metrics.txt", "junit-detect.xml",
+                                   "provider.json", "netpol.env"}));
+}
+
+TEST(RunCommand, AnInstallThatCannotStartStillWritesItsReports) {
+  TempDir dir;
+  auto r = run_cli({"--kubeconfig", dir.file("missing"), "--output-dir", dir.file("out"), "run",
+                    "--install-cilium", "--no-drop-log", "--mode", "off"},
+                   {});
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  const auto files = files_in(dir.path() / "out");
+  for (const char* name : {"junit-install-cilium.xml", "cilium-values.yaml", "junit-detect.xml",
+                           "provider.json", "netpol.env", "junit-run.xml", "metrics.txt"})
+    EXPECT_EQ(files.count(name), 1U) << name;
+  EXPECT_THAT(dir.read("out/cilium-values.yaml"), HasSubstr("# not written: netpol run ended"));
+  EXPECT_THAT(dir.read("out/provider.json"), HasSubstr("not written: netpol run ended"));
 }
 
 } // namespace

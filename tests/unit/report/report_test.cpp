@@ -182,14 +182,51 @@ TEST(ReportSet, SettleWritesAFailedStepsStandInsNow) {
   test::TempDir dir;
   OutputDir out(dir.path());
   ReportSet reports(out, "netpol run");
-  reports.owe({"plan.txt"});
-  ASSERT_TRUE(reports.settle("apply", Error(ErrorCode::timeout, "GET /apis: no answer")));
-  reports.owe({"drop-log.txt"});
+  reports.owe({"plan.txt", "drop-log.txt", "metrics.txt"});
+  ASSERT_TRUE(
+      reports.settle("apply", {"plan.txt"}, Error(ErrorCode::timeout, "GET /apis: no answer")));
+  EXPECT_EQ(dir.read("plan.txt"),
+            "# not written: the apply step of netpol run failed: GET /apis: no answer\n");
+  EXPECT_FALSE(out.written("drop-log.txt")) << "another step's file waits for its step";
   ASSERT_TRUE(out.write("drop-log.txt", "rows\n"));
+  ASSERT_TRUE(out.write("metrics.txt", "# EOF\n"));
   ASSERT_TRUE(reports.finish(nullptr)); // the run itself went on and succeeded
-  EXPECT_THAT(dir.read("plan.txt"), HasSubstr("ended before it: GET /apis: no answer"));
   EXPECT_THAT(dir.read("junit-apply.xml"), HasSubstr("<failure message=\"GET /apis: no answer\""));
   EXPECT_EQ(dir.read("drop-log.txt"), "rows\n");
+}
+
+TEST(ReportSet, ASkippedStepSaysWhyAndTakesNoLaterFailure) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol run");
+  reports.junit("apply");
+  reports.junit("drops");
+  reports.owe({"plan.txt", "drop-log.txt", "drop-summary.json"});
+  ASSERT_TRUE(reports.skip("drops", "drop log collected", {"drop-log.txt", "drop-summary.json"},
+                           "the provider exports no flow log"));
+  EXPECT_EQ(dir.read("drop-log.txt"), "# not written: the provider exports no flow log\n");
+  EXPECT_EQ(nlohmann::json::parse(dir.read("drop-summary.json"))["error"],
+            "not written: the provider exports no flow log");
+  EXPECT_FALSE(out.written("plan.txt"));
+  const Error error(ErrorCode::api, "PATCH x: refused");
+  ASSERT_TRUE(reports.finish(&error));
+  const auto drops = dir.read("junit-drops.xml");
+  EXPECT_THAT(drops, HasSubstr("<skipped message=\"the provider exports no flow log\""));
+  EXPECT_THAT(drops, ::testing::Not(HasSubstr("<failure"))) << "the drop log did not fail";
+  EXPECT_THAT(dir.read("junit-apply.xml"), HasSubstr("<failure message=\"PATCH x: refused\""));
+  EXPECT_THAT(dir.read("plan.txt"), HasSubstr("not written: netpol run ended before it: PATCH x"));
+}
+
+TEST(ReportSet, ACancellationReachesASkippedStepsReportToo) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol run");
+  ASSERT_TRUE(reports.skip("drops", "drop log collected", {}, "no flow log"));
+  cancel::request(SIGINT);
+  const Error error = cancel::error("GET /version");
+  cancel::reset();
+  ASSERT_TRUE(reports.finish(&error));
+  EXPECT_THAT(dir.read("junit-drops.xml"), HasSubstr("cancelled (SIGINT)"));
 }
 
 TEST(Reporter, PlainPhasesEndWithMarks) {
