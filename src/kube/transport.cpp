@@ -485,6 +485,8 @@ private:
     if (m_connect_to != nullptr) curl_easy_setopt(h, CURLOPT_CONNECT_TO, m_connect_to);
     if (!m_config.proxy_url.empty()) {
       curl_easy_setopt(h, CURLOPT_PROXY, m_config.proxy_url.c_str());
+    } else if (m_config.no_proxy) {
+      curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     }
 
     HeaderList headers;

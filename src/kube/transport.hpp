@@ -110,6 +110,9 @@ struct TransportConfig {
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;
   std::string proxy_url;   // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
+  // Ignore the proxy variables of the environment: a loopback server, which Go (kubectl)
+  // never proxies, and whose plain http must not carry credentials to a proxy.
+  bool no_proxy = false;
   bool compression = true; // Accept-Encoding: gzip, deflate, ...
   Duration connect_timeout = std::chrono::seconds(10);
   // One ordinary request, connecting included; for a streamed request (on_data), the longest
