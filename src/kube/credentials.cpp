@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/duration.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
 
@@ -109,13 +110,18 @@ Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const
     auto it = object.find(key);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  nlohmann::json cred;
-  try {
-    cred = nlohmann::json::parse(stdout_text);
-  } catch (const nlohmann::json::exception&) {
+  // Strict: of two "token" keys, which one would the server see?
+  auto parsed = parse_json_strict(stdout_text, "stdout", ErrorCode::config);
+  if (!parsed) {
+    const auto& message = parsed.error().message;
+    if (message.find("duplicate key") != std::string::npos) {
+      return fail(plugin_error(e, "printed an ExecCredential with a " +
+                                      message.substr(message.find("duplicate key"))));
+    }
     return fail(plugin_error(e, "printed something that is not JSON (expected an "
                                 "ExecCredential on stdout)"));
   }
+  const nlohmann::json cred = std::move(*parsed);
   if (!cred.is_object() || text(cred, "kind") != "ExecCredential") {
     return fail(plugin_error(e, "output is not an ExecCredential"));
   }

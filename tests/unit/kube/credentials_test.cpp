@@ -126,6 +126,11 @@ TEST(ExecPlugin, FailuresAreClear) {
       {"bad timestamp",
        credential(R"({"token":"abcd","expirationTimestamp":"tomorrow"})"),
        {"expirationTimestamp 'tomorrow'"}},
+      // Of two tokens, which one would be sent? Neither: the output is refused, by key and
+      // line, without either value.
+      {"repeated key",
+       credential("{\"token\":\"first-tok-0001\",\n\"token\":\"second-tok-0002\"}"),
+       {"printed an ExecCredential with a duplicate key \"token\" (also at line 1)"}},
   };
   for (const auto& c : cases) {
     Plugin p(c.script);
@@ -134,6 +139,7 @@ TEST(ExecPlugin, FailuresAreClear) {
     EXPECT_EQ(r.error().code, ErrorCode::config) << c.name;
     for (const auto& s : c.expected)
       EXPECT_THAT(r.error().message, HasSubstr(s)) << c.name;
+    EXPECT_THAT(r.error().message, ::testing::Not(HasSubstr("-tok-000"))) << c.name;
   }
 }
 
