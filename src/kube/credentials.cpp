@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "util/duration.hpp"
+#include "util/file.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
@@ -20,6 +19,11 @@ namespace {
 
 constexpr auto k_token_file_refresh = std::chrono::minutes(1);
 constexpr size_t k_max_stderr_in_message = 2000;
+// An ExecCredential is a few KiB (a token, or a certificate and key); a plugin that prints
+// more is broken and must not fill netpol's memory.
+constexpr size_t k_max_plugin_output = 1024 * 1024;
+// A token file holds one token.
+constexpr size_t k_max_token_file = 4 * 1024 * 1024;
 // A plugin that hangs (waiting for a login prompt nobody sees in CI) must not hang the job.
 
 std::string trim(std::string s) {
@@ -178,6 +182,7 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration time
       options.env[name] = value;
     options.env["KUBERNETES_EXEC_INFO"] = exec_info(config).dump();
     options.timeout = timeout;
+    options.max_output_bytes = k_max_plugin_output;
     std::vector<std::string> argv = {*exe};
     argv.insert(argv.end(), e.args.begin(), e.args.end());
     auto run = run_process(argv, options);
@@ -186,6 +191,12 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration time
     if (run->timed_out) {
       return fail(plugin_error(e, fmt::format("did not finish within {} (--request-timeout)",
                                               format_duration(timeout))));
+    }
+    if (run->output_limit_hit) {
+      return fail(plugin_error(
+          e, fmt::format("printed more than {} and was stopped: an ExecCredential is a few KiB; "
+                         "check the plugin and its arguments",
+                         format_size(k_max_plugin_output))));
     }
     const int code = run->exit_code;
     const std::string& stdout_text = run->out;
@@ -213,11 +224,10 @@ Result<WireAuth> CredentialSource::current() {
   if (!c.token_file.empty()) {
     const auto now = std::chrono::steady_clock::now();
     if (m_file_token.empty() || now - m_file_read_at > k_token_file_refresh) {
-      std::ifstream in(c.token_file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto token = trim(ss.str());
-      if (in && !token.empty()) {
+      // Bounded and never blocking: the file may have been replaced by anything since load.
+      auto text = read_input_file(c.token_file, ErrorCode::config, k_max_token_file);
+      auto token = text ? trim(*text) : std::string();
+      if (!token.empty()) {
         m_file_token = token;
         log::register_secret(m_file_token);
       } else if (m_file_token.empty()) {
@@ -256,10 +266,9 @@ bool CredentialSource::invalidate() {
   if (!m_config.credentials.token_file.empty()) {
     const auto old = m_file_token;
     m_file_token.clear();
-    std::ifstream in(m_config.credentials.token_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto fresh = trim(ss.str());
+    auto text =
+        read_input_file(m_config.credentials.token_file, ErrorCode::config, k_max_token_file);
+    const auto fresh = text ? trim(*text) : std::string();
     may_help = may_help || (!fresh.empty() && fresh != old);
   }
   return may_help;

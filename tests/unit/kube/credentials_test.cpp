@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -131,6 +133,8 @@ TEST(ExecPlugin, FailuresAreClear) {
       {"repeated key",
        credential("{\"token\":\"first-tok-0001\",\n\"token\":\"second-tok-0002\"}"),
        {"printed an ExecCredential with a duplicate key \"token\" (also at line 1)"}},
+      // A plugin that floods stdout is stopped at 1 MiB, not read into memory to the end.
+      {"endless output", "exec cat /dev/zero\n", {"printed more than 1 MiB and was stopped"}},
   };
   for (const auto& c : cases) {
     Plugin p(c.script);
@@ -181,6 +185,22 @@ TEST(TokenFile, IsReReadAfterUnauthorized) {
   std::ofstream(p.path("token")) << "rotated-token\n";
   EXPECT_TRUE(source.invalidate());
   EXPECT_EQ(source.current()->bearer_token, "rotated-token");
+}
+
+// A token file replaced by a FIFO after loading must not block a refresh for ever; the
+// last good token stays in use.
+TEST(TokenFile, AFifoInItsPlaceDoesNotBlock) {
+  Plugin p("");
+  std::ofstream(p.path("token")) << "first-token\n";
+  ClientConfig c;
+  c.credentials.token = "first-token";
+  c.credentials.token_file = p.path("token");
+  CredentialSource source(c);
+  EXPECT_EQ(source.current()->bearer_token, "first-token");
+  fs::remove(p.path("token"));
+  ASSERT_EQ(::mkfifo(p.path("token").c_str(), 0600), 0);
+  EXPECT_FALSE(source.invalidate()); // returns: the FIFO is never opened
+  EXPECT_EQ(source.current()->bearer_token, "first-token");
 }
 
 TEST(Rfc3339, ParsesOffsetsAndFractions) {
