@@ -6,6 +6,8 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "util/log.hpp"
+
 namespace netpol::analyze {
 namespace {
 
@@ -76,10 +78,12 @@ void write_pairs(ChunkedWriter& out, const std::vector<std::string>& ids,
 }
 
 struct Workload {
-  std::string name; // "ns/workload"
+  std::string name; // "ns/workload", escaped for a terminal (log::printable)
   std::vector<size_t> pods;
 };
 
+// Names come from --pods-from or the cluster: a control character in one must not reach a
+// terminal or connectivity.txt raw.
 std::vector<Workload> workloads(const Cluster& cluster) {
   std::map<std::string, std::vector<size_t>> groups;
   const auto& pods = cluster.pods();
@@ -88,7 +92,7 @@ std::vector<Workload> workloads(const Cluster& cluster) {
   }
   std::vector<Workload> out;
   for (auto& [name, members] : groups)
-    out.push_back({name, std::move(members)});
+    out.push_back({log::printable(name), std::move(members)});
   return out;
 }
 

@@ -1,14 +1,14 @@
 #include "cilium/chart_archive.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <memory>
+#include <algorithm>
+#include <array>
 #include <string_view>
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <zlib.h>
+
+#include "util/file.hpp"
 
 namespace netpol::cilium {
 namespace {
@@ -16,11 +16,23 @@ namespace {
 constexpr size_t k_block = 512;
 // A packaged Cilium chart is a few MB uncompressed; past this much, it is not a chart.
 constexpr size_t k_max_scan = size_t{64} << 20;
+// The .tgz itself is well under 1 MiB; it is read whole, through util/file (no FIFO, no
+// device, bounded).
+constexpr size_t k_max_archive = size_t{64} << 20;
+// One file taken out of the archive (Chart.yaml, values.schema.json): a size in a tar header
+// may say anything up to 8 GiB.
+constexpr size_t k_max_member = k_max_input_file_bytes;
 
-// Streams the uncompressed bytes of a gzip file.
+Result<std::string> read_archive(const std::string& path, ErrorCode code) {
+  auto bytes = read_input_file(path, code, k_max_archive);
+  if (!bytes) return fail(bytes.error().wrap("chart"));
+  return bytes;
+}
+
+// Streams the uncompressed bytes of gzip data held in memory.
 class GunzipReader {
 public:
-  explicit GunzipReader(std::ifstream& in) : m_in(in) {
+  explicit GunzipReader(std::string_view in) : m_in(in) {
     m_stream.zalloc = Z_NULL;
     m_stream.zfree = Z_NULL;
     m_stream.opaque = Z_NULL;
@@ -62,14 +74,14 @@ private:
     char out[16384];
     while (true) {
       if (m_stream.avail_in == 0) {
-        m_in.read(m_input, sizeof m_input);
-        const auto got = m_in.gcount();
-        if (got <= 0) {
+        const size_t got = std::min(m_in.size(), size_t{1} << 20);
+        if (got == 0) {
           m_error = "truncated gzip data";
           return false;
         }
-        m_stream.next_in = reinterpret_cast<Bytef*>(m_input);
+        m_stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(m_in.data()));
         m_stream.avail_in = static_cast<uInt>(got);
+        m_in.remove_prefix(got);
       }
       m_stream.next_out = reinterpret_cast<Bytef*>(out);
       m_stream.avail_out = sizeof out;
@@ -86,12 +98,11 @@ private:
     }
   }
 
-  std::ifstream& m_in;
+  std::string_view m_in; // not yet handed to zlib
   z_stream m_stream{};
   bool m_initialised = false;
   bool m_ok = false;
   bool m_done = false;
-  char m_input[16384];
   std::string m_buffer;
   size_t m_pos = 0;
   std::string m_error;
@@ -132,12 +143,9 @@ Result<std::string> read_chart_yaml(const std::string& path) {
 }
 
 Result<std::string> read_chart_file(const std::string& path, std::string_view file) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorCode::config,
-                fmt::format("chart {}: cannot read: {}", path, std::strerror(errno)));
-  }
-  GunzipReader gz(in);
+  auto archive = read_archive(path, ErrorCode::config);
+  if (!archive) return fail(archive.error());
+  GunzipReader gz(*archive);
   const auto bad = [&](std::string_view why) {
     Error e(ErrorCode::config, fmt::format("chart {}: not a packaged Helm chart ({})", path, why));
     e.details.push_back("--chart takes a chart directory or a .tgz made by helm package/pull.");
@@ -167,6 +175,7 @@ Result<std::string> read_chart_file(const std::string& path, std::string_view fi
       long_name.clear();
     }
     const size_t padded = (size + k_block - 1) / k_block * k_block;
+    if (type == 'L' && size > 64 * 1024) return bad("a GNU long name of more than 64 KiB");
     if (type == 'L') { // GNU long name: the data is the next member's name
       std::string data;
       if (!gz.read(padded, data)) return bad("truncated archive");
@@ -176,10 +185,19 @@ Result<std::string> read_chart_file(const std::string& path, std::string_view fi
       continue;
     }
     if ((type == '0' || type == '\0') && is_top_file(name, file)) {
+      if (size > k_max_member) {
+        return bad(fmt::format("{} is {} bytes, more than the {} netpol reads", name, size,
+                               format_size(k_max_member)));
+      }
       std::string data;
       if (!gz.read(padded, data)) return bad("truncated archive");
       data.resize(size);
       return data;
+    }
+    // A member's size may say anything up to 8 GiB: unpacking it only to skip it is held to
+    // the same 64 MiB.
+    if (padded > k_max_scan - scanned) {
+      return bad(fmt::format("no {} in the first 64 MiB of the archive", file));
     }
     if (!gz.skip(padded)) return bad("truncated archive");
     scanned += padded;
@@ -188,23 +206,14 @@ Result<std::string> read_chart_file(const std::string& path, std::string_view fi
 }
 
 Result<std::string> sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorCode::io, fmt::format("reading {}: {}", path, std::strerror(errno)));
-  }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return fail(ErrorCode::io, "sha256: OpenSSL could not start a digest");
-  }
-  char buffer[65536];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer, static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) return fail(ErrorCode::io, fmt::format("reading {}: read error", path));
-  unsigned char digest[EVP_MAX_MD_SIZE];
+  auto bytes = read_archive(path, ErrorCode::io);
+  if (!bytes) return fail(bytes.error());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  if (EVP_Digest(bytes->data(), bytes->size(), digest.data(), &length, EVP_sha256(), nullptr) !=
+      1) {
+    return fail(ErrorCode::io, "sha256: OpenSSL could not compute a digest");
+  }
   std::string hex;
   for (unsigned int i = 0; i < length; ++i)
     hex += fmt::format("{:02x}", digest[i]);

@@ -1,6 +1,5 @@
 #include "cli/apply_cmd.hpp"
 
-#include <fstream>
 #include <future>
 #include <map>
 #include <set>
@@ -11,6 +10,8 @@
 
 #include "detect/detect.hpp"
 #include "util/cancel.hpp"
+#include "util/file.hpp"
+#include "util/json.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -33,13 +34,24 @@ void describe_apply(po::options_description& options, po::positional_options_des
   // clang-format on
 }
 
+// provider.json is a few hundred bytes; anything near the limit is not one.
+constexpr size_t k_max_provider_file = 1024 * 1024;
+
 Result<detect::Detection> read_provider_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::config, path + ": cannot read the provider file");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto json = nlohmann::json::parse(text.str(), nullptr, false);
-  auto detection = json.is_discarded() ? std::nullopt : detect::Detection::from_json(json);
+  auto text = read_input_file(path, ErrorCode::config, k_max_provider_file);
+  if (!text) return fail(text.error());
+  auto json = parse_json_strict(*text, path, ErrorCode::config);
+  if (!json) {
+    Error e = json.error();
+    e.message += " (--provider-file takes the provider.json of `netpol detect`)";
+    return fail(std::move(e));
+  }
+  std::optional<detect::Detection> detection;
+  try {
+    detection = detect::Detection::from_json(*json);
+  } catch (const nlohmann::json::exception&) {
+    // A field of the wrong type ("enforces_network_policy": "yes"): not detect's output.
+  }
   if (!detection) {
     return fail(ErrorCode::config,
                 path + ": not a provider.json written by `netpol detect` (run it again)");

@@ -12,6 +12,7 @@
 #include "droplog/suggest.hpp"
 #include "droplog/views.hpp"
 #include "util/file.hpp"
+#include "util/json.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -45,9 +46,9 @@ Result<droplog::DropRows> read_rows(const std::string& path, Context& ctx) {
   if (path != "-" && looks_like_summary(path)) {
     auto text = read_input_file(path, ErrorCode::usage);
     if (!text) return fail(text.error());
-    const auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded()) return fail(ErrorCode::usage, path + ": not valid JSON");
-    auto summary = droplog::summary_from_json(j, path);
+    const auto j = parse_json_strict(*text, path, ErrorCode::usage);
+    if (!j) return fail(j.error());
+    auto summary = droplog::summary_from_json(*j, path);
     if (!summary) return fail(summary.error());
     return std::move(summary->rows);
   }

@@ -576,6 +576,7 @@ Result<std::unique_ptr<KubeApi>> connect(const ClientConfig& config,
   t.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
   t.tls_server_name = config.tls_server_name;
   t.proxy_url = config.proxy_url;
+  t.no_proxy = is_loopback_url(config.server);
   t.compression = !config.disable_compression;
   t.request_timeout = options.request_timeout;
   if (options.retry) t.retry = *options.retry;

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "util/duration.hpp"
+#include "util/file.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
 
@@ -19,6 +19,11 @@ namespace {
 
 constexpr auto k_token_file_refresh = std::chrono::minutes(1);
 constexpr size_t k_max_stderr_in_message = 2000;
+// An ExecCredential is a few KiB (a token, or a certificate and key); a plugin that prints
+// more is broken and must not fill netpol's memory.
+constexpr size_t k_max_plugin_output = 1024 * 1024;
+// A token file holds one token.
+constexpr size_t k_max_token_file = 4 * 1024 * 1024;
 // A plugin that hangs (waiting for a login prompt nobody sees in CI) must not hang the job.
 
 std::string trim(std::string s) {
@@ -109,13 +114,18 @@ Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const
     auto it = object.find(key);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  nlohmann::json cred;
-  try {
-    cred = nlohmann::json::parse(stdout_text);
-  } catch (const nlohmann::json::exception&) {
+  // Strict: of two "token" keys, which one would the server see?
+  auto parsed = parse_json_strict(stdout_text, "stdout", ErrorCode::config);
+  if (!parsed) {
+    const auto& message = parsed.error().message;
+    if (message.find("duplicate key") != std::string::npos) {
+      return fail(plugin_error(e, "printed an ExecCredential with a " +
+                                      message.substr(message.find("duplicate key"))));
+    }
     return fail(plugin_error(e, "printed something that is not JSON (expected an "
                                 "ExecCredential on stdout)"));
   }
+  const nlohmann::json cred = std::move(*parsed);
   if (!cred.is_object() || text(cred, "kind") != "ExecCredential") {
     return fail(plugin_error(e, "output is not an ExecCredential"));
   }
@@ -172,6 +182,7 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration time
       options.env[name] = value;
     options.env["KUBERNETES_EXEC_INFO"] = exec_info(config).dump();
     options.timeout = timeout;
+    options.max_output_bytes = k_max_plugin_output;
     std::vector<std::string> argv = {*exe};
     argv.insert(argv.end(), e.args.begin(), e.args.end());
     auto run = run_process(argv, options);
@@ -180,6 +191,12 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config, Duration time
     if (run->timed_out) {
       return fail(plugin_error(e, fmt::format("did not finish within {} (--request-timeout)",
                                               format_duration(timeout))));
+    }
+    if (run->output_limit_hit) {
+      return fail(plugin_error(
+          e, fmt::format("printed more than {} and was stopped: an ExecCredential is a few KiB; "
+                         "check the plugin and its arguments",
+                         format_size(k_max_plugin_output))));
     }
     const int code = run->exit_code;
     const std::string& stdout_text = run->out;
@@ -207,11 +224,10 @@ Result<WireAuth> CredentialSource::current() {
   if (!c.token_file.empty()) {
     const auto now = std::chrono::steady_clock::now();
     if (m_file_token.empty() || now - m_file_read_at > k_token_file_refresh) {
-      std::ifstream in(c.token_file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto token = trim(ss.str());
-      if (in && !token.empty()) {
+      // Bounded and never blocking: the file may have been replaced by anything since load.
+      auto text = read_input_file(c.token_file, ErrorCode::config, k_max_token_file);
+      auto token = text ? trim(*text) : std::string();
+      if (!token.empty()) {
         m_file_token = token;
         log::register_secret(m_file_token);
       } else if (m_file_token.empty()) {
@@ -250,10 +266,9 @@ bool CredentialSource::invalidate() {
   if (!m_config.credentials.token_file.empty()) {
     const auto old = m_file_token;
     m_file_token.clear();
-    std::ifstream in(m_config.credentials.token_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto fresh = trim(ss.str());
+    auto text =
+        read_input_file(m_config.credentials.token_file, ErrorCode::config, k_max_token_file);
+    const auto fresh = text ? trim(*text) : std::string();
     may_help = may_help || (!fresh.empty() && fresh != old);
   }
   return may_help;

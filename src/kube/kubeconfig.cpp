@@ -1,6 +1,9 @@
 #include "kube/kubeconfig.hpp"
 
+#include <arpa/inet.h>
+
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -29,20 +33,58 @@ Result<std::string> read_text_file(const std::string& path) {
   return read_input_file(path, ErrorCode::config, k_max_referenced_file);
 }
 
-// Is the URL's host the loopback interface (kubectl proxy), where plain http carries nothing
-// off the machine?
-bool is_loopback_url(const std::string& url) {
-  const size_t start = url.find("://");
-  std::string host = url.substr(start == std::string::npos ? 0 : start + 3);
-  host = host.substr(0, host.find('/'));
-  if (auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
-  if (!host.empty() && host.front() == '[') {
-    host = host.substr(1, host.find(']') - 1);
-    return host == "::1";
-  }
-  host = host.substr(0, host.find(':'));
-  return host == "localhost" || host.rfind("127.", 0) == 0;
+std::string lower_ascii(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
+
+// The host as written: the authority after "scheme://" up to the first '/', '?' or '#', less
+// any userinfo and port.
+std::string written_host(std::string_view url) {
+  const size_t start = url.find("://");
+  if (start == std::string_view::npos) return {};
+  std::string_view authority = url.substr(start + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  if (!authority.empty() && authority.front() == '[') {
+    return std::string(authority.substr(0, authority.find(']') + 1));
+  }
+  return std::string(authority.substr(0, authority.find(':')));
+}
+
+// The host libcurl connects to for `url` (its own parser, IPv4 forms normalised), or "".
+std::string curl_host(const std::string& url) {
+  std::string host;
+  CURLU* parsed = curl_url();
+  char* part = nullptr;
+  if (parsed != nullptr && curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    host = part;
+  }
+  curl_free(part);
+  curl_url_cleanup(parsed);
+  return host;
+}
+
+} // namespace
+
+bool is_loopback_url(const std::string& url) {
+  // libcurl's parser decides where the request goes, but helm (Go) reads the same kubeconfig:
+  // only a host both read the same way, and written in a form every URL parser agrees on,
+  // counts. libcurl takes 0x7f.1 or 2130706433 for 127.0.0.1 where Go looks the name up in
+  // DNS, so those, like 127.evil.example, are not loopback here.
+  const std::string host = lower_ascii(curl_host(url));
+  if (host.empty() || host != lower_ascii(written_host(url))) return false;
+  if (host == "localhost" || host == "[::1]") return true;
+  in_addr address{};
+  // inet_pton takes dotted decimal only: four parts, no octal, hex or leading zeros.
+  return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
+}
+
+namespace {
 
 std::string trim(std::string s) {
   const auto* ws = " \t\r\n";
@@ -440,12 +482,20 @@ Result<ClientConfig> resolve_context(const Merged& m, const std::vector<ParsedFi
   const auto& c = cfg.credentials;
   const bool sends_credentials = !c.token.empty() || !c.token_file.empty() || c.exec ||
                                  !c.password.empty() || !c.client_certificate_pem.empty();
-  if (cfg.server.rfind("http://", 0) == 0 && sends_credentials && !is_loopback_url(cfg.server)) {
+  const bool plain_http = cfg.server.rfind("http://", 0) == 0;
+  if (plain_http && sends_credentials && !is_loopback_url(cfg.server)) {
     return fail(cluster.error(
         "server", fmt::format("{} is plain http: netpol does not send credentials in clear text; "
-                              "use https:// (plain http only to a loopback address, e.g. "
-                              "kubectl proxy)",
+                              "use https:// (plain http only to a loopback address written "
+                              "127.x.y.z, [::1] or localhost, e.g. kubectl proxy)",
                               cfg.server)));
+  }
+  // Through a proxy, the loopback exemption no longer holds: the proxy reads every header.
+  if (plain_http && sends_credentials && !cfg.proxy_url.empty()) {
+    return fail(cluster.error(
+        "proxy-url", fmt::format("{} is plain http: netpol does not send credentials in clear "
+                                 "text through a proxy; use https:// or remove proxy-url",
+                                 cfg.server)));
   }
   return cfg;
 }

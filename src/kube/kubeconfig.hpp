@@ -94,6 +94,12 @@ Result<ClientConfig> resolve_kubeconfigs(const std::vector<KubeconfigText>& file
 Result<ClientConfig> load_in_cluster_config(const Environment& env,
                                             const std::string& service_account_dir);
 
+// Whether `url`'s host is the loopback interface, where plain http carries nothing off the
+// machine (kubectl proxy): `localhost`, `[::1]` or a dotted-decimal address in 127.0.0.0/8,
+// as written and as libcurl parses it. Other spellings of those addresses (0x7f.1,
+// 2130706433, [::ffff:127.0.0.1]) and names that merely start with "127." are not.
+bool is_loopback_url(const std::string& url);
+
 // Decodes standard base64 (whitespace ignored); nullopt when malformed.
 std::optional<std::string> decode_base64(std::string_view text);
 std::string encode_base64(std::string_view bytes);

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/cancel.hpp"
+#include "util/file.hpp"
 #include "util/log.hpp"
 #include "util/parallel.hpp"
 
@@ -63,6 +64,8 @@ struct Transfer {
   std::optional<std::chrono::steady_clock::duration> stall_limit;
   std::chrono::steady_clock::time_point last_data = std::chrono::steady_clock::now();
   bool stalled = false;
+  size_t max_body = 0; // TransportConfig::max_body_bytes
+  bool body_too_large = false;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -102,6 +105,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
       return 0; // aborts the transfer; reported as success below
     }
     return n;
+  }
+  if (t->response.body.size() + n > t->max_body) {
+    t->body_too_large = true;
+    return 0; // aborts the transfer
   }
   t->response.body.append(data, n);
   return n;
@@ -424,6 +431,7 @@ private:
     Transfer t;
     t.handle = h;
     t.request = &request;
+    t.max_body = m_config.max_body_bytes;
     std::array<char, CURL_ERROR_SIZE> errbuf{};
     const std::string url = m_url_base + request.path;
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -485,6 +493,8 @@ private:
     if (m_connect_to != nullptr) curl_easy_setopt(h, CURLOPT_CONNECT_TO, m_connect_to);
     if (!m_config.proxy_url.empty()) {
       curl_easy_setopt(h, CURLOPT_PROXY, m_config.proxy_url.c_str());
+    } else if (m_config.no_proxy) {
+      curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     }
 
     HeaderList headers;
@@ -561,6 +571,16 @@ private:
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     release(h);
 
+    if (t.body_too_large) {
+      spdlog::debug("{} {} stopped after {}ms: the answer passed {}", request.method,
+                    path_only(request.path), ms, format_size(m_config.max_body_bytes));
+      return fail(ErrorCode::api,
+                  fmt::format("{} {}{}: the answer is larger than {}, the most netpol reads of "
+                              "one API answer; the server is not answering like a Kubernetes API "
+                              "server (check the kubeconfig's server URL and any proxy)",
+                              request.method, m_config.server, path_only(request.path),
+                              format_size(m_config.max_body_bytes)));
+    }
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.stopped)) {
       const std::string detail =
           errbuf[0] != '\0' ? std::string(errbuf.data()) : std::string(curl_easy_strerror(rc));

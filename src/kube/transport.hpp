@@ -73,6 +73,11 @@ public:
   virtual TransportStats stats() const { return {request_count(), 0, 0}; }
 };
 
+// The largest answer body kept for one request (a list page, an error): a real list page of
+// 500 objects is a few MiB, so this only stops a broken or hostile server from filling memory.
+// Streamed bodies (on_data) have no limit; their consumer decides.
+inline constexpr size_t k_max_response_body = size_t{256} << 20;
+
 // The timeout of one ordinary request when --request-timeout is not given (SPEC §3).
 inline constexpr Duration k_default_request_timeout = std::chrono::seconds(30);
 
@@ -109,12 +114,17 @@ struct TransportConfig {
   std::string ca_dir;  // SSL_CERT_DIR
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;
-  std::string proxy_url;   // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
+  std::string proxy_url; // "" = libcurl's default (HTTPS_PROXY, NO_PROXY)
+  // Ignore the proxy variables of the environment: a loopback server, which Go (kubectl)
+  // never proxies, and whose plain http must not carry credentials to a proxy.
+  bool no_proxy = false;
   bool compression = true; // Accept-Encoding: gzip, deflate, ...
   Duration connect_timeout = std::chrono::seconds(10);
   // One ordinary request, connecting included; for a streamed request (on_data), the longest
   // time without a byte. nullopt: no limit.
   std::optional<Duration> request_timeout = k_default_request_timeout;
+  // A body past this size ends the request with ErrorCode::api naming it (never retried).
+  size_t max_body_bytes = k_max_response_body;
   int max_in_flight = 64; // send_all: requests at once (streams on one HTTP/2 connection)
   // HTTP/1.1 fallback: connections kept to the server (each carries one request at a time).
   long max_connections = 8;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <regex>
 #include <thread>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "util/file.hpp"
 #include "util/parallel.hpp"
 
 namespace netpol::policy {
@@ -45,16 +47,78 @@ std::string file_type_name(fs::file_type type) {
   }
 }
 
-// Is `path` (symlinks resolved) inside `dir`?
-bool inside(const fs::path& dir, const std::string& path) {
+// Is `target` (already canonical) inside `dir`, symlinks resolved?
+bool inside(const fs::path& dir, const fs::path& target) {
   std::error_code ec;
   const auto root = fs::weakly_canonical(fs::absolute(dir, ec), ec);
-  if (ec) return false;
-  const auto target = fs::weakly_canonical(fs::absolute(path, ec), ec);
   if (ec) return false;
   const auto rel = target.lexically_relative(root);
   return !rel.empty() && *rel.begin() != ".." && rel != ".";
 }
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::string url_scheme(std::string_view url) {
+  // RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"; case-insensitive.
+  const size_t colon = url.find(':');
+  if (colon == std::string_view::npos || colon == 0 ||
+      std::isalpha(static_cast<unsigned char>(url[0])) == 0) {
+    return {};
+  }
+  std::string scheme;
+  for (char c : url.substr(0, colon)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) == 0 && c != '+' && c != '-' && c != '.') return {};
+    scheme += static_cast<char>(std::tolower(u));
+  }
+  return scheme;
+}
+
+Result<std::string> file_url_path(std::string_view url) {
+  auto refuse = [](const std::string& why) { return fail(ErrorCode::invalid_policy, why); };
+  if (url_scheme(url) != "file") return refuse("not a file:// URL");
+  std::string_view rest = url.substr(url.find(':') + 1);
+  if (rest.substr(0, 2) != "//") return refuse("write a file URL as file:///absolute/path");
+  rest.remove_prefix(2);
+  const size_t slash = rest.find('/');
+  std::string host(rest.substr(0, slash));
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!host.empty() && host != "localhost") {
+    return refuse("names the host '" + host + "': a file:// import is a local file (file:///path)");
+  }
+  if (slash == std::string_view::npos) return refuse("has no path");
+  const std::string_view encoded = rest.substr(slash);
+  if (encoded.find_first_of("?#") != std::string_view::npos) {
+    return refuse("has a query or fragment (? or #), which a local file cannot have");
+  }
+  std::string path;
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] != '%') {
+      path += encoded[i];
+      continue;
+    }
+    const int hi = i + 2 < encoded.size() ? hex_digit(encoded[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex_digit(encoded[i + 2]) : -1;
+    if (lo < 0) return refuse("has a '%' that is not followed by two hex digits");
+    const char c = static_cast<char>(hi * 16 + lo);
+    // An encoded separator or NUL means something else to every reader of the path.
+    if (c == '/' || c == '\\') return refuse("has an encoded path separator (%2F or %5C)");
+    if (c == '\0') return refuse("has an encoded NUL byte (%00)");
+    path += c;
+    i += 2;
+  }
+  return path;
+}
+
+namespace {
 
 std::string json_string(const nlohmann::json& v, const char* key) {
   if (!v.is_object()) return {};
@@ -216,16 +280,6 @@ struct Loader {
       for (size_t i = 0; i < list->size(); ++i) {
         const std::string at = "/imports/" + std::to_string(i);
         const std::string url = json_string((*list)[i], "url");
-        // A policy may name any URL; a CI job should not read /etc on its say: file://
-        // imports come from inside the policy directory only.
-        if (url.rfind("file://", 0) == 0 && !inside(index_path.parent_path(), url.substr(7))) {
-          result.errors.emplace_back(
-              ErrorCode::invalid_policy,
-              fmt::format("{}: import {}: file:// imports must be inside the policy directory {} "
-                          "(copy the file there, or import it by https:// URL)",
-                          doc.where(at), url, index_path.parent_path().string()));
-          continue;
-        }
         std::string digest = json_string((*list)[i], "sha256");
         std::transform(digest.begin(), digest.end(), digest.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -236,11 +290,27 @@ struct Loader {
               doc.where(at) + ": an import needs `url` and `sha256` (64 hex digits, quoted)");
           continue;
         }
-        auto body = options.fetch ? options.fetch(url) : fetch_url(url);
-        if (!body) {
-          Error e = body.error();
-          e.message = doc.where(at) + ": import " + url + ": " + e.message;
-          result.errors.push_back(std::move(e));
+        const std::string scheme = url_scheme(url);
+        Result<std::string> body;
+        if (scheme == "file") {
+          body = read_local_import(index_path.parent_path(), url, doc.where(at));
+          if (!body) {
+            result.errors.push_back(body.error());
+            continue;
+          }
+        } else if (scheme == "https" || scheme == "http") {
+          body = options.fetch ? options.fetch(url) : fetch_url(url);
+          if (!body) {
+            Error e = body.error();
+            e.message = doc.where(at) + ": import " + url + ": " + e.message;
+            result.errors.push_back(std::move(e));
+            continue;
+          }
+        } else {
+          result.errors.emplace_back(
+              ErrorCode::invalid_policy,
+              fmt::format("{}: import {}: not an https://, http:// or file:// URL", doc.where(at),
+                          url));
           continue;
         }
         const std::string actual = sha256_hex(*body);
@@ -255,6 +325,37 @@ struct Loader {
         add_text(*body, url, url);
       }
     }
+  }
+
+  // A file:// import, read by netpol itself (never by libcurl, whose reading of the URL could
+  // differ from what is checked here): the URL parsed once, its path percent-decoded and
+  // made canonical (symbolic links resolved), checked to be inside the policy directory, and
+  // then that canonical path read. A policy may name any URL; a CI job does not read /etc on
+  // its say.
+  static Result<std::string> read_local_import(const fs::path& policy_dir, const std::string& url,
+                                               const std::string& where) {
+    auto path = file_url_path(url);
+    if (!path) {
+      return fail(ErrorCode::invalid_policy,
+                  fmt::format("{}: import {}: {}", where, url, path.error().message));
+    }
+    // ".." is applied to the path as written first: weakly_canonical resolves symbolic links
+    // only up to the first missing component and normalises the rest lexically, so
+    // "missing/../link" would otherwise keep a link it never looked at.
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(fs::path(*path).lexically_normal(), ec);
+    if (ec || !fs::path(*path).is_absolute() || !inside(policy_dir, canonical)) {
+      return fail(ErrorCode::invalid_policy,
+                  fmt::format("{}: import {}: file:// imports must be inside the policy "
+                              "directory {} (copy the file there, or import it by https:// URL)",
+                              where, url, policy_dir.string()));
+    }
+    auto text = read_input_file(canonical.string(), ErrorCode::io, k_max_download_bytes);
+    if (!text) {
+      return fail(ErrorCode::io,
+                  fmt::format("{}: import {}: {}", where, url, text.error().message));
+    }
+    return text;
   }
 
   void add_path(const std::string& path) {
@@ -346,7 +447,7 @@ Result<std::string> fetch_url(const std::string& url) {
   std::string body;
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);

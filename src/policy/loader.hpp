@@ -28,8 +28,9 @@ namespace netpol::policy {
 //     sha256: <64 hex digits of the file's SHA-256>
 inline constexpr const char* k_imports_file = "imports.yaml";
 
-// Downloads a URL (https://, http://, file://) and returns its body. Failure: ErrorCode::io
-// naming the URL and the cause (HTTP status, connection error).
+// Downloads an https:// or http:// URL and returns its body. Failure: ErrorCode::io naming
+// the URL and the cause (HTTP status, connection error). file:// imports never come here:
+// the loader reads them itself, from inside the policy directory only.
 using FetchFunction = std::function<Result<std::string>(const std::string& url)>;
 
 struct LoadOptions {
@@ -65,8 +66,17 @@ LoadResult load_policies(const std::vector<std::string>& paths, const LoadOption
 LoadResult load_policy_text(std::string_view text, const std::string& source,
                             const LoadOptions& options);
 
-// libcurl download (see FetchFunction).
+// libcurl download (see FetchFunction): https:// and http:// only, at most 8 MiB, redirects
+// to https:// only.
 Result<std::string> fetch_url(const std::string& url);
+
+// A URL's scheme, lower-cased ("FILE:///x" -> "file"); "" when it has none.
+std::string url_scheme(std::string_view url);
+
+// The local path a file URL names: `file:///path` or `file://localhost/path`, percent-decoded.
+// ErrorCode::invalid_policy saying why for another host, a relative form (file:x), a query or
+// fragment, a malformed escape, an encoded '/' or '\' (%2F, %5C) or NUL (%00).
+Result<std::string> file_url_path(std::string_view url);
 
 // Lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);

@@ -1,5 +1,6 @@
 #include "util/process.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -181,7 +182,18 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t got = ::read(fds[i].fd, buffer, sizeof buffer);
       if (got > 0) {
-        (i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(got));
+        // Past the limit the pipe is still drained (a child blocked on a full pipe would
+        // not see its SIGTERM as soon), but nothing more is kept.
+        std::string& kept = i == 0 ? result.out : result.err;
+        const size_t limit = options.max_output_bytes;
+        const auto bytes = static_cast<size_t>(got);
+        if (limit == 0 || kept.size() + bytes <= limit) {
+          kept.append(buffer, bytes);
+        } else {
+          kept.append(buffer, limit - std::min(limit, kept.size()));
+          if (!result.output_limit_hit && !term_sent) terminate(std::chrono::seconds(5));
+          result.output_limit_hit = true;
+        }
       } else if (got == 0 || errno != EINTR) {
         fds[i].fd = -1;
         --open_streams;

@@ -20,13 +20,20 @@ struct ProcessOptions {
   // After a cancellation request (util/cancel), how long the child may take to end after
   // SIGTERM before it gets SIGKILL.
   Duration cancel_grace = std::chrono::seconds(3);
+  // The most bytes kept of each of stdout and stderr; 0 = no limit. A child that writes more
+  // is stopped like a timed-out one (SIGTERM to its group, SIGKILL after 5 s) and its result
+  // says so (output_limit_hit); what it wrote up to the limit is kept.
+  size_t max_output_bytes = 0;
 };
 
 struct ProcessResult {
   int exit_code = -1;     // the child's exit status; 128+N when killed by signal N
   bool timed_out = false; // true when ProcessOptions::timeout killed it
-  std::string out;        // everything the child wrote to stdout
-  std::string err;        // everything the child wrote to stderr
+  // true when it wrote more than ProcessOptions::max_output_bytes to stdout or stderr and was
+  // stopped for it
+  bool output_limit_hit = false;
+  std::string out; // everything the child wrote to stdout
+  std::string err; // everything the child wrote to stderr
 };
 
 // Runs argv[0] (a path; see find_executable) with argv and waits for it, capturing stdout and

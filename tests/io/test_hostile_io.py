@@ -4,10 +4,12 @@ binary and with real readers of what it writes:
 
 - the bad-input corpus (tests/data/bad-inputs/cases.json): every case gives its exit code
   and first error line, within its time limit, without a signal (no abort, no bad_alloc)
-  and under a 1 GiB address-space limit;
-- YAML it writes (suggested-policy.yaml) read back with PyYAML, a YAML 1.1 reader like Helm's
-  and kubectl's, on adversarial label values, names and namespaces: every string comes back
-  as the same string;
+  and under a 1 GiB address-space limit; every YAML file it left in its output directory
+  reads with PyYAML and every JUnit file with expat, whatever the exit code;
+- YAML it writes (suggested-policy.yaml, policies.yaml of `plan`, cilium-values.yaml of
+  `install-cilium --dry-run`) read back with PyYAML, a YAML 1.1 reader like Helm's and
+  kubectl's, on adversarial label values, names, annotations and Helm values: every string
+  comes back as the same string;
 - JUnit it writes read with a real XML parser (expat, through xml.etree) on adversarial file
   names and flow fields: invalid UTF-8, controls, U+FFFE, newlines, "]]>".
 
@@ -82,6 +84,10 @@ def generate(kind, path, case_dir):
         big(path, 50 << 20, head="{\n")
     elif kind == "big_5mb":
         big(path, 5 << 20)
+    elif kind == "big_70mb":
+        big(path, 70 << 20)
+    elif kind == "link_outside":
+        os.symlink(case_dir / "outside.yaml", path)
     elif kind == "five_million_nodes":
         path.write_text("[" + "1," * 5_000_000 + "1]\n")
     elif kind == "million_block_nodes":
@@ -164,6 +170,8 @@ class BadInputCorpus(unittest.TestCase):
                 stream = case.get("stream", "stderr")
                 if stream == "stdout":
                     line = out.splitlines()[0] if out else ""
+                elif stream == "stdout-any":
+                    line = next((l for l in out.splitlines() if subst(case["first_line"]) in l), "")
                 elif stream == "stderr-any":
                     line = next((l for l in err.splitlines() if subst(case["first_line"]) in l), "")
                 else:
@@ -175,9 +183,41 @@ class BadInputCorpus(unittest.TestCase):
                     text = (case_dir / "out" / name).read_text(errors="replace")
                     for never in nevers:
                         self.assertNotIn(never, text, f"{case['name']}: {name}")
+                for name in case.get("files_exist", []):
+                    self.assertTrue((case_dir / "out" / name).is_file(),
+                                    f"{case['name']}: {name} was not written: {err}")
+                for name, wanted in case.get("files_contain", {}).items():
+                    text = (case_dir / "out" / name).read_text(errors="replace")
+                    for want in wanted:
+                        self.assertIn(subst(want), text, f"{case['name']}: {name}")
+                self.check_written_files(case, case_dir / "out")
                 by_class[case["class"]] = by_class.get(case["class"], 0) + 1
         print("bad-input corpus: " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items()))
               + f" ({len(cases)} cases)", file=sys.stderr)
+
+
+    def check_written_files(self, case, out):
+        """Whatever a case wrote, on whatever path it took, reads as what it claims to be."""
+        if not out.is_dir():
+            return
+        for path in sorted(out.glob("*.yaml")):
+            try:
+                documents = list(yaml.safe_load_all(path.read_text()))
+            except yaml.YAMLError as e:
+                self.fail(f"{case['name']}: {path.name} is not YAML: {e}")
+            for where, expected in case.get("yaml_values", {}).get(path.name, []):
+                value = documents
+                for step in where.split("/"):
+                    value = value[int(step)] if isinstance(value, list) else value[step]
+                self.assertEqual(value, expected, f"{case['name']}: {path.name} {where}")
+        for name in case.get("yaml_values", {}):
+            self.assertTrue((out / name).is_file(), f"{case['name']}: {name} was not written")
+        for path in sorted(out.glob("junit-*.xml")):
+            try:
+                root = ElementTree.parse(path).getroot()
+            except ElementTree.ParseError as e:
+                self.fail(f"{case['name']}: {path.name} is not well-formed XML: {e}")
+            self.assertEqual(root.tag, "testsuites", f"{case['name']}: {path.name}")
 
 
 ADVERSARIAL = ["Yes", "yes", "ON", "Off", "Y", "y", "N", "n", "~", "null", "NULL", "true",
@@ -217,6 +257,129 @@ class WrittenYamlReadsBack(unittest.TestCase):
             self.assertEqual(seen, valid, text)
             self.assertIn("not suggested, the API server would refuse it", text)
             self.assertGreater(len(valid), 15)
+
+
+    def test_plan_policies_read_back_with_pyyaml(self):
+        # Annotation values may be any string; label values and selector values only those
+        # Kubernetes accepts. `plan` writes policies.yaml once the policies check out, before
+        # it compares them with the cluster (here unreachable: exit 1).
+        label_value = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+        valid = [v for v in ADVERSARIAL if len(v) <= 63 and label_value.match(v)]
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / "policies").mkdir()
+            policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                      "metadata": {"name": "adversarial",
+                                   "labels": {f"k{i}": v for i, v in enumerate(valid)},
+                                   "annotations": {f"netpol.test/a{i}": v
+                                                   for i, v in enumerate(ADVERSARIAL)}},
+                      "spec": {"podSelector": {"matchLabels": {f"k{i}": v
+                                                               for i, v in enumerate(valid)}},
+                               "policyTypes": ["Ingress"]}}
+            (tmp / "policies/p.json").write_text(json.dumps(policy, ensure_ascii=False))
+            (tmp / "kc").write_text(UNREACHABLE_KUBECONFIG)
+            p = run(["--kubeconfig", str(tmp / "kc"), "--output-dir", str(tmp / "out"), "plan",
+                     "--policies", str(tmp / "policies")], cwd=str(tmp),
+                    env={"CI_PROJECT_ID": "77", "CI_ENVIRONMENT_SLUG": "review"})
+            self.assertEqual(p.returncode, 1, p.stderr.decode())
+            self.assertIn(b"cannot connect", p.stderr)
+            text = (tmp / "out/policies.yaml").read_text()
+            documents = [d for d in yaml.safe_load_all(text) if d is not None]
+            self.assertEqual(len(documents), 1, text)
+            metadata = documents[0]["metadata"]
+            for i, value in enumerate(ADVERSARIAL):
+                self.assertEqual(metadata["annotations"][f"netpol.test/a{i}"], value, text)
+            for i, value in enumerate(valid):
+                self.assertEqual(metadata["labels"][f"k{i}"], value, text)
+                self.assertEqual(documents[0]["spec"]["podSelector"]["matchLabels"][f"k{i}"],
+                                 value, text)
+            self.assertGreater(len(valid), 15)
+
+    def test_cilium_values_read_back_with_pyyaml(self):
+        # install-cilium --dry-run writes cilium-values.yaml: netpol's values with the user's
+        # --values merged over them. Detection needs an API server; a loopback one that knows
+        # of nothing (an empty cluster) is enough, and plain http to loopback without
+        # credentials needs no certificate.
+        values = {"podAnnotations": {f"a{i}": v for i, v in enumerate(ADVERSARIAL)},
+                  "extraArgs": list(ADVERSARIAL),
+                  "nodeSelector": {v: v for v in ADVERSARIAL if v.strip()}}
+        with tempfile.TemporaryDirectory() as tmp, EmptyApiServer() as server:
+            tmp = Path(tmp)
+            (tmp / "values.yaml").write_text(json.dumps(values, ensure_ascii=False))
+            (tmp / "kc").write_text(UNREACHABLE_KUBECONFIG.replace("https://127.0.0.1:1",
+                                                                   server.url))
+            p = run(["--kubeconfig", str(tmp / "kc"), "--output-dir", str(tmp / "out"),
+                     "install-cilium", "--dry-run", "--values", str(tmp / "values.yaml"),
+                     "--chart", str(ROOT / "charts/cilium-test"), "--test-cluster",
+                     "--helm", "/nonexistent/helm"], cwd=str(tmp))
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            text = (tmp / "out/cilium-values.yaml").read_text()
+            written = yaml.safe_load(text)
+            for key, value in values.items():
+                self.assertEqual(written[key], value, text)
+
+
+UNREACHABLE_KUBECONFIG = """clusters:
+- name: k
+  cluster:
+    server: https://127.0.0.1:1
+users:
+- name: u
+  user: {}
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+current-context: c
+"""
+
+
+class EmptyApiServer:
+    """A Kubernetes API server that serves no objects: /version, discovery without groups, an
+    empty list for every list and allowed access reviews, over plain http on 127.0.0.1."""
+
+    def __enter__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                if path == "/version":
+                    self.answer(200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0"})
+                elif path == "/api":
+                    self.answer(200, {"kind": "APIVersions", "versions": ["v1"]})
+                elif path == "/apis":
+                    self.answer(200, {"kind": "APIGroupList", "groups": []})
+                elif path.rstrip("/").count("/") in (3, 5) or path.startswith("/apis/"):
+                    self.answer(200, {"kind": "List", "items": [], "metadata": {}})
+                else:
+                    self.answer(404, {"kind": "Status", "status": "Failure", "code": 404,
+                                      "reason": "NotFound", "message": "not found"})
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.answer(201, {"status": {"allowed": True}})
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class JUnitIsWellFormed(unittest.TestCase):

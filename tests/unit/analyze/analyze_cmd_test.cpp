@@ -216,6 +216,26 @@ TEST_F(AnalyzeCommand, PodsFromAJsonList) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["pods"], nlohmann::json::parse(R"(["a/p"])"));
 }
 
+// A name from --pods-from (or the cluster) with a terminal escape in it must not reach the
+// terminal or connectivity.txt raw: it is shown escaped.
+TEST_F(AnalyzeCommand, NamesWithControlCharactersAreShownEscaped) {
+  const auto pods = write("pods.json", R"({"apiVersion":"v1","kind":"List","items":[
+    {"kind":"Namespace","metadata":{"name":"a"}},
+    {"kind":"Pod","metadata":{"name":"p]0;owned2J","namespace":"a"},
+     "status":{"podIP":"10.1.1.1"}}]})");
+  auto r = run_cli(args(
+      {"analyze", "--pods-from", pods, "--policies", (m_dir / "empty").string(), "--port", "80"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string file = read(out("connectivity.txt"));
+  for (const std::string& text : {r.out, file}) {
+    EXPECT_THAT(text, HasSubstr("a/p\\x1b]0;owned\\x07\\u009b2J (1 pod)")) << text;
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+    EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+    EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos) << text;
+  }
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+}
+
 TEST_F(AnalyzeCommand, InvalidPolicyExits3WithFileLineAndJUnitError) {
   const auto policy = write("bad.yaml", "kind: NetworkPolicy\nmetadata: {name: p}\nspec:\n"
                                         "  podSelector: {}\n  ingress:\n  - from: [{}]\n");

@@ -1,6 +1,8 @@
 // Packaged charts read without helm: the stand-in chart packaged with tar (as `helm package`
 // lays it out: one top directory), and files that are not charts. The real charts are read in
 // tests/charts/.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -52,6 +54,46 @@ TEST_F(ChartArchive, ReadsChartYamlAndDigestOfAPackagedChart) {
   ASSERT_TRUE(digest);
   EXPECT_EQ(chart->digest, *digest);
   EXPECT_EQ(digest->size(), 64u);
+}
+
+// --chart names a file anyone may have put there: a FIFO must not block, /dev/zero must not
+// be read for ever, and a tar header claiming an 8 GiB Chart.yaml must not be believed.
+TEST_F(ChartArchive, SpecialAndHugeFilesAreRefusedByName) {
+  const auto fifo = m_dir.file("fifo.tgz");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+    auto r = read_chart_yaml(path);
+    ASSERT_FALSE(r) << path;
+    EXPECT_EQ(r.error().code, ErrorCode::config);
+    EXPECT_THAT(r.error().message, HasSubstr("chart: " + path + ": not a regular file"));
+    auto digest = sha256_file(path);
+    ASSERT_FALSE(digest) << path;
+    EXPECT_EQ(digest.error().code, ErrorCode::io);
+    auto chart = resolve_chart(path, std::nullopt);
+    ASSERT_FALSE(chart) << path;
+    EXPECT_THAT(chart.error().message, HasSubstr("not a regular file"));
+  }
+
+  std::string header(512, '\0');
+  header.replace(0, 17, "cilium/Chart.yaml");
+  header.replace(124, 11, "77777777777"); // 8 GiB
+  header[156] = '0';
+  header.replace(257, 5, "ustar");
+  m_dir.write("huge.tar", header + std::string(4096, 'v'));
+  auto zipped = run_process({"/bin/gzip", "-f", m_dir.file("huge.tar")});
+  ASSERT_TRUE(zipped && zipped->exit_code == 0);
+  auto huge = read_chart_yaml(m_dir.file("huge.tar.gz"));
+  ASSERT_FALSE(huge);
+  EXPECT_THAT(huge.error().message,
+              HasSubstr("cilium/Chart.yaml is 8589934591 bytes, more than the 16 MiB"));
+  // The same size on a member that is only skipped.
+  header.replace(0, 17, "cilium/README.md\0");
+  m_dir.write("skip.tar", header + std::string(4096, 'v'));
+  zipped = run_process({"/bin/gzip", "-f", m_dir.file("skip.tar")});
+  ASSERT_TRUE(zipped && zipped->exit_code == 0);
+  auto skipped = read_chart_yaml(m_dir.file("skip.tar.gz"));
+  ASSERT_FALSE(skipped);
+  EXPECT_THAT(skipped.error().message, HasSubstr("no Chart.yaml in the first 64 MiB"));
 }
 
 TEST_F(ChartArchive, NotAChartIsAConfigErrorNamingTheFile) {

@@ -614,6 +614,45 @@ TEST_F(FaultTest, ARepeatedContinueTokenEndsTheList) {
   EXPECT_EQ(pages, 2);
 }
 
+// A server (or something posing as one) that answers without end must not fill memory: the
+// body is cut at the limit and the request fails naming itself, without a retry.
+TEST_F(FaultTest, AnAnswerPastTheBodyLimitFailsNamingTheRequest) {
+  std::atomic<int> calls{0};
+  const std::string big(3 * 1024 * 1024, 'x');
+  server.routes().Get("/api/v1/namespaces/n/configmaps",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        ++calls;
+                        res.set_content(big, "application/json");
+                      });
+  server.routes().Get("/api/v1/namespaces/n/configmaps/small",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        res.set_content(std::string(1024 * 1024, 'y'), "application/json");
+                      });
+  server.start();
+  TransportConfig t;
+  t.server = server.url();
+  t.ca_pem = server.ca_pem();
+  t.compression = false; // the limit holds for the decoded body either way; keep it simple
+  t.max_body_bytes = 2 * 1024 * 1024;
+  t.retry.sleep = [](Duration) {};
+  auto transport = make_curl_transport(t);
+  HttpRequest request;
+  request.path = "/api/v1/namespaces/n/configmaps?limit=500";
+  request.idempotent = true;
+  auto r = transport->send(request);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::api);
+  EXPECT_THAT(r.error().message,
+              AllOf(HasSubstr("GET " + server.url() + "/api/v1/namespaces/n/configmaps: "),
+                    HasSubstr("larger than 2 MiB")));
+  EXPECT_EQ(calls, 1) << "not retried";
+  request.path = "/api/v1/namespaces/n/configmaps/small";
+  auto small = transport->send(request);
+  ASSERT_TRUE(small) << small.error().message;
+  EXPECT_EQ(small->body.size(), 1024u * 1024);
+  EXPECT_EQ(k_max_response_body, size_t{256} << 20);
+}
+
 TEST_F(FaultTest, RefusedConnectionIsUnreachable) {
   server.start();
   const int port = server.port();

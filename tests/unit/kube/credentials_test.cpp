@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -126,6 +128,13 @@ TEST(ExecPlugin, FailuresAreClear) {
       {"bad timestamp",
        credential(R"({"token":"abcd","expirationTimestamp":"tomorrow"})"),
        {"expirationTimestamp 'tomorrow'"}},
+      // Of two tokens, which one would be sent? Neither: the output is refused, by key and
+      // line, without either value.
+      {"repeated key",
+       credential("{\"token\":\"first-tok-0001\",\n\"token\":\"second-tok-0002\"}"),
+       {"printed an ExecCredential with a duplicate key \"token\" (also at line 1)"}},
+      // A plugin that floods stdout is stopped at 1 MiB, not read into memory to the end.
+      {"endless output", "exec cat /dev/zero\n", {"printed more than 1 MiB and was stopped"}},
   };
   for (const auto& c : cases) {
     Plugin p(c.script);
@@ -134,6 +143,7 @@ TEST(ExecPlugin, FailuresAreClear) {
     EXPECT_EQ(r.error().code, ErrorCode::config) << c.name;
     for (const auto& s : c.expected)
       EXPECT_THAT(r.error().message, HasSubstr(s)) << c.name;
+    EXPECT_THAT(r.error().message, ::testing::Not(HasSubstr("-tok-000"))) << c.name;
   }
 }
 
@@ -175,6 +185,22 @@ TEST(TokenFile, IsReReadAfterUnauthorized) {
   std::ofstream(p.path("token")) << "rotated-token\n";
   EXPECT_TRUE(source.invalidate());
   EXPECT_EQ(source.current()->bearer_token, "rotated-token");
+}
+
+// A token file replaced by a FIFO after loading must not block a refresh for ever; the
+// last good token stays in use.
+TEST(TokenFile, AFifoInItsPlaceDoesNotBlock) {
+  Plugin p("");
+  std::ofstream(p.path("token")) << "first-token\n";
+  ClientConfig c;
+  c.credentials.token = "first-token";
+  c.credentials.token_file = p.path("token");
+  CredentialSource source(c);
+  EXPECT_EQ(source.current()->bearer_token, "first-token");
+  fs::remove(p.path("token"));
+  ASSERT_EQ(::mkfifo(p.path("token").c_str(), 0600), 0);
+  EXPECT_FALSE(source.invalidate()); // returns: the FIFO is never opened
+  EXPECT_EQ(source.current()->bearer_token, "first-token");
 }
 
 TEST(Rfc3339, ParsesOffsetsAndFractions) {

@@ -245,6 +245,55 @@ TEST(Kubeconfig, PlainHttpCarriesCredentialsOnlyToLoopback) {
   ASSERT_TRUE(anonymous) << anonymous.error().message;
 }
 
+// The host is parsed as libcurl parses it and must read the same as written: anything a
+// Go client (helm) would resolve by DNS, or send elsewhere, is not loopback.
+TEST(Kubeconfig, LoopbackIsTheHostParsedNotAPrefix) {
+  for (const char* url :
+       {"http://127.0.0.1", "http://127.0.0.1:8001/", "http://127.255.3.4:1/prefix",
+        "http://localhost:8001", "http://LocalHost", "http://[::1]:8001", "http://[::1]",
+        "http://user@127.0.0.1:8001"}) {
+    EXPECT_TRUE(is_loopback_url(url)) << url;
+  }
+  for (const char* url :
+       {"http://127.evil.example",          // a name that starts with "127."
+        "http://127.evil.example:8001/x",   //
+        "http://127.0.0.1.nip.io",          // DNS that answers 127.0.0.1 today
+        "http://0x7f.1",                    // libcurl: 127.0.0.1; Go: a name to look up
+        "http://2130706433",                // likewise
+        "http://0177.0.0.1",                // octal
+        "http://127.1",                     // short form
+        "http://[::ffff:127.0.0.1]",        // IPv4-mapped: spell it 127.0.0.1
+        "http://[0:0:0:0:0:0:0:1]",         // spell it [::1]
+        "http://evil.example?x@127.0.0.1/", // the query is not userinfo
+        "http://evil.example#@127.0.0.1/",  // nor the fragment
+        "http://127.0.0.1@evil.example/",   // userinfo, then the real host
+        "http://localhost.evil.example",    //
+        "http://localhost.",                //
+        "http://128.0.0.1", "http://10.0.0.1", "http://[::2]", "http://", "not a url"}) {
+    EXPECT_FALSE(is_loopback_url(url)) << url;
+  }
+}
+
+TEST(Kubeconfig, PlainHttpLookalikesOfLoopbackGetNoToken) {
+  TempDir dir;
+  for (const char* server :
+       {"http://127.evil.example:8001", "http://0x7f.1:8001", "http://evil.example?x@127.0.0.1/"}) {
+    auto r = load({dir.write(
+        "kc", single(std::string("    server: ") + server + "\n", "    token: proxy-token\n"))});
+    ASSERT_FALSE(r) << server;
+    EXPECT_EQ(r.error().code, ErrorCode::config);
+    EXPECT_THAT(r.error().message, HasSubstr("is plain http")) << server;
+    EXPECT_THAT(r.error().message, Not(HasSubstr("proxy-token")));
+  }
+  // Through a proxy even a loopback server's plain http would show the token to the proxy.
+  auto proxied = load({dir.write("kc", single("    server: http://127.0.0.1:8001\n    proxy-url: "
+                                              "http://proxy.example:3128\n",
+                                              "    token: proxy-token\n"))});
+  ASSERT_FALSE(proxied);
+  EXPECT_THAT(proxied.error().message, HasSubstr("clusters[k].proxy-url"));
+  EXPECT_THAT(proxied.error().message, HasSubstr("through a proxy"));
+}
+
 TEST(Kubeconfig, SpecialFilesAreRefusedByName) {
   TempDir dir;
   const auto fifo = dir.file("token.fifo");

@@ -207,6 +207,107 @@ TEST(Loader, FileImportsComeFromInsideThePolicyDirectoryOnly) {
   }
 }
 
+// What libcurl would read is not what a check of the URL as written sees: percent-encoded
+// dots and an upper-case scheme both once read outside the policy directory. The URL is now
+// parsed once, decoded, made canonical and read by netpol itself.
+TEST(Loader, FileImportBypassesAreClosed) {
+  TempDir outside;
+  const std::string body = policy("outside");
+  const fs::path source = outside.write("base.yaml", body);
+  TempDir dir;
+  fs::create_directory_symlink(outside.path(), dir.path() / "vendor");
+  fs::create_directories(dir.path() / ".vendor");
+  fs::create_symlink(source, dir.path() / ".vendor" / "link.yaml");
+  const std::string up = "/%2e%2e/" + outside.path().filename().string() + "/base.yaml";
+  for (const std::string& url : {
+           "file://" + dir.path().string() + up, // encoded dots
+           "file://" + dir.path().string() + "/%2E%2E/%2e%2e" + source.string(),
+           "FILE://" + source.string(),                             // scheme case
+           "File://localhost" + source.string(),                    //
+           "file://" + dir.file("vendor/base.yaml"),                // a symlinked folder
+           "file://" + dir.file(".vendor/link.yaml"),               // a symlinked file
+           "file://" + dir.file(".vendor/%6c%69nk.yaml"),           // the same, encoded
+           "file://" + dir.file("missing/%2e%2e/vendor/base.yaml"), // past a missing folder
+       }) {
+    dir.write("imports.yaml", "imports:\n- url: " + url + "\n  sha256: " + sha256_hex(body) + "\n");
+    auto r = load_policies({dir.path().string()}, {});
+    ASSERT_EQ(r.errors.size(), 1u) << url;
+    EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy) << url;
+    EXPECT_THAT(r.errors[0].message,
+                HasSubstr("file:// imports must be inside the policy directory"))
+        << url;
+    EXPECT_TRUE(r.policies.empty()) << url;
+  }
+}
+
+TEST(Loader, FileImportsInsideAreReadInAnySpelling) {
+  TempDir dir;
+  const std::string body = policy("imported");
+  const fs::path source = dir.write(".vendor/base one.yaml", body);
+  for (const std::string& url :
+       {"FILE://" + source.string(), "file://localhost" + source.string(),
+        "file://" + dir.path().string() + "/.vendor/base%20one.yaml",
+        "file://" + dir.path().string() + "/x/%2e%2e/.vendor/base%20one.yaml"}) {
+    dir.write("imports.yaml", "imports:\n- url: " + url + "\n  sha256: " + sha256_hex(body) + "\n");
+    auto r = load_policies({dir.path().string()}, {});
+    ASSERT_TRUE(r.errors.empty()) << url << ": " << r.errors.front().message;
+    EXPECT_THAT(names(r), ElementsAre("imported")) << url;
+  }
+}
+
+TEST(Loader, MalformedFileUrlsAreRefusedWithTheReason) {
+  TempDir dir;
+  const std::string base = "file://" + dir.path().string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {base + "/a%2Fb.yaml", "encoded path separator"},
+      {base + "/a%5cb.yaml", "encoded path separator"},
+      {base + "/a%00.yaml", "encoded NUL"},
+      {base + "/a%zz.yaml", "two hex digits"},
+      {base + "/a.yaml%2", "two hex digits"},
+      {base + "/a.yaml?x=1", "query or fragment"},
+      {base + "/a.yaml#top", "query or fragment"},
+      {"file://evil.example" + dir.path().string() + "/a.yaml", "names the host 'evil.example'"},
+      {"file:" + dir.path().string() + "/a.yaml", "file:///absolute/path"},
+      {"gopher://example.com/a.yaml", "not an https://, http:// or file:// URL"},
+      {"ftp://example.com/a.yaml", "not an https://, http:// or file:// URL"},
+      {"/etc/passwd", "not an https://, http:// or file:// URL"},
+  };
+  for (const auto& [url, why] : cases) {
+    dir.write("imports.yaml",
+              "imports:\n- url: \"" + url + "\"\n  sha256: " + std::string(64, 'a') + "\n");
+    auto r = load_policies({dir.path().string()}, {});
+    ASSERT_EQ(r.errors.size(), 1u) << url;
+    EXPECT_EQ(r.errors[0].code, ErrorCode::invalid_policy) << url;
+    EXPECT_THAT(r.errors[0].message, HasSubstr("imports.yaml:2: import " + url + ": ")) << url;
+    EXPECT_THAT(r.errors[0].message, HasSubstr(why)) << url;
+  }
+}
+
+TEST(Loader, UrlScheme) {
+  EXPECT_EQ(url_scheme("FILE:///x"), "file");
+  EXPECT_EQ(url_scheme("HttpS://h/"), "https");
+  EXPECT_EQ(url_scheme("git+ssh://h/"), "git+ssh");
+  EXPECT_EQ(url_scheme("/etc/passwd"), "");
+  EXPECT_EQ(url_scheme(" file:///x"), "");
+  EXPECT_EQ(url_scheme("1http://h"), "");
+  EXPECT_EQ(url_scheme(":x"), "");
+  ASSERT_TRUE(file_url_path("file:///a/b%20c"));
+  EXPECT_EQ(*file_url_path("file:///a/b%20c"), "/a/b c");
+  EXPECT_EQ(*file_url_path("file://LOCALHOST/a/%2e%2e/b"), "/a/../b");
+}
+
+// A FIFO, a device or a huge file named by a file:// import is refused like one in the folder.
+TEST(Loader, FileImportsAreReadBounded) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.file(".vendor-fifo.yaml").c_str(), 0600), 0);
+  dir.write("imports.yaml", "imports:\n- url: file://" + dir.file(".vendor-fifo.yaml") +
+                                "\n  sha256: " + std::string(64, 'a') + "\n");
+  auto r = load_policies({dir.path().string()}, {});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, ErrorCode::io);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("not a regular file (a FIFO)"));
+}
+
 TEST(Loader, SpecialFilesAndSymlinkLoopsInTheFolderAreErrorsByName) {
   TempDir dir;
   dir.write("ok.yaml", policy("ok"));

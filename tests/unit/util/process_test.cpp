@@ -48,6 +48,30 @@ TEST(Process, LargeOutputOnBothStreamsDoesNotDeadlock) {
   EXPECT_EQ(r->err.size(), 300000u);
 }
 
+// A child that never stops writing (`yes`, a plugin gone wrong) is stopped at the limit
+// instead of filling memory; what it wrote up to the limit is kept.
+TEST(Process, OutputPastTheLimitStopsTheChild) {
+  ProcessOptions o;
+  o.max_output_bytes = 64 * 1024;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = run_process({"/bin/sh", "-c", "exec cat /dev/zero"}, o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->output_limit_hit);
+  EXPECT_EQ(r->out.size(), 64u * 1024);
+  EXPECT_EQ(r->exit_code, 128 + 15);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  auto err = run_process({"/bin/sh", "-c", "exec cat /dev/zero >&2"}, o);
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(err->output_limit_hit);
+  EXPECT_EQ(err->err.size(), 64u * 1024);
+  // At the limit exactly is not past it.
+  auto exact = run_process({"/bin/sh", "-c", "head -c 65536 /dev/zero"}, o);
+  ASSERT_TRUE(exact);
+  EXPECT_FALSE(exact->output_limit_hit);
+  EXPECT_EQ(exact->exit_code, 0);
+  EXPECT_EQ(exact->out.size(), 64u * 1024);
+}
+
 TEST(Process, TimeoutKillsTheChild) {
   ProcessOptions o;
   o.timeout = std::chrono::milliseconds(100);
