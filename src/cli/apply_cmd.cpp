@@ -128,7 +128,8 @@ Result<void> preflight(kube::KubeApi& api, const policy::Plan& plan, bool prune,
   if (missing.empty()) return {};
   Error e(ErrorCode::api,
           fmt::format("apply: missing permissions, nothing was changed: {} (grant them to the "
-                      "job's service account; see docs/cluster-access.md)",
+                      "job's identity: examples/rbac/apply-namespace.yaml; see "
+                      "docs/cluster-access.md#permissions)",
                       fmt::join(missing, ", ")));
   e.http_status = 403;
   e.reason = "Forbidden";

@@ -103,7 +103,15 @@ Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforceme
   const auto& d = *detection;
   phase.done(fmt::format("{} on {}: {}", detect::to_string(d.provider.name),
                          detect::to_string(d.flavor), enforcement_summary(d)));
-  if (d.confidence != detect::Confidence::high) {
+  if (!d.forbidden_reads.empty()) {
+    // Name the rights, not only the outcome: "confidence is medium" alone sends the reader
+    // to the evidence to find out that a Role is missing.
+    ctx.reporter().warn(
+        fmt::format("detect: not allowed to {}: detected without that evidence, confidence {} "
+                    "(examples/rbac/detect.yaml grants every read detect makes; see "
+                    "docs/cluster-access.md#permissions)",
+                    fmt::join(d.forbidden_reads, ", "), detect::to_string(d.confidence)));
+  } else if (d.confidence != detect::Confidence::high) {
     ctx.reporter().warn(fmt::format("detection confidence is {}: see the evidence",
                                     detect::to_string(d.confidence)));
   }

@@ -153,7 +153,8 @@ Result<void> write_views(const DropSummary& summary, Context& ctx) {
 // The table in the job log stops here; drop-log.txt has every row.
 constexpr size_t k_stdout_max_rows = 200;
 
-Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print) {
+Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print,
+                                const std::string& agents_namespace) {
   ctx.reports().junit("drops");
   ctx.reports().owe(k_drop_reports);
   auto opts = read_options(args, ctx);
@@ -167,6 +168,13 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
     if (!api) return fail(api.error());
     droplog::ClusterSourceOptions source_options;
     if (opts->since_ns) source_options.since_time = droplog::format_rfc3339(*opts->since_ns);
+    // `run` shares --cilium-namespace with the install; where it is not given, the agents are
+    // looked for in every namespace, else (a Role only there) where detection found them.
+    if (args.count("cilium-namespace")) {
+      source_options.namespace_name = args["cilium-namespace"].as<std::string>();
+    } else if (!agents_namespace.empty()) {
+      source_options.fallback_namespace = agents_namespace;
+    }
     source = std::make_unique<droplog::ClusterSource>(**api, std::move(source_options));
   }
 
@@ -238,6 +246,12 @@ Result<int> run_drops(const po::variables_map& args, Context& ctx) {
 
 void describe(po::options_description& options, po::positional_options_description&) {
   describe_drops_options(options);
+  // clang-format off
+  options.add_options()
+    ("cilium-namespace", po::value<std::string>()->value_name("NS"),
+     "where the Cilium agents run: list their pods only there (default: every namespace, "
+     "else kube-system) [CILIUM_NAMESPACE]");
+  // clang-format on
 }
 
 } // namespace
@@ -261,21 +275,26 @@ Command drops_command() {
   return Command{
       .name = "drops",
       .summary = "collect dropped and audited flows into the drop log",
-      .usage = "drops [--from-file PATH|-] [--since TIME|DURATION] [-A] [--fail-on-drops]",
+      .usage = "drops [--from-file PATH|-] [--since TIME|DURATION] [-A] [--fail-on-drops] "
+               "[--cilium-namespace NS]",
       .help = "Reads Hubble flow events (the Cilium agents' exporter output, or a file with\n"
               "--from-file), keeps DROPPED and AUDIT flows whose source or destination is in\n"
               "the namespace (-n, or every namespace with -A) and writes drop-log.jsonl,\n"
               "drop-log.txt, drop-log.html, drop-summary.json, junit-drops.xml and\n"
               "suggested-policy.yaml to the output directory. The table is also printed.\n"
               "Without --from-file, the cilium-agent container logs of every Cilium agent pod\n"
-              "(label k8s-app=cilium) are read from --since on, all pods at once.\n\n"
+              "(label k8s-app=cilium) are read from --since on, all pods at once; the pods\n"
+              "are listed in every namespace, or only in --cilium-namespace (a token that may\n"
+              "list pods only in kube-system is served from there: examples/rbac/drops.yaml).\n\n"
               "Examples:\n"
               "  netpol drops --from-file hubble-export.jsonl -n shop\n"
               "  hubble observe -o jsonpb --verdict DROPPED | netpol drops --from-file - -A\n"
               "  netpol drops -n shop --since 30m --fail-on-drops",
       .needs_cluster = false, // not with --from-file; otherwise the client is built on use
       .describe = describe,
-      .env = {{"since", "NETPOL_SINCE"}, {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"}},
+      .env = {{"since", "NETPOL_SINCE"},
+              {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"},
+              {"cilium-namespace", "CILIUM_NAMESPACE"}},
       .run = run_drops,
   };
 }

@@ -32,7 +32,10 @@ inline constexpr std::initializer_list<const char*> k_drop_reports = {
 // Reads the flows (the Cilium agents' logs, or --from-file), writes every view of the drop log
 // (drop-log.jsonl/.txt/.html, drop-summary.json, junit-drops.xml, suggested-policy.yaml) and,
 // with `print`, the table (or JSON) to stdout. Fails when the source cannot be read at all or
-// an output cannot be written; the views are written first either way.
-Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print = true);
+// an output cannot be written; the views are written first either way. `agents_namespace`
+// (detection's answer, for `run`) is where to list the agents when the token may not list pods
+// in every namespace; "" = kube-system.
+Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print = true,
+                                const std::string& agents_namespace = "");
 
 } // namespace netpol::cli

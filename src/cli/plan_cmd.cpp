@@ -128,8 +128,15 @@ Result<PlanStep> plan_step(const po::variables_map& args, Context& ctx, kube::Ku
     if (change) {
       connectivity = *change;
     } else {
-      ctx.reporter().warn("cannot tell which connections the change denies or allows: " +
-                          change.error().message);
+      // Optional rights (pods, namespaces and policies of every namespace): say so, and
+      // where to get them, so the warning does not read as a failed plan.
+      ctx.reporter().warn(
+          "cannot tell which connections the change denies or allows: " + change.error().message +
+          (kube::is_forbidden(change.error())
+               ? " (optional: the netpol-connectivity ClusterRole of "
+                 "examples/rbac/apply-namespace.yaml grants these reads; the "
+                 "plan goes on without them)"
+               : ""));
     }
   }
   if (print && json) {

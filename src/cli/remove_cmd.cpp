@@ -53,8 +53,11 @@ Result<int> remove_policies(const policy::RenderOptions& render, kube::KubeApi& 
     const std::string ns = (*info)->namespaced ? render.namespace_name : "";
     auto items = api.list(**info, ns, list);
     if (!items && kube::is_forbidden(items.error()) && (*info)->group == "cilium.io") {
-      ctx.reporter().warn(fmt::format("not allowed to list {}.{}: those are not removed",
-                                      (*info)->resource, (*info)->group));
+      ctx.reporter().warn(fmt::format(
+          "not allowed to list {}.{}: those are not removed ({}examples/rbac/apply-namespace.yaml "
+          "grants it)",
+          (*info)->resource, (*info)->group,
+          (*info)->namespaced ? "" : "the optional netpol-connectivity ClusterRole of "));
       continue;
     }
     if (!items) return fail(items.error());
@@ -74,8 +77,11 @@ Result<int> remove_policies(const policy::RenderOptions& render, kube::KubeApi& 
     }
   }
   if (!missing.empty()) {
-    Error e(ErrorCode::api, fmt::format("remove: missing permissions, nothing was deleted: {}",
-                                        fmt::join(missing, ", ")));
+    Error e(ErrorCode::api,
+            fmt::format("remove: missing permissions, nothing was deleted: {} (grant them to the "
+                        "job's identity: examples/rbac/apply-namespace.yaml; see "
+                        "docs/cluster-access.md#permissions)",
+                        fmt::join(missing, ", ")));
     e.http_status = 403;
     e.reason = "Forbidden";
     return tl::unexpected(std::move(e));

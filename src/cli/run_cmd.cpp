@@ -270,7 +270,7 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
     return 0;
   }
   const auto t = std::chrono::steady_clock::now();
-  auto outcome = drops_step(args, ctx, false);
+  auto outcome = drops_step(args, ctx, false, provider.namespace_name.value_or(""));
   if (!outcome) {
     state.drops_line = "failed: " + outcome.error().message;
     state.junit.add({k_classname, "drop log collected", CaseStatus::failed, outcome.error().message,

@@ -196,6 +196,11 @@ private:
         // The server's wording goes to the debug log; the evidence names the read only.
         add(fmt::format("{}: {}", r.what, read_word(r.status)));
       }
+      // The per-namespace DaemonSet lists only stand in for the cluster-wide one: that is
+      // the right that is missing.
+      if (r.status == ReadStatus::forbidden && r.what.rfind("list daemonsets in ", 0) != 0) {
+        m_d.forbidden_reads.push_back(r.what);
+      }
     }
   }
 

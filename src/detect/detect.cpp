@@ -23,7 +23,8 @@ Error daemon_sets_unreadable(const Evidence& evidence) {
           fmt::format("detect: cannot tell the network provider without listing DaemonSets ({}){}",
                       why != nullptr ? why->detail : "no list was readable",
                       forbidden ? "; grant `list daemonsets` cluster-wide or in kube-system "
-                                  "(see docs/cluster-access.md)"
+                                  "(examples/rbac/detect.yaml grants every read detect makes; "
+                                  "see docs/cluster-access.md#permissions)"
                                 : ""));
   if (forbidden) {
     e.http_status = 403;

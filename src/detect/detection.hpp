@@ -80,6 +80,10 @@ struct Detection {
   std::vector<std::string> evidence; // one line per fact behind the conclusions, in order found
   Confidence confidence = Confidence::high; // the lowest of flavour and provider confidence
   uint64_t api_requests = 0;                // requests the detection sent
+  // Reads the token was not allowed ("list nodes", "get configmap kube-system/cilium-config"):
+  // the rights that would have given more evidence. Not in provider.json (the evidence names
+  // them too); the command says which rights to grant.
+  std::vector<std::string> forbidden_reads;
 
   // Is NetworkPolicy enforced right now (not merely audited)?
   bool enforcing() const { return provider.enforces_network_policy && !provider.audit_mode; }

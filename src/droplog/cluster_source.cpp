@@ -23,15 +23,46 @@ bool has_container(const nlohmann::json& pod, const std::string& container) {
   });
 }
 
+constexpr const char* k_grant = "examples/rbac/drops.yaml grants both; see "
+                                "docs/cluster-access.md#permissions";
+
+// A missing right: a 403 for a user the server knows (for system:anonymous it is the
+// credentials that were refused, not a right).
+bool refused(const Error& e) {
+  return kube::is_forbidden(e) && !kube::is_anonymous(e);
+}
+
+// A 403 as the right that is missing, the server's words kept as a detail.
+Error forbidden(const Error& server, std::string missing) {
+  Error e = server;
+  e.message = std::move(missing);
+  e.details.insert(e.details.begin(), server.message);
+  return e;
+}
+
 } // namespace
 
 Result<SourceReport> ClusterSource::read(const std::function<void(std::string_view)>& on_line) {
   kube::ListOptions list;
   list.label_selector = m_options.label_selector;
-  auto pods = m_api.list(kube::resources::pods, "", list);
+  std::string where = m_options.namespace_name;
+  auto pods = m_api.list(kube::resources::pods, where, list);
+  // A token that may list pods only where the agents run (least privilege) reads them there.
+  const bool cluster_wide_refused = where.empty() && !pods && refused(pods.error());
+  if (cluster_wide_refused && !m_options.fallback_namespace.empty()) {
+    where = m_options.fallback_namespace;
+    pods = m_api.list(kube::resources::pods, where, list);
+  }
   if (!pods) {
-    return fail(
-        Error(pods.error()).wrap("listing Cilium agent pods (" + list.label_selector + ")"));
+    Error e = pods.error();
+    if (refused(e)) {
+      e = forbidden(e,
+                    fmt::format("not allowed to list pods {}{}: grant `list pods` and `get "
+                                "pods/log` in the namespace the Cilium agents run in ({})",
+                                cluster_wide_refused ? "cluster-wide or " : "",
+                                where.empty() ? "cluster-wide" : "in namespace " + where, k_grant));
+    }
+    return fail(e.wrap("listing Cilium agent pods (" + list.label_selector + ")"));
   }
   std::vector<AgentPod> agents;
   for (const auto& pod : *pods) {
@@ -85,6 +116,11 @@ Result<SourceReport> ClusterSource::read(const std::function<void(std::string_vi
   for (size_t i = 0; i < agents.size(); ++i) {
     if (!failures[i]) continue;
     ++failed;
+    if (refused(*failures[i])) {
+      failures[i] =
+          forbidden(*failures[i], fmt::format("not allowed to get pods/log in namespace {} ({})",
+                                              agents[i].namespace_name, k_grant));
+    }
     report.warnings.push_back(fmt::format("reading the log of pod {}/{}: {}",
                                           agents[i].namespace_name, agents[i].name,
                                           failures[i]->message));

@@ -15,12 +15,18 @@ struct ClusterSourceOptions {
   std::string label_selector = "k8s-app=cilium"; // the agent DaemonSet's pods
   std::string container = "cilium-agent";
   size_t max_parallel = 8; // log streams open at once
+  // Where the agents run, when known (--cilium-namespace): only there are pods listed. "" =
+  // every namespace, and `fallback_namespace` when the token may not list pods cluster-wide
+  // (a Role in the agents' namespace is enough: examples/rbac/drops.yaml).
+  std::string namespace_name;
+  std::string fallback_namespace = "kube-system";
 };
 
 // Lines from one pod are passed on in order; lines of different pods interleave at line
 // boundaries. A pod whose log cannot be read is a warning naming the pod; an Error only when
 // the pods cannot be listed or no pod could be read at all. Finding no agent pod is a
-// warning (the report then says nothing was dropped, and why).
+// warning (the report then says nothing was dropped, and why). A missing right (list pods,
+// get pods/log) is named in the message, with where to grant it.
 class ClusterSource final : public DropSource {
 public:
   ClusterSource(kube::KubeApi& api, ClusterSourceOptions options)

@@ -239,11 +239,19 @@ Result<Plan> make_plan(const LiveObjects& listed, const std::vector<json>& desir
     }
     auto forbidden = listed.forbidden_kinds.find(k.kind);
     if (forbidden == listed.forbidden_kinds.end()) continue;
-    if (desired_kinds.count(k.kind)) return fail(forbidden->second.error);
+    if (desired_kinds.count(k.kind)) {
+      Error e = forbidden->second.error; // names the verb, resource and namespace refused
+      e.message += " (the plan lists them to compare with what is applied; "
+                   "examples/rbac/apply-namespace.yaml grants it; see "
+                   "docs/cluster-access.md#permissions)";
+      return fail(std::move(e));
+    }
     if (prune) {
-      plan.warnings.push_back(fmt::format("not allowed to list {}: any applied earlier for this "
-                                          "project and environment are not pruned",
-                                          forbidden->second.resource));
+      plan.warnings.push_back(fmt::format(
+          "not allowed to list {}: any applied earlier for this project and environment are not "
+          "pruned ({}examples/rbac/apply-namespace.yaml grants it)",
+          forbidden->second.resource,
+          k.namespaced ? "" : "the optional netpol-connectivity ClusterRole of "));
     }
   }
   // Keyed views of the listed objects; a kind neither desired nor pruned plays no part.

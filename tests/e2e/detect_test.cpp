@@ -25,6 +25,7 @@
 #include "detect/detect.hpp"
 #include "kube/client.hpp"
 #include "support/paths.hpp"
+#include "support/private_cluster.hpp"
 #include "support/real_charts.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_cluster.hpp"
@@ -37,22 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
-
-std::map<std::string, std::string> read_cluster_env(const fs::path& dir) {
-  std::map<std::string, std::string> vars;
-  std::ifstream in(dir / "cluster.env");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') {
-      value = value.substr(1, value.size() - 2);
-    }
-    vars[line.substr(0, eq)] = value;
-  }
-  return vars;
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -86,37 +71,6 @@ fs::path write_unreachable_kubeconfig(const fs::path& dir, const std::string& se
                       << "contexts:\n- name: ci\n  context:\n    cluster: gone\n    user: ci\n";
   return path;
 }
-
-// A throwaway API server of this test's own (see the file comment).
-class PrivateCluster {
-public:
-  PrivateCluster() {
-    m_dir = make_temp_dir("netpol-detect-e2e-");
-    const auto start = source_dir() / "scripts/test-cluster/start.sh";
-    // The log goes beside DIR: start.sh refuses a DIR holding files it did not make.
-    const std::string cmd =
-        fmt::format("'{}' '{}' >'{}.log' 2>&1", start.string(), m_dir.string(), m_dir.string());
-    m_started = !m_dir.empty() && std::system(cmd.c_str()) == 0;
-    if (m_started) m_env = read_cluster_env(m_dir);
-  }
-  ~PrivateCluster() {
-    if (!m_dir.empty()) {
-      const auto stop = source_dir() / "scripts/test-cluster/stop.sh";
-      (void)std::system(
-          fmt::format("'{}' '{}' >/dev/null 2>&1", stop.string(), m_dir.string()).c_str());
-      std::error_code ec;
-      fs::remove_all(m_dir, ec);
-      fs::remove(m_dir.string() + ".log", ec);
-    }
-  }
-  bool started() const { return m_started; }
-  const std::map<std::string, std::string>& env() const { return m_env; }
-
-private:
-  fs::path m_dir;
-  bool m_started = false;
-  std::map<std::string, std::string> m_env;
-};
 
 const kube::ResourceInfo& resource_for(const json& object) {
   const std::string kind = object.value("kind", "");

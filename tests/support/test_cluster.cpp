@@ -1,6 +1,7 @@
 #include "support/test_cluster.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "kube/client.hpp"
+#include "support/tls.hpp"
 
 namespace netpol::test {
 namespace {
@@ -32,10 +34,10 @@ std::string unquote(const std::string& value) {
   return out;
 }
 
-std::unique_ptr<TestCluster> load() {
-  const char* dir = std::getenv("NETPOL_TEST_CLUSTER_DIR");
-  if (dir == nullptr || *dir == '\0') return nullptr;
-  std::ifstream in(std::string(dir) + "/cluster.env");
+} // namespace
+
+std::unique_ptr<TestCluster> TestCluster::load(const std::string& dir) {
+  std::ifstream in(dir + "/cluster.env");
   if (!in) {
     ADD_FAILURE() << "cannot read " << dir << "/cluster.env: did test_cluster.start run?";
     return nullptr;
@@ -67,12 +69,13 @@ std::unique_ptr<TestCluster> load() {
   return c;
 }
 
-} // namespace
-
 const TestCluster* TestCluster::find() {
   static std::once_flag once;
   static std::unique_ptr<TestCluster> cluster;
-  std::call_once(once, [] { cluster = load(); });
+  std::call_once(once, [] {
+    const char* dir = std::getenv("NETPOL_TEST_CLUSTER_DIR");
+    if (dir != nullptr && *dir != '\0') cluster = load(dir);
+  });
   return cluster.get();
 }
 
@@ -142,6 +145,20 @@ std::string TestCluster::write_kubeconfig(const std::string& path, const std::st
   out << "contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n";
   if (!namespace_name.empty()) out << "    namespace: " << namespace_name << "\n";
   return path;
+}
+
+std::string TestCluster::write_identity_kubeconfig(const std::string& path, const std::string& user,
+                                                   const std::vector<std::string>& groups,
+                                                   const std::string& namespace_name) const {
+  const TestCertificate ca{read_file(client_ca_file), read_file(client_ca_key_file)};
+  const auto leaf = make_certificate(user, {}, {}, &ca, groups);
+  const std::string cert = path + ".crt", key = path + ".key";
+  std::ofstream(cert, std::ios::trunc) << leaf.cert_pem;
+  std::ofstream(key, std::ios::trunc) << leaf.key_pem;
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                        std::filesystem::perms::owner_write);
+  return write_kubeconfig(path, "client-certificate: " + cert + "\nclient-key: " + key,
+                          namespace_name);
 }
 
 } // namespace netpol::test

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -39,6 +40,9 @@ struct TestCluster {
   // The cluster named by NETPOL_TEST_CLUSTER_DIR/cluster.env; nullptr when the variable is
   // unset. A set variable with an unreadable file is a test failure (ADD_FAILURE).
   static const TestCluster* find();
+  // The cluster scripts/test-cluster/start.sh started in `dir` (a PrivateCluster's); nullptr,
+  // with ADD_FAILURE, when its cluster.env cannot be read.
+  static std::unique_ptr<TestCluster> load(const std::string& dir);
 
   // Connection settings for a bearer token (CA = the server's certificate).
   kube::ClientConfig config(const std::string& token) const;
@@ -55,6 +59,15 @@ struct TestCluster {
   // "tokenFile: t"). Returns `path`.
   std::string write_kubeconfig(const std::string& path, const std::string& user_yaml,
                                const std::string& namespace_name = "") const;
+
+  // Writes a kubeconfig (as write_kubeconfig) for a user of its own: a client certificate
+  // (CN `user`, O `groups`) signed by the cluster's client CA, in files beside `path`. The user
+  // has no rights but discovery until a test binds some to it or to one of its groups, and
+  // shares none with another test's: RBAC grants add up, so tests that grant cluster-wide
+  // rights in parallel each need their own identity. Returns `path`.
+  std::string write_identity_kubeconfig(const std::string& path, const std::string& user,
+                                        const std::vector<std::string>& groups,
+                                        const std::string& namespace_name = "") const;
 };
 
 } // namespace netpol::test

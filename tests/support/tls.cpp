@@ -43,7 +43,8 @@ void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) 
 TestCertificate make_certificate(const std::string& common_name,
                                  const std::vector<std::string>& dns_names,
                                  const std::vector<std::string>& ip_addresses,
-                                 const TestCertificate* issuer) {
+                                 const TestCertificate* issuer,
+                                 const std::vector<std::string>& organizations) {
   Key key(EVP_EC_gen("P-256"));
   check(key != nullptr, "key");
   Cert cert(X509_new());
@@ -54,6 +55,10 @@ TestCertificate make_certificate(const std::string& common_name,
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
+  for (const auto& o : organizations) {
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
+  }
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
                              0);

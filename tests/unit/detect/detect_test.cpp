@@ -93,6 +93,9 @@ TEST(Detect, ForbiddenReadsAreEvidenceUntilNothingIsLeftToConcludeFrom) {
   auto detection = detect::detect(limited, some.hints);
   ASSERT_TRUE(detection.has_value()) << detection.error().message;
   EXPECT_THAT(detection->evidence, ::testing::Contains("list nodes: forbidden"));
+  // The rights to grant: the cluster-wide list, not the per-namespace ones standing in for it.
+  EXPECT_THAT(detection->forbidden_reads,
+              ::testing::ElementsAre("list nodes", "list daemonsets (all namespaces)"));
   // No DaemonSet readable anywhere: "provider none" would be a guess, so it is an error that
   // names the missing right, after each well-known namespace was tried once.
   const auto none = load_detect_scenario("rbac-nobody");

@@ -1,5 +1,8 @@
 #include <map>
 #include <mutex>
+#include <set>
+
+#include <fmt/format.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,9 +24,24 @@ public:
   std::map<std::string, std::string> logs; // pod name -> log text
   std::map<std::string, Error> broken;     // pod name -> failure
   std::optional<Error> list_error;
+  std::set<std::string> refused_in; // namespaces ("" = every one) whose list is a 403
+  std::vector<std::string> listed_in;
   std::vector<kube::LogOptions> asked;
   std::string selector;
   std::mutex mutex;
+
+  // The API server's 403 for user u.
+  static Error refusal(const std::string& verb, const std::string& resource,
+                       const std::string& ns) {
+    Error e(ErrorCode::api,
+            fmt::format("{} Pod{}: {} is forbidden: User \"u\" cannot {} resource \"{}\" in API "
+                        "group \"\" {}",
+                        verb, ns.empty() ? "" : "/" + ns, resource, verb, resource,
+                        ns.empty() ? "at the cluster scope" : "in the namespace \"" + ns + "\""));
+    e.http_status = 403;
+    e.reason = "Forbidden";
+    return e;
+  }
 
   static nlohmann::json pod(const std::string& ns, const std::string& name,
                             const std::string& container = "cilium-agent") {
@@ -47,10 +65,14 @@ public:
   Result<std::vector<nlohmann::json>> list(const kube::ResourceInfo& r, const std::string& ns,
                                            const kube::ListOptions& o) override {
     EXPECT_EQ(r.resource, "pods");
-    EXPECT_EQ(ns, "");
+    listed_in.push_back(ns);
     selector = o.label_selector;
     if (list_error) return fail(*list_error);
-    return pods;
+    if (refused_in.count(ns)) return fail(refusal("list", "pods", ns));
+    std::vector<nlohmann::json> out;
+    for (const auto& p : pods)
+      if (ns.empty() || p["metadata"]["namespace"] == ns) out.push_back(p);
+    return out;
   }
   Result<nlohmann::json> apply(const nlohmann::json&, const kube::ApplyOptions&) override {
     return fail(ErrorCode::internal, "unused");
@@ -102,7 +124,9 @@ TEST(ClusterSource, ReadsEveryAgentPodWithSinceTime) {
               FakeLogApi::pod("kube-system", "anetd-x", "other")};
   api.logs["cilium-a"] = agent_log("shop");
   api.logs["cilium-b"] = agent_log("ci");
-  droplog::ClusterSource source(api, {"2026-11-26T10:00:00Z"});
+  droplog::ClusterSourceOptions options;
+  options.since_time = "2026-11-26T10:00:00Z";
+  droplog::ClusterSource source(api, options);
   droplog::DropCollector collector(droplog::DropFilter{});
   auto report = source.read([&](std::string_view l) { collector.add_line(l); });
   ASSERT_TRUE(report) << report.error().message;
@@ -159,6 +183,59 @@ TEST(ClusterSource, NoAgentPodsIsAWarningAndAListFailureAnError) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::unreachable);
   EXPECT_THAT(r.error().message, HasSubstr("listing Cilium agent pods"));
+}
+
+// A token that may list pods only where the agents run (examples/rbac/drops.yaml) reads them
+// there; a namespace given is the only one listed.
+TEST(ClusterSource, AgentsAreListedInTheirNamespaceWhenEveryNamespaceIsRefused) {
+  FakeLogApi api;
+  api.pods = {FakeLogApi::pod("kube-system", "cilium-a"), FakeLogApi::pod("cilium", "cilium-b")};
+  api.logs["cilium-a"] = agent_log("shop");
+  api.logs["cilium-b"] = agent_log("shop");
+  api.refused_in = {""};
+  auto report = droplog::ClusterSource(api, {}).read([](std::string_view) {});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(api.listed_in, (std::vector<std::string>{"", "kube-system"}));
+  EXPECT_EQ(report->description, "1 cilium-agent pod");
+
+  api.listed_in.clear();
+  droplog::ClusterSourceOptions detected; // `run`: where detection found Cilium
+  detected.fallback_namespace = "cilium";
+  ASSERT_TRUE(droplog::ClusterSource(api, detected).read([](std::string_view) {}));
+  EXPECT_EQ(api.listed_in, (std::vector<std::string>{"", "cilium"}));
+
+  api.listed_in.clear();
+  droplog::ClusterSourceOptions given; // --cilium-namespace
+  given.namespace_name = "cilium";
+  auto only = droplog::ClusterSource(api, given).read([](std::string_view) {});
+  ASSERT_TRUE(only);
+  EXPECT_EQ(api.listed_in, (std::vector<std::string>{"cilium"}));
+  EXPECT_EQ(only->description, "1 cilium-agent pod");
+}
+
+TEST(ClusterSource, ARefusedListOrLogNamesTheMissingRight) {
+  FakeLogApi api;
+  api.pods = {FakeLogApi::pod("kube-system", "cilium-a")};
+  api.refused_in = {"", "kube-system"};
+  auto listed = droplog::ClusterSource(api, {}).read([](std::string_view) {});
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().http_status, 403);
+  EXPECT_EQ(listed.error().message,
+            "listing Cilium agent pods (k8s-app=cilium): not allowed to list pods cluster-wide or "
+            "in namespace kube-system: grant `list pods` and `get pods/log` in the namespace the "
+            "Cilium agents run in (examples/rbac/drops.yaml grants both; see "
+            "docs/cluster-access.md#permissions)");
+  ASSERT_FALSE(listed.error().details.empty());
+  EXPECT_THAT(listed.error().details[0], HasSubstr("in the namespace \"kube-system\""));
+
+  api.refused_in = {""};
+  api.broken["cilium-a"] = FakeLogApi::refusal("get", "pods/log", "kube-system");
+  auto read = droplog::ClusterSource(api, {}).read([](std::string_view) {});
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().message,
+            "no cilium-agent log could be read (1 pods): not allowed to get pods/log in namespace "
+            "kube-system (examples/rbac/drops.yaml grants both; see "
+            "docs/cluster-access.md#permissions)");
 }
 
 } // namespace
