@@ -16,12 +16,13 @@
 #include "report/output_dir.hpp"
 #include "report/report_set.hpp"
 #include "report/reporter.hpp"
+#include "report/session.hpp"
 #include "util/duration.hpp"
 #include "util/env.hpp"
 
 namespace netpol::cli {
 
-enum class OutputFormat { text, json };
+using OutputFormat = report::Format;
 
 // SPEC §3 global options, after command line and environment fallbacks are applied.
 struct GlobalOptions {
@@ -59,6 +60,8 @@ public:
   // The command's reports: JUnit cases and the files it owes, written on every way out by
   // the dispatcher (cli::run), whatever the command returns.
   report::ReportSet& reports() { return m_reports; }
+  // The channels a workflow below cli/ reports through (report/session.hpp).
+  report::Session session() { return {m_io.out, m_global.format, m_reporter, m_reports, m_output}; }
 
   // Convenience: the environment variable's value, or nullopt when unset.
   std::optional<std::string> getenv(const std::string& name) const { return m_io.env.get(name); }
