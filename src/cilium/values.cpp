@@ -364,7 +364,12 @@ void Decider::upgrade_values() {
 
   // The drop log reads the export from the agents' stdout. An export to stdout with no
   // allowlist exports every flow, drops included: nothing to change then.
-  v["hubble"]["enabled"] = true;
+  // hubble.enabled is true by default in every chart netpol supports: only a release that
+  // switched Hubble off gets it written. Writing the default would count as a change, and a
+  // change rolls every agent although cilium-config stays the same.
+  if (const json* enabled = find(v, "/hubble/enabled"); enabled != nullptr && !truthy(*enabled)) {
+    v["hubble"]["enabled"] = true;
+  }
   json& exported = v["hubble"]["export"]["static"];
   if (!exported.is_object()) exported = json::object();
   const bool to_stdout = exported.value("enabled", false) == true &&
