@@ -419,12 +419,9 @@ void Decider::versions() {
     m_d.notes.push_back(fmt::format("chart {} is outside the Cilium lines netpol supports ({})",
                                     chart->text, supported_lines()));
   }
-  if (const auto running = m_p.running_version ? parse_version(*m_p.running_version) : std::nullopt;
-      running && running->major == 1 && running->minor < defaults::k_oldest_supported_minor) {
-    m_d.notes.push_back(fmt::format(
-        "Cilium {} runs here, older than the oldest line netpol supports ({}; 1.{} and older "
-        "are end of life): upgrade it one minor version at a time",
-        running->text, supported_lines(), defaults::k_oldest_supported_minor - 1));
+  if (const auto old =
+          m_p.running_version ? older_than_supported(*m_p.running_version) : std::nullopt) {
+    m_d.notes.push_back(*old + ": upgrade it one minor version at a time");
   }
   if (!m_d.upgrade) return;
   const auto before =
