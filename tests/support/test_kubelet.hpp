@@ -30,6 +30,10 @@ public:
   // The text served for one container; `limitBytes` in a request is honoured.
   void set_log(const std::string& namespace_name, const std::string& pod,
                const std::string& container, std::string text);
+  // The log of the container's previous instance, served for previous=true. Without one, such
+  // a request is answered 400 as the kubelet does.
+  void set_previous_log(const std::string& namespace_name, const std::string& pod,
+                        const std::string& container, std::string text);
 
   // Query parameters of every containerLogs request so far, plus "path".
   std::vector<std::map<std::string, std::string>> requests() const;
@@ -46,7 +50,8 @@ public:
 private:
   HttpsServer m_server;
   mutable std::mutex m_mutex;
-  std::map<std::string, std::string> m_logs; // "ns/pod/container" -> text
+  std::map<std::string, std::string> m_logs;          // "ns/pod/container" -> text
+  std::map<std::string, std::string> m_previous_logs; // the same, of previous instances
   std::vector<std::map<std::string, std::string>> m_requests;
 };
 
