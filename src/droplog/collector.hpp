@@ -22,12 +22,15 @@ struct DropFilter {
   std::optional<int64_t> until_ns;     // flows after this time are skipped
 };
 
-// SPEC §8.1 counters. Every line read is exactly one of matched, skipped, malformed.
+// SPEC §8.1 counters. Every line read is exactly one of matched, skipped, malformed:
+// lines_read == lines_matched + lines_skipped + lines_malformed. A matched line is one flow,
+// or, for an aggregated exporter event, the flows it counts: flows_matched >= lines_matched.
 struct DropCounts {
   uint64_t lines_read = 0;
   uint64_t flows_matched = 0;
   uint64_t lines_skipped = 0;
   uint64_t lines_malformed = 0;
+  uint64_t lines_matched = 0;
 
   DropCounts& operator+=(const DropCounts& other);
 };

@@ -286,6 +286,27 @@ void read_l4(element e, DropFlow& flow) {
   }
 }
 
+// flow.aggregate of an aggregated exporter event (cilium/cilium pkg/hubble/exporter/
+// aggregator.go): {"ingress_flow_count":N,"egress_flow_count":N,"unknown_direction_flow_count":N},
+// uint32 each, a zero count left out.
+void read_aggregate(element e, DropFlow& flow) {
+  for (auto field : obj(e)) {
+    const std::string_view key = field.key;
+    if (key == "ingress_flow_count")
+      flow.aggregate_ingress = uint(field.value);
+    else if (key == "egress_flow_count")
+      flow.aggregate_egress = uint(field.value);
+    else if (key == "unknown_direction_flow_count")
+      flow.aggregate_unknown = uint(field.value);
+  }
+  // Three uint32 counts; larger is not a count the exporter writes, and their sum must not wrap.
+  constexpr uint64_t k_max = 0xFFFFFFFFu;
+  if (flow.aggregate_ingress > k_max || flow.aggregate_egress > k_max ||
+      flow.aggregate_unknown > k_max) {
+    throw Malformed{};
+  }
+}
+
 // Fills `flow` from a Flow object; false when its verdict is not one we keep.
 bool read_flow(object f, DropFlow& flow) {
   uint64_t reason_code = 0;
@@ -316,6 +337,8 @@ bool read_flow(object f, DropFlow& flow) {
       reason_code = uint(field.value);
     } else if (key == "ingress_denied_by" || key == "egress_denied_by") {
       read_policies(field.value, flow.policies);
+    } else if (key == "aggregate") {
+      read_aggregate(field.value, flow);
     }
   }
   if (flow.verdict != "DROPPED" && flow.verdict != "AUDIT") return false;

@@ -6,6 +6,8 @@
 //   {"time":"...","verdict":"DROPPED",...}             a bare Flow (hubble observe -o json, legacy)
 //   time=... level=info msg="{\"flow\":{...}}" ...     exporter event inside an agent log line
 // each optionally preceded by the RFC 3339 timestamp that `pods/log?timestamps=true` adds.
+// An aggregated exporter event (Cilium 1.19+ `fieldAggregate`) has the same shape plus
+// flow.aggregate, the number of flows it stands for (DropFlow::aggregate_*).
 //
 // The parser is built for hundreds of MB per second: a line is fully parsed only when a
 // cheap scan finds a "verdict" key whose value is DROPPED or AUDIT. So:

@@ -73,11 +73,16 @@ std::string header_line(const DropSummary& s) {
   std::string ns = s.namespaces.empty() ? "all namespaces" : "";
   for (const auto& n : s.namespaces)
     ns += (ns.empty() ? "namespace " : ", ") + n;
-  return fmt::format("{} flows dropped or audited in {} from {} to {} ({} lines read, {} skipped, "
-                     "{} malformed)",
+  // Matched lines are worth a mention only when aggregated events made them differ from flows.
+  const std::string matched =
+      s.counts.lines_matched == s.counts.flows_matched
+          ? std::string()
+          : fmt::format("{} matched (aggregated), ", s.counts.lines_matched);
+  return fmt::format("{} flows dropped or audited in {} from {} to {} ({} lines read, {}{} "
+                     "skipped, {} malformed)",
                      s.counts.flows_matched, ns, s.since.empty() ? "the start" : s.since,
-                     s.until.empty() ? "now" : s.until, s.counts.lines_read, s.counts.lines_skipped,
-                     s.counts.lines_malformed);
+                     s.until.empty() ? "now" : s.until, s.counts.lines_read, matched,
+                     s.counts.lines_skipped, s.counts.lines_malformed);
 }
 
 std::string html_escape(std::string_view text) {
@@ -242,6 +247,7 @@ ordered_json summary_head(const DropSummary& s) {
   j["flows_matched"] = s.counts.flows_matched;
   j["lines_skipped"] = s.counts.lines_skipped;
   j["lines_malformed"] = s.counts.lines_malformed;
+  j["lines_matched"] = s.counts.lines_matched;
   j["rows"] = ordered_json::array();
   return j;
 }

@@ -42,8 +42,10 @@ std::string endpoint_name(const FlowEndpoint& endpoint);
 // "shop/frontend → shop/db:5432/TCP"
 std::string flow_name(const DropRow& row);
 
-// drop-summary.json, exactly the SPEC §8.1 shape. Absent values are null (a non-pod's
-// namespace and pod, a port for ICMP, a reason for audit verdicts, times when unknown).
+// drop-summary.json, the SPEC §8.1 shape plus "lines_matched" (lines_read is lines_matched +
+// lines_skipped + lines_malformed; flows_matched counts the flows an aggregated event stands
+// for), before "rows". Absent values are null (a non-pod's namespace and pod, a port for ICMP,
+// a reason for audit verdicts, times when unknown).
 nlohmann::ordered_json summary_to_json(const DropSummary& summary);
 // The same JSON as `summary_to_json(summary).dump(2) + "\n"`, byte for byte, one row at a time.
 void write_summary_json(const DropSummary& summary, const TextSink& out);

@@ -75,6 +75,7 @@ TEST_F(DropsCommand, FromFileWritesEveryOutputForTheNamespace) {
   EXPECT_EQ(summary["flows_matched"], 2);
   EXPECT_EQ(summary["lines_skipped"], 4);
   EXPECT_EQ(summary["lines_malformed"], 1);
+  EXPECT_EQ(summary["lines_matched"], 2);
   ASSERT_EQ(summary["rows"].size(), 1u);
   EXPECT_EQ(summary["rows"][0]["count"], 2);
 

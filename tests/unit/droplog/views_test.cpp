@@ -39,12 +39,14 @@ TEST(Views, SummaryJsonHasExactlyTheSpecShape) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items())
     keys.push_back(k);
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"since", "until", "namespaces", "lines_read", "flows_matched",
-                                      "lines_skipped", "lines_malformed", "rows"}));
+  // SPEC §8.1's keys in its order, then lines_matched, then the rows.
+  EXPECT_EQ(keys, (std::vector<std::string>{"since", "until", "namespaces", "lines_read",
+                                            "flows_matched", "lines_skipped", "lines_malformed",
+                                            "lines_matched", "rows"}));
   EXPECT_EQ(j["lines_read"], 14);
   EXPECT_EQ(j["flows_matched"], 13);
   EXPECT_EQ(j["lines_skipped"], 1);
+  EXPECT_EQ(j["lines_matched"], 13);
   ASSERT_EQ(j["rows"].size(), 2u);
   const auto& row = j["rows"][0];
   keys.clear();
@@ -101,6 +103,15 @@ TEST(Views, StreamedSummaryJsonIsTheDumpByteForByte) {
   droplog::DropSummary empty;
   EXPECT_EQ(streamed(droplog::write_summary_json, empty),
             droplog::summary_to_json(empty).dump(2) + "\n");
+}
+
+TEST(Views, AggregatedEventsShowTheirMatchedLinesInTheHeader) {
+  auto s = sample_summary();
+  s.counts.flows_matched = 40; // 13 lines standing for 40 flows
+  EXPECT_THAT(droplog::render_text(s),
+              HasSubstr("40 flows dropped or audited in namespace shop from 2026-11-26T10:00:00Z "
+                        "to 2026-11-26T10:07:12Z (14 lines read, 13 matched (aggregated), 1 "
+                        "skipped, 0 malformed)"));
 }
 
 TEST(Views, SummaryFromJsonNamesTheBadField) {
