@@ -58,6 +58,9 @@ void DropCollector::add_line(std::string_view line) {
     return;
   case LineOutcome::flow: break;
   }
+  if (m_flow.has_time && (m_oldest_read_ns == 0 || m_flow.time_ns < m_oldest_read_ns)) {
+    m_oldest_read_ns = m_flow.time_ns;
+  }
   if (!selected(m_flow)) {
     ++m_counts.lines_skipped;
     return;
@@ -95,6 +98,10 @@ void DropCollector::merge(const DropCollector& other) {
     m_earliest_ns = other.m_earliest_ns;
   }
   m_latest_ns = std::max(m_latest_ns, other.m_latest_ns);
+  if (other.m_oldest_read_ns != 0 &&
+      (m_oldest_read_ns == 0 || other.m_oldest_read_ns < m_oldest_read_ns)) {
+    m_oldest_read_ns = other.m_oldest_read_ns;
+  }
 }
 
 void LineSplitter::feed(std::string_view chunk,

@@ -54,6 +54,9 @@ public:
   // Earliest and latest time among kept flows (0 when none had a time).
   int64_t earliest_ns() const { return m_earliest_ns; }
   int64_t latest_ns() const { return m_latest_ns; }
+  // Earliest time among every dropped or audited flow read, kept or not (outside the window
+  // or the namespaces): how far back the input reaches. 0 when none had a time.
+  int64_t oldest_read_ns() const { return m_oldest_read_ns; }
 
 private:
   bool selected(const DropFlow& flow) const;
@@ -66,6 +69,7 @@ private:
   DropAggregator m_rows;
   int64_t m_earliest_ns = 0;
   int64_t m_latest_ns = 0;
+  int64_t m_oldest_read_ns = 0;
 };
 
 // Cuts a byte stream that arrives in arbitrary chunks (a file read, an HTTP body) into

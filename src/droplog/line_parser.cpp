@@ -26,16 +26,25 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// `pods/log?timestamps=true` puts "2026-11-26T10:00:00.123456789Z " before every line.
-std::string_view strip_timestamp_prefix(std::string_view s) {
+// The length of the "2026-11-26T10:00:00.123456789Z " that `pods/log?timestamps=true` puts
+// before every line (the space included), 0 when there is none; its time in `ns`.
+size_t timestamp_prefix(std::string_view s, int64_t& ns) {
   if (s.size() > 21 && s[0] >= '0' && s[0] <= '9' && s[4] == '-') {
     const size_t space = s.find(' ');
-    if (space != std::string_view::npos && space <= 40 &&
-        parse_rfc3339(s.substr(0, space)).has_value()) {
-      return trim(s.substr(space + 1));
+    if (space != std::string_view::npos && space <= 40) {
+      if (const auto t = parse_rfc3339(s.substr(0, space))) {
+        ns = *t;
+        return space + 1;
+      }
     }
   }
-  return s;
+  return 0;
+}
+
+std::string_view strip_timestamp_prefix(std::string_view s) {
+  int64_t ns = 0;
+  const size_t n = timestamp_prefix(s, ns);
+  return n == 0 ? s : trim(s.substr(n));
 }
 
 enum class VerdictScan { kept, other, none };
@@ -352,6 +361,12 @@ bool read_flow(object f, DropFlow& flow) {
 }
 
 } // namespace
+
+std::optional<int64_t> log_line_time(std::string_view line) {
+  int64_t ns = 0;
+  if (timestamp_prefix(line, ns) == 0) return std::nullopt;
+  return ns;
+}
 
 struct LineParser::Impl {
   simdjson::dom::parser parser;

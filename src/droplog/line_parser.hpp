@@ -18,7 +18,9 @@
 //                event, or a JSON object line cut short (no closing brace). Never fatal.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,11 @@
 namespace netpol::droplog {
 
 enum class LineOutcome { flow, skipped, malformed };
+
+// The time of the "2026-11-26T10:00:00.123456789Z " prefix `pods/log?timestamps=true` puts
+// before a line (the time the container runtime received it), in nanoseconds since the epoch;
+// nullopt when the line has no such prefix.
+std::optional<int64_t> log_line_time(std::string_view line);
 
 class LineParser {
 public:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/kubelet_log.hpp"
+
 namespace netpol::test {
 
 TestKubelet::TestKubelet() {
@@ -36,10 +38,7 @@ TestKubelet::TestKubelet() {
             text = it->second;
           }
         }
-        if (auto limit = params.find("limitBytes"); limit != params.end()) {
-          text = text.substr(0, std::stoul(limit->second));
-        }
-        res.set_content(text, "text/plain");
+        res.set_content(serve_container_log(text, params), "text/plain");
       });
   m_server.start();
 }

@@ -143,6 +143,28 @@ TEST(Collector, AggregatedEventsCountTheirFlowsByDirection) {
   EXPECT_EQ(in_rows, c.counts().flows_matched);
 }
 
+TEST(Collector, OldestReadIsTheOldestDropReadKeptOrNot) {
+  DropCollector c(DropFilter{{"shop"}, droplog::parse_rfc3339("2026-11-26T09:00:00Z"), {}});
+  EXPECT_EQ(c.oldest_read_ns(), 0);
+  FlowSpec late;
+  late.time = "2026-11-26T09:30:00Z";
+  FlowSpec early; // outside the window, still read
+  early.time = "2026-11-26T08:15:00Z";
+  FlowSpec forwarded; // not a drop: its time is never parsed
+  forwarded.verdict = "FORWARDED";
+  forwarded.time = "2026-11-26T07:00:00Z";
+  for (const auto* f : {&late, &early, &forwarded})
+    c.add_line(flow_line(*f));
+  EXPECT_EQ(c.oldest_read_ns(), *droplog::parse_rfc3339("2026-11-26T08:15:00Z"));
+  EXPECT_EQ(c.earliest_ns(), *droplog::parse_rfc3339("2026-11-26T09:30:00Z"));
+  DropCollector other(DropFilter{});
+  FlowSpec earlier;
+  earlier.time = "2026-11-26T06:00:00Z";
+  other.add_line(flow_line(earlier));
+  c.merge(other);
+  EXPECT_EQ(c.oldest_read_ns(), *droplog::parse_rfc3339("2026-11-26T06:00:00Z"));
+}
+
 TEST(LineSplitter, ChunkBoundariesDoNotChangeTheLines) {
   const std::string text = "first\nsecond line\n\nfourth\r\nlast without newline";
   const std::vector<std::string> expected = {"first", "second line", "", "fourth\r",

@@ -285,5 +285,15 @@ TEST(LineParser, AggregatedExporterEventsCarryTheirFlowCounts) {
   }
 }
 
+TEST(LineParser, LogLineTimeIsTheKubeletsPrefix) {
+  EXPECT_EQ(droplog::log_line_time("2026-11-26T10:00:00.5Z {\"flow\":{}}"),
+            droplog::parse_rfc3339("2026-11-26T10:00:00.5Z"));
+  EXPECT_EQ(droplog::log_line_time("2026-11-26T10:00:00.123456789Z level=info msg=x"),
+            droplog::parse_rfc3339("2026-11-26T10:00:00.123456789Z"));
+  EXPECT_EQ(droplog::log_line_time("{\"time\":\"2026-11-26T10:00:00Z\"}"), std::nullopt);
+  EXPECT_EQ(droplog::log_line_time("2026-11-26 is a date"), std::nullopt);
+  EXPECT_EQ(droplog::log_line_time(""), std::nullopt);
+}
+
 } // namespace
 } // namespace netpol::test
