@@ -3,7 +3,7 @@
 
 #include "detect/classify.hpp"
 #include "detect/detect.hpp"
-#include "unit/detect/fake_kube_api.hpp"
+#include "support/fake_kube_api.hpp"
 #include "unit/detect/scenario.hpp"
 
 namespace netpol::test {
