@@ -138,7 +138,8 @@ apt_install() {
 
 bah() { buildah --storage-driver vfs "$@"; }
 
-# Makes localhost/debian:<tag> from a debootstrap tree (cached as a tarball).
+# Makes localhost/debian:<tag> from a debootstrap tree (cached as a tarball). The runtime stage
+# is `FROM scratch`, so only the build stages need one.
 make_debian_base() {
   local name=$1 tarball="$cache_root/debian-bookworm-minbase.tar"
   if [ ! -f "$tarball" ]; then
@@ -184,12 +185,9 @@ case "$engine" in
     mkdir -p "$cache_root"
     apt_install buildah
     base=$(debian_base debian:bookworm)
-    # One tree serves both stages here; the runtime stage installs only its libraries.
-    slim=$(debian_base debian:bookworm-slim)
-    log "buildah bud (bases $base, $slim)"
+    log "buildah bud (base $base)"
     nice buildah --storage-driver vfs bud --isolation chroot --pull=false --layers \
-      --build-arg "DEBIAN_IMAGE=$base" --build-arg "DEBIAN_SLIM_IMAGE=$slim" \
-      "${build_args[@]}" -t "$tag" -f Dockerfile .
+      --build-arg "DEBIAN_IMAGE=$base" "${build_args[@]}" -t "$tag" -f Dockerfile .
     ctr=$(bah from "$tag")
     trap 'bah rm "$ctr" >/dev/null 2>&1 || true' EXIT
     bah run --isolation chroot "$ctr" -- netpol version
