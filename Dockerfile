@@ -6,11 +6,16 @@
 #
 #   docker build -t netpol .                     # helm and the Cilium 1.20.0 chart downloaded,
 #                                                # both checksum-verified
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/netpol:TAG --push .
+#                                                # both platforms: every stage runs once per
+#                                                # platform (QEMU for the foreign one), so
+#                                                # nothing is cross-compiled
 #   scripts/build-image.sh                       # docker, or buildah where no engine answers
 #
 # Build arguments:
 #   HELM_BINARY       path, inside the build context, of a helm binary to use (offline
-#                     builds); empty: download helm HELM_VERSION and verify its sha256
+#                     builds; it must be for the platform being built); empty: download helm
+#                     HELM_VERSION for TARGETARCH and verify its sha256
 #   HELM_VERSION      helm release to download when HELM_BINARY is empty
 #   CILIUM_CHART_FILE path, inside the build context, of the packaged Cilium chart (.tgz, as
 #                     Cilium's Helm repository serves it) the image carries; empty: `helm pull`
@@ -26,7 +31,7 @@
 
 ARG DEBIAN_IMAGE=debian:bookworm
 
-# --- build: compile and run the unit tests ------------------------------------------------
+# --- build: compile and run the unit tests, on the platform being built ------------------
 FROM ${DEBIAN_IMAGE} AS build
 ARG NETPOL_REVISION=unknown
 # Parallel compile jobs (empty: the number of CPUs).
@@ -45,6 +50,9 @@ RUN NETPOL_GIT_REVISION="${NETPOL_REVISION}" cmake -S . -B /build -G Ninja \
 
 # --- helm and the chart: given in the build context, or checksum-verified downloads --------
 FROM ${DEBIAN_IMAGE} AS helm
+# Set by BuildKit (and buildah) to the platform being built; no default here, because a
+# default would override the automatic value. Without it: the stage's own architecture.
+ARG TARGETARCH
 ARG HELM_BINARY=
 ARG HELM_VERSION=v3.17.2
 ARG CILIUM_CHART_FILE=
@@ -59,11 +67,12 @@ RUN set -eu; \
     else \
       apt-get update -qq && apt-get install -y -qq --no-install-recommends curl ca-certificates; \
       cd /tmp; \
-      tarball="helm-${HELM_VERSION}-linux-amd64.tar.gz"; \
+      arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
+      tarball="helm-${HELM_VERSION}-linux-${arch}.tar.gz"; \
       curl -fsSLO "https://get.helm.sh/${tarball}"; \
       curl -fsSL "https://get.helm.sh/${tarball}.sha256sum" | sha256sum -c -; \
-      tar -xzf "${tarball}" linux-amd64/helm; \
-      install -m 0755 linux-amd64/helm /usr/local/bin/helm; \
+      tar -xzf "${tarball}" "linux-${arch}/helm"; \
+      install -m 0755 "linux-${arch}/helm" /usr/local/bin/helm; \
     fi; \
     /usr/local/bin/helm version --short
 # The chart exactly as published (no unpacking), so its digest can be checked here and by
