@@ -198,10 +198,13 @@ case "$engine" in
         case "$platforms" in *,*) die "several platforms need --push (the engine cannot load them)" ;; esac
       fi
       docker buildx build --platform "$platforms" "$output" "${build_args[@]}" -t "$tag" .
-      # Each platform's image runs (a foreign one under the QEMU that built it).
+      # Each platform's image runs (a foreign one under the QEMU that built it); a pushed one
+      # is pulled, so an older local image of the same name cannot stand in for it.
+      pull=()
+      if [ "$push" = 1 ]; then pull=(--pull always); fi
       for platform in ${platforms//,/ }; do
         log "netpol version in the $platform image"
-        docker run --rm --platform "$platform" "$tag" netpol version
+        docker run --rm "${pull[@]}" --platform "$platform" "$tag" netpol version
       done
     else
       docker build "${build_args[@]}" -t "$tag" .
