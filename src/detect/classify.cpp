@@ -45,7 +45,7 @@ private:
       }
       // The per-namespace DaemonSet lists only stand in for the cluster-wide one: that is
       // the right that is missing.
-      if (r.status == ReadStatus::forbidden && r.what.rfind("list daemonsets in ", 0) != 0) {
+      if (r.status == ReadStatus::forbidden && !r.what.starts_with("list daemonsets in ")) {
         m_d.forbidden_reads.push_back(r.what);
       }
     }

@@ -90,10 +90,10 @@ private:
     if (auto p = host.find("://"); p != std::string::npos) host.erase(0, p + 3);
     if (auto p = host.find_first_of("/"); p != std::string::npos) host.erase(p);
     if (auto p = host.rfind(':'); p != std::string::npos) host.erase(p);
-    if (ends_with(host, ".eks.amazonaws.com")) {
+    if (host.ends_with(".eks.amazonaws.com")) {
       vote(Flavor::eks, true, fmt::format("server {} is an EKS endpoint", h.server));
     }
-    if (ends_with(host, ".azmk8s.io")) {
+    if (host.ends_with(".azmk8s.io")) {
       vote(Flavor::aks, true, fmt::format("server {} is an AKS endpoint", h.server));
     }
     for (const auto* name : {&h.cluster_name, &h.context_name}) {
@@ -101,11 +101,11 @@ private:
       const char* what = name == &h.cluster_name ? "cluster" : "context";
       if (*name == "minikube") {
         weak(Flavor::minikube, fmt::format("kubeconfig {} name {}", what, *name));
-      } else if (starts_with(*name, "kind-")) {
+      } else if (name->starts_with("kind-")) {
         weak(Flavor::kind, fmt::format("kubeconfig {} name {} (kind naming)", what, *name));
-      } else if (starts_with(*name, "gke_")) {
+      } else if (name->starts_with("gke_")) {
         weak(Flavor::gke, fmt::format("kubeconfig {} name {} (gcloud naming)", what, *name));
-      } else if (ends_with(*name, ".eksctl.io") || starts_with(*name, "arn:aws:eks:")) {
+      } else if (name->ends_with(".eksctl.io") || name->starts_with("arn:aws:eks:")) {
         weak(Flavor::eks, fmt::format("kubeconfig {} name {} (EKS naming)", what, *name));
       }
     }
@@ -164,12 +164,12 @@ private:
       }
       const std::string provider_id = str_at(node, "/spec/providerID");
       const auto pid_line = fmt::format("node {} providerID {}", name, provider_id);
-      if (starts_with(provider_id, "kind://")) once("pid", Flavor::kind, true, pid_line);
-      if (starts_with(provider_id, "k3s://")) once("pid", Flavor::k3s, true, pid_line);
+      if (provider_id.starts_with("kind://")) once("pid", Flavor::kind, true, pid_line);
+      if (provider_id.starts_with("k3s://")) once("pid", Flavor::k3s, true, pid_line);
       // A cloud VM says where the node runs, not who manages the cluster (kubeadm on EC2).
-      if (starts_with(provider_id, "gce://")) once("pid", Flavor::gke, false, pid_line);
-      if (starts_with(provider_id, "aws://")) once("pid", Flavor::eks, false, pid_line);
-      if (starts_with(provider_id, "azure://")) once("pid", Flavor::aks, false, pid_line);
+      if (provider_id.starts_with("gce://")) once("pid", Flavor::gke, false, pid_line);
+      if (provider_id.starts_with("aws://")) once("pid", Flavor::eks, false, pid_line);
+      if (provider_id.starts_with("azure://")) once("pid", Flavor::aks, false, pid_line);
       const std::string os_image = str_at(node, "/status/nodeInfo/osImage");
       const std::string kubelet = str_at(node, "/status/nodeInfo/kubeletVersion");
       if (!os_image.empty() && seen.insert("os").second) {

@@ -146,10 +146,10 @@ private:
     if (has("cilium-agent") || k8s_app == "cilium" || name == "anetd") {
       const json* agent = container_named(containers, "cilium-agent");
       const std::string image = agent ? str_at(*agent, "/image") : std::string();
-      if (name == "anetd" || starts_with(image, "gke.gcr.io/")) return gke_dpv2(ds, image);
+      if (name == "anetd" || image.starts_with("gke.gcr.io/")) return gke_dpv2(ds, image);
       return cilium(ds, image);
     }
-    if (name == "canal" || ends_with(name, "-canal") || k8s_app == "canal" ||
+    if (name == "canal" || name.ends_with("-canal") || k8s_app == "canal" ||
         (has("calico-node") && has("kube-flannel"))) {
       return simple(ds, ProviderName::canal, "calico-node", 3, "Calico policy on flannel");
     }

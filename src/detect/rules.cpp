@@ -92,10 +92,10 @@ std::optional<std::string> flag_value(const json& container, std::string_view fl
   for (size_t i = 0; i < argv.size(); ++i) {
     const auto& a = argv[i];
     if (a == flag) {
-      if (i + 1 < argv.size() && !starts_with(argv[i + 1], "-")) return argv[i + 1];
+      if (i + 1 < argv.size() && !argv[i + 1].starts_with("-")) return argv[i + 1];
       return std::string();
     }
-    if (starts_with(a, std::string(flag) + "=")) return a.substr(flag.size() + 1);
+    if (a.starts_with(std::string(flag) + "=")) return a.substr(flag.size() + 1);
   }
   return std::nullopt;
 }

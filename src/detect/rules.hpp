@@ -47,12 +47,6 @@ std::optional<std::string> version_from_image(const std::string& image);
 
 // ---- text
 
-inline bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
-inline bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 inline bool contains(std::string_view s, std::string_view part) {
   return s.find(part) != std::string_view::npos;
 }
