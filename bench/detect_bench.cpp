@@ -18,7 +18,7 @@
 
 #include "detect/detect.hpp"
 #include "kube/client.hpp"
-#include "unit/detect/fake_kube_api.hpp"
+#include "support/fake_kube_api.hpp"
 #include "unit/detect/scenario.hpp"
 
 namespace {

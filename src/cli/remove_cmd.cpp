@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "cilium/defaults.hpp"
-#include "cilium/helm.hpp"
+#include "cilium/uninstall.hpp"
+#include "cli/cilium_options.hpp"
 #include "cli/policy_options.hpp"
 #include "report/metrics.hpp"
 
@@ -116,46 +116,12 @@ Result<int> remove_policies(const policy::RenderOptions& render, kube::KubeApi& 
 // `helm uninstall` of the Cilium release; true when a release was removed.
 Result<bool> uninstall_cilium(const po::variables_map& args, bool dry_run, Context& ctx,
                               report::JUnitReport& junit) {
-  cilium::HelmOptions helm;
-  helm.kubeconfig_paths = ctx.global().kubeconfig_paths;
-  helm.kube_context = ctx.global().context;
+  cilium::UninstallOptions options;
+  options.dry_run = dry_run;
   if (args.count("cilium-namespace"))
-    helm.namespace_name = args["cilium-namespace"].as<std::string>();
-  const std::string release = helm.namespace_name + "/" + helm.release;
-  report::TestCase c{
-      k_classname, "uninstall Cilium release " + release, CaseStatus::passed, "", "", 0};
-  if (dry_run) {
-    c.status = CaseStatus::skipped;
-    c.message = "dry run: helm was not run";
-    junit.add(std::move(c));
-    ctx.out() << "would uninstall the Cilium release " << release << " (dry run)\n";
-    return false;
-  }
-  auto found = cilium::find_helm(args.count("helm") ? std::optional(args["helm"].as<std::string>())
-                                                    : std::nullopt,
-                                 ctx.getenv("PATH").value_or(""));
-  if (!found) return fail(found.error());
-  helm.helm = *found;
-  auto phase = ctx.reporter().phase("Uninstalling the Cilium release " + release);
-  auto removed = cilium::uninstall(helm);
-  if (!removed) {
-    phase.failed(removed.error().message);
-    c.status = CaseStatus::failed;
-    c.message = removed.error().message;
-    junit.add(std::move(c));
-    return fail(removed.error());
-  }
-  if (!*removed) {
-    phase.skipped("no such release");
-    c.status = CaseStatus::skipped;
-    c.message = "no release " + release + " (another namespace? --cilium-namespace)";
-    ctx.out() << "no Cilium release " << release << " to uninstall\n";
-  } else {
-    phase.done();
-    ctx.out() << "uninstalled the Cilium release " << release << "\n";
-  }
-  junit.add(std::move(c));
-  return *removed;
+    options.namespace_name = args["cilium-namespace"].as<std::string>();
+  if (args.count("helm")) options.helm = args["helm"].as<std::string>();
+  return cilium::uninstall_release(options, cilium_site(ctx), ctx.session(), junit, k_classname);
 }
 
 Result<int> run_remove(const po::variables_map& args, Context& ctx) {

@@ -8,12 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/apply_cmd.hpp"
+#include "cli/cilium_options.hpp"
 #include "cli/detect_cmd.hpp"
 #include "cli/drops_cmd.hpp"
-#include "cli/install_cilium_cmd.hpp"
 #include "cli/plan_cmd.hpp"
 #include "cli/policy_options.hpp"
 #include "detect/detection.hpp"
+#include "detect/reports.hpp"
 #include "report/junit.hpp"
 #include "report/metrics.hpp"
 
@@ -29,7 +30,7 @@ struct RunOptions {
   bool require_enforcement = false;
   bool install_cilium = false;
   bool drop_log = true;
-  InstallCiliumOptions cilium;
+  cilium::InstallOptions cilium;
 };
 
 std::optional<std::string> string_arg(const po::variables_map& args, const char* name) {
@@ -115,10 +116,10 @@ void owe_reports(const po::variables_map& args, const RunOptions& options, Conte
   reports.owe({"metrics.txt"});
   if (options.install_cilium) {
     reports.junit("install-cilium");
-    reports.owe(k_install_cilium_reports);
+    reports.owe(cilium::k_install_reports);
   }
   reports.junit("detect");
-  reports.owe(k_detect_reports);
+  reports.owe(detect::k_detect_reports);
   if (plans_policies(args, options)) {
     reports.junit("apply");
     reports.owe(k_plan_reports);
@@ -369,7 +370,7 @@ Result<int> run_run(const po::variables_map& args, Context& ctx) {
   // 1. Cilium first when asked, so detection sees the provider the job leaves behind.
   if (options->install_cilium) {
     const auto t = std::chrono::steady_clock::now();
-    auto installed = install_cilium(options->cilium, ctx);
+    auto installed = cilium::install(options->cilium, cilium_site(ctx), ctx.session());
     if (!installed) {
       state.junit.add({k_classname, "Cilium installed", CaseStatus::failed,
                        installed.error().message, "", seconds_since(t)});

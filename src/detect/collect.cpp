@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "detect/classify.hpp"
 #include "detect/names.hpp"
+#include "detect/provider_rules.hpp"
 
 namespace netpol::detect {
 namespace {

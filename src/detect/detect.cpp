@@ -13,7 +13,7 @@ namespace {
 Error daemon_sets_unreadable(const Evidence& evidence) {
   const ReadOutcome* why = nullptr;
   for (const auto& r : evidence.reads) {
-    if (r.what.rfind("list daemonsets", 0) == 0 && r.status != ReadStatus::ok) {
+    if (r.what.starts_with("list daemonsets") && r.status != ReadStatus::ok) {
       why = &r;
       break;
     }

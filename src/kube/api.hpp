@@ -157,6 +157,12 @@ public:
   virtual Traffic traffic() const { return {request_count(), 0, 0}; }
 };
 
+// The cluster client, made on first use (cli::Context::kube): a workflow connects when it
+// reaches the cluster, so what it refuses before (a bad chart, a missing helm) needs no
+// kubeconfig, and a kubeconfig that cannot be used fails that workflow's own first step. The
+// client lives as long as whoever made the function.
+using Connect = std::function<Result<KubeApi*>()>;
+
 inline bool is_not_found(const Error& e) {
   return e.http_status == 404;
 }

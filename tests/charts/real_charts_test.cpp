@@ -20,9 +20,10 @@
 #include "cilium/defaults.hpp"
 #include "cilium/values.hpp"
 #include "detect/detect.hpp"
+#include "support/fake_kube_api.hpp"
 #include "support/real_charts.hpp"
 #include "support/run_cli.hpp"
-#include "unit/detect/fake_kube_api.hpp"
+#include "unit/detect/scenario.hpp"
 
 namespace netpol::test {
 namespace {

@@ -3,13 +3,13 @@
 
 #include "cilium/unmanaged.hpp"
 #include "cilium/wait.hpp"
-#include "unit/cilium/fake_kube.hpp"
+#include "support/fake_kube_api.hpp"
 
 namespace netpol::cilium {
 namespace {
 
 using nlohmann::json;
-using test::FakeKube;
+using test::FakeKubeApi;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -45,7 +45,7 @@ json crd(const std::string& name) {
 }
 
 // A cluster where Cilium is fully up.
-void healthy(FakeKube& kube) {
+void healthy(FakeKubeApi& kube) {
   kube.put(res::daemon_sets, daemon_set(2, 2, 3, 3, 3));
   kube.put(res::deployments, deployment("cilium-operator", 1, 1));
   kube.put(res::deployments, deployment("hubble-relay", 1, 1));
@@ -54,7 +54,7 @@ void healthy(FakeKube& kube) {
 }
 
 TEST(CiliumReadiness, ReadyWhenEverythingRolledOut) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   auto r = check_readiness(kube, "kube-system");
   ASSERT_TRUE(r) << r.error().message;
@@ -64,7 +64,7 @@ TEST(CiliumReadiness, ReadyWhenEverythingRolledOut) {
 }
 
 TEST(CiliumReadiness, EachUnfinishedPartIsNamed) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   kube.put(res::daemon_sets, daemon_set(3, 2, 3, 3, 3));
   kube.put(res::deployments, deployment("cilium-operator", 1, 0));
@@ -81,7 +81,7 @@ TEST(CiliumReadiness, EachUnfinishedPartIsNamed) {
 }
 
 TEST(CiliumReadiness, PodsNotReadyOrNotUpdated) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   kube.put(res::daemon_sets, daemon_set(1, 1, 3, 2, 3));
   auto r = check_readiness(kube, "kube-system");
@@ -96,7 +96,7 @@ TEST(CiliumReadiness, PodsNotReadyOrNotUpdated) {
 }
 
 TEST(CiliumReadiness, MissingObjectsAndCrds) {
-  FakeKube kube;
+  FakeKubeApi kube;
   auto r = check_readiness(kube, "kube-system");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(r->ready);
@@ -108,7 +108,7 @@ TEST(CiliumReadiness, MissingObjectsAndCrds) {
 }
 
 TEST(CiliumReadiness, CrashLoopFailsAtOnceNamingPodAndContainer) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   kube.put(res::pods, json::parse(R"({
     "metadata": {"name": "cilium-x7k2p", "namespace": "kube-system", "labels": {"k8s-app": "cilium"}},
@@ -131,7 +131,7 @@ TEST(CiliumReadiness, CrashLoopFailsAtOnceNamingPodAndContainer) {
 }
 
 TEST(CiliumReadiness, ImagePullIsReportedAsNotReady) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   kube.put(res::daemon_sets, daemon_set(1, 1, 1, 0, 1));
   kube.put(res::pods, json::parse(R"({
@@ -147,7 +147,7 @@ TEST(CiliumReadiness, ImagePullIsReportedAsNotReady) {
 }
 
 TEST(CiliumReadiness, ForbiddenIsAnError) {
-  FakeKube kube;
+  FakeKubeApi kube;
   Error forbidden(ErrorCode::api, "get DaemonSet/kube-system/cilium: forbidden");
   forbidden.http_status = 403;
   kube.fail_on(res::daemon_sets, forbidden);
@@ -175,7 +175,7 @@ struct FakeClock {
 };
 
 TEST(CiliumWait, PollsUntilReadyWithProgressAtTheInterval) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   kube.put(res::daemon_sets, daemon_set(1, 1, 3, 0, 3));
   FakeClock clock;
@@ -197,7 +197,7 @@ TEST(CiliumWait, PollsUntilReadyWithProgressAtTheInterval) {
 }
 
 TEST(CiliumWait, TimeoutIsACheckFailureListingWhatIsNotReady) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   kube.put(res::daemon_sets, daemon_set(1, 1, 3, 1, 3));
   kube.put(res::deployments, deployment("cilium-operator", 1, 0));
@@ -217,7 +217,7 @@ TEST(CiliumWait, TimeoutIsACheckFailureListingWhatIsNotReady) {
 }
 
 TEST(CiliumWait, UnreachableServerIsRetried) {
-  FakeKube kube;
+  FakeKubeApi kube;
   healthy(kube);
   FakeClock clock;
   kube.fail_on(res::daemon_sets, Error(ErrorCode::unreachable, "connect: refused"));
@@ -243,7 +243,7 @@ const json k_values = json::parse(R"({
 })");
 
 TEST(CiliumVerify, ConfigMatchesTheValues) {
-  FakeKube kube;
+  FakeKubeApi kube;
   kube.put(res::config_maps,
            config_map({{"policy-audit-mode", "true"},
                        {"enable-hubble", "true"},
@@ -257,7 +257,7 @@ TEST(CiliumVerify, ConfigMatchesTheValues) {
 }
 
 TEST(CiliumVerify, EveryMismatchIsListed) {
-  FakeKube kube;
+  FakeKubeApi kube;
   kube.put(res::config_maps,
            config_map({{"enable-hubble", "true"},
                        {"hubble-export-file-path", "/var/run/cilium/hubble/events.log"}}));
@@ -278,7 +278,7 @@ TEST(CiliumVerify, HubbleLeftAtTheChartsDefaultIsStillVerified) {
   // default: the export is checked all the same.
   json values = k_values;
   values["hubble"].erase("enabled");
-  FakeKube kube;
+  FakeKubeApi kube;
   kube.put(res::config_maps, config_map({{"policy-audit-mode", "true"},
                                          {"enable-hubble", "false"},
                                          {"hubble-export-file-path", "stdout"}}));
@@ -289,7 +289,7 @@ TEST(CiliumVerify, HubbleLeftAtTheChartsDefaultIsStillVerified) {
 }
 
 TEST(CiliumVerify, AbsentAuditModeMeansEnforcing) {
-  FakeKube kube;
+  FakeKubeApi kube;
   kube.put(res::config_maps, config_map(json::object()));
   auto r = verify_config(kube, "kube-system", {{"policyAuditMode", false}});
   ASSERT_TRUE(r) << r.error().message;
@@ -297,7 +297,7 @@ TEST(CiliumVerify, AbsentAuditModeMeansEnforcing) {
 }
 
 TEST(CiliumVerify, MissingConfigMap) {
-  FakeKube kube;
+  FakeKubeApi kube;
   auto r = verify_config(kube, "kube-system", k_values);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "verify ConfigMap/kube-system/cilium-config: not found");
@@ -316,7 +316,7 @@ json pod(const std::string& ns, const std::string& name, json spec, std::string 
 }
 
 TEST(CiliumUnmanaged, RunningPodsWithoutEndpoint) {
-  FakeKube kube;
+  FakeKubeApi kube;
   const json on_node = {{"nodeName", "n1"}};
   kube.put(res::pods, pod("shop", "web-1", on_node, "Running", "web-7d9f"));
   kube.put(res::pods, pod("shop", "db-0", on_node)); // bare pod
@@ -343,7 +343,7 @@ TEST(CiliumUnmanaged, RunningPodsWithoutEndpoint) {
   EXPECT_FALSE(outcomes[0].restarted);
   EXPECT_THAT(outcomes[0].message, HasSubstr("no controller"));
   EXPECT_TRUE(outcomes[1].restarted);
-  EXPECT_THAT(kube.removed, ElementsAre(FakeKube::Key{"pods", "shop", "web-1"}));
+  EXPECT_THAT(kube.removed, ElementsAre(FakeKubeApi::Key{"pods", "shop", "web-1"}));
 }
 
 } // namespace

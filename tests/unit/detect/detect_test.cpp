@@ -1,9 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "detect/classify.hpp"
 #include "detect/detect.hpp"
-#include "unit/detect/fake_kube_api.hpp"
+#include "detect/rules.hpp"
+#include "support/fake_kube_api.hpp"
 #include "unit/detect/scenario.hpp"
 
 namespace netpol::test {

@@ -3,7 +3,8 @@
 // platform really deploys them (objects.yaml) and the expected provider.json — or, where a
 // token may read too little to conclude anything, expected-error.txt: the start of the error
 // detection must end with. The unit tests
-// serve them through a fake KubeApi; the end-to-end test seeds them into a real API server.
+// serve them through the fake KubeApi (support/fake_kube_api.hpp); the end-to-end test seeds
+// them into a real API server.
 #pragma once
 
 #include <algorithm>
@@ -17,26 +18,20 @@
 #include <nlohmann/json.hpp>
 
 #include "detect/evidence.hpp"
+#include "support/fake_kube_api.hpp"
 #include "support/paths.hpp"
 #include "util/yaml.hpp"
 
 namespace netpol::test {
 
-struct DetectScenario {
+// The cluster (FakeCluster: version.json, objects.yaml, the rights of cluster.json) and what
+// detection must conclude on it.
+struct DetectScenario : FakeCluster {
   std::string name;
   std::filesystem::path dir;
   detect::Hints hints;
-  // Requests the token may make ("get version", "list daemonsets in kube-system", ...);
-  // nullopt = every request is allowed.
-  std::optional<std::vector<std::string>> allowed;
-  nlohmann::json version;
-  std::vector<nlohmann::json> objects;
   nlohmann::json expected;    // provider.json; null when the file is missing
   std::string expected_error; // expected-error.txt (first line); "" when detection succeeds
-
-  bool allows(const std::string& request) const {
-    return !allowed || std::find(allowed->begin(), allowed->end(), request) != allowed->end();
-  }
 };
 
 inline nlohmann::json read_json_file(const std::filesystem::path& path) {

@@ -7,7 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "cli/detect_cmd.hpp"
-#include "unit/detect/fake_kube_api.hpp"
+#include "support/fake_kube_api.hpp"
+#include "unit/detect/scenario.hpp"
 
 namespace netpol::test {
 namespace {
