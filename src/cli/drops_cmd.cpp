@@ -12,6 +12,7 @@
 #include "droplog/suggest.hpp"
 #include "droplog/timestamp.hpp"
 #include "droplog/views.hpp"
+#include "report/atomic_file.hpp"
 #include "util/duration.hpp"
 
 namespace netpol::cli {
@@ -117,7 +118,7 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
 Result<void> write_views(const DropSummary& summary, Context& ctx) {
   const auto& dir = ctx.output().path();
   auto stream = [&](const char* name, auto&& produce) -> Result<void> {
-    auto file = droplog::FileWriter::open(dir / name);
+    auto file = report::AtomicFile::open(dir / name);
     if (!file) return fail(file.error());
     produce(file->sink());
     auto committed = file->commit();
@@ -180,11 +181,13 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
     source = std::make_unique<droplog::ClusterSource>(**api, std::move(source_options));
   }
 
-  auto jsonl = droplog::JsonlWriter::open(ctx.output().path() / "drop-log.jsonl");
+  auto jsonl = report::AtomicFile::open(ctx.output().path() / "drop-log.jsonl");
   if (!jsonl) return fail(jsonl.error());
   droplog::DropFilter filter{opts->namespaces, opts->since_ns, std::nullopt};
-  droplog::DropCollector collector(std::move(filter),
-                                   [&](std::string_view json) { jsonl->write(json); });
+  droplog::DropCollector collector(std::move(filter), [&](std::string_view json) {
+    jsonl->write(json);
+    jsonl->write("\n");
+  });
 
   auto phase = ctx.reporter().phase("Collecting dropped and audited flows");
   auto read = source->read([&](std::string_view line) { collector.add_line(line); });

@@ -1,19 +1,9 @@
 #include "droplog/views.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <condition_variable>
-#include <cstring>
 #include <iterator>
-#include <mutex>
-#include <system_error>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -918,143 +908,6 @@ report::JUnitReport render_junit(const DropSummary& s) {
     });
   }
   return junit;
-}
-
-namespace {
-
-// Writes all of `text` to `fd`; 0 or the errno of the failure.
-int write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    text.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
-} // namespace
-
-struct FileWriter::Background {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::string block; // being written while `busy`
-  bool busy = false;
-  bool stopping = false;
-  int error = 0; // the first write error (errno)
-  std::thread thread;
-
-  void run(int fd) {
-    std::unique_lock lock(mutex);
-    while (true) {
-      changed.wait(lock, [&] { return busy || stopping; });
-      if (!busy) return;
-      lock.unlock();
-      // Redacted here, on the writer's thread, so it overlaps with the next block. Blocks
-      // end at a write() boundary, so no flow field is split between two passes.
-      const int failed = error == 0 ? write_all(fd, log::redact(block)) : 0;
-      lock.lock();
-      if (failed != 0) error = failed;
-      block.clear();
-      busy = false;
-      changed.notify_all();
-    }
-  }
-};
-
-FileWriter::FileWriter(int fd, std::filesystem::path path, std::string tmp)
-    : m_fd(fd), m_path(std::move(path)), m_tmp(std::move(tmp)) {
-  m_block.reserve(k_block + (64u << 10));
-  auto background = std::make_unique<Background>();
-  background->block.reserve(m_block.capacity());
-  try {
-    background->thread = std::thread([bg = background.get(), fd] { bg->run(fd); });
-    m_background = std::move(background);
-  } catch (const std::system_error&) {
-    // No thread to be had: write synchronously.
-  }
-}
-
-FileWriter::FileWriter(FileWriter&& o) noexcept
-    : m_fd(o.m_fd), m_path(std::move(o.m_path)), m_tmp(std::move(o.m_tmp)),
-      m_block(std::move(o.m_block)), m_error(o.m_error), m_background(std::move(o.m_background)) {
-  o.m_fd = -1;
-}
-
-FileWriter::~FileWriter() {
-  stop();
-  if (m_fd >= 0) {
-    ::close(m_fd);
-    ::unlink(m_tmp.c_str());
-  }
-}
-
-void FileWriter::hand_off() {
-  if (m_block.empty()) return;
-  if (!m_background) {
-    if (m_error == 0) m_error = write_all(m_fd, log::redact(m_block));
-    m_block.clear();
-    return;
-  }
-  Background& bg = *m_background;
-  std::unique_lock lock(bg.mutex);
-  bg.changed.wait(lock, [&] { return !bg.busy; });
-  // The thread's last block (empty, with its capacity) becomes the one to fill.
-  std::swap(bg.block, m_block);
-  bg.busy = true;
-  bg.changed.notify_all();
-}
-
-void FileWriter::stop() {
-  if (!m_background) return;
-  {
-    std::lock_guard lock(m_background->mutex);
-    m_background->stopping = true;
-    m_background->changed.notify_all();
-  }
-  m_background->thread.join();
-  if (m_error == 0) m_error = m_background->error;
-  m_background.reset();
-}
-
-Result<FileWriter> FileWriter::open(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (path.has_parent_path()) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) {
-      return fail(ErrorCode::io,
-                  "creating directory " + path.parent_path().string() + ": " + ec.message());
-    }
-  }
-  std::string tmp = path.string() + ".tmp-XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return fail(ErrorCode::io, "writing " + path.string() + ": " + std::strerror(errno));
-  return FileWriter(fd, path, std::move(tmp));
-}
-
-Result<void> FileWriter::commit() {
-  if (m_fd < 0) return fail(ErrorCode::internal, m_path.string() + " committed twice");
-  hand_off();
-  stop(); // the thread finishes the last block first
-  if (m_error == 0 && !m_block.empty()) m_error = write_all(m_fd, log::redact(m_block));
-  m_block.clear();
-  ::fchmod(m_fd, 0644);
-  const bool closed = ::close(m_fd) == 0;
-  m_fd = -1;
-  if (m_error != 0 || !closed || ::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
-    const int err = m_error != 0 ? m_error : errno;
-    ::unlink(m_tmp.c_str());
-    return fail(ErrorCode::io, "writing " + m_path.string() + ": " + std::strerror(err));
-  }
-  return {};
-}
-
-Result<JsonlWriter> JsonlWriter::open(const std::filesystem::path& path) {
-  auto file = FileWriter::open(path);
-  if (!file) return fail(file.error());
-  return JsonlWriter(std::move(*file));
 }
 
 } // namespace netpol::droplog

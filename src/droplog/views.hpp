@@ -1,12 +1,9 @@
 // The drop log's files (SPEC §5, §8.1): drop-summary.json, drop-log.txt, drop-log.html,
-// junit-drops.xml, all built from the same rows, and the streaming drop-log.jsonl writer.
+// junit-drops.xml, all built from the same rows.
 #pragma once
 
-#include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <limits>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,62 +73,5 @@ std::string render_html(const DropSummary& summary);
 // With coverage, one more case "drop log covers the window": skipped when a source has a gap
 // (a gap alone never fails the job), passed otherwise.
 report::JUnitReport render_junit(const DropSummary& summary);
-
-// A report file written piece by piece (never held in memory) into a temporary file that
-// commit() renames into place (mode 0644); an uncommitted file is removed. A write error is
-// remembered and returned by commit(), naming the path. Text is collected in 1 MiB blocks
-// that a background thread hands to the kernel while the next block fills, so the kernel's
-// copy of a 100 MB drop-log.jsonl overlaps with parsing the log (writes are synchronous
-// when no thread can be started).
-class FileWriter {
-public:
-  static Result<FileWriter> open(const std::filesystem::path& path);
-  FileWriter(FileWriter&& other) noexcept;
-  FileWriter& operator=(FileWriter&&) = delete;
-  ~FileWriter();
-
-  void write(std::string_view text) {
-    m_block.append(text);
-    if (m_block.size() >= k_block) hand_off();
-  }
-  Result<void> commit();
-  // write() as a TextSink (valid while this writer lives).
-  TextSink sink() {
-    return [this](std::string_view text) { write(text); };
-  }
-
-private:
-  struct Background; // the writing thread and the block it writes
-  static constexpr size_t k_block = 1u << 20;
-
-  FileWriter(int fd, std::filesystem::path path, std::string tmp);
-  // Passes the filled block to the background thread (after it finished the previous one).
-  void hand_off();
-  // Waits for every handed-off block to be written and ends the thread.
-  void stop();
-
-  int m_fd;
-  std::filesystem::path m_path;
-  std::string m_tmp;
-  std::string m_block;
-  int m_error = 0; // the first write error (errno), when writing synchronously
-  std::unique_ptr<Background> m_background;
-};
-
-// drop-log.jsonl, written line by line as flows match.
-class JsonlWriter {
-public:
-  static Result<JsonlWriter> open(const std::filesystem::path& path);
-
-  void write(std::string_view json_object) {
-    m_file.write(json_object);
-    m_file.write("\n");
-  }
-  Result<void> commit() { return m_file.commit(); }
-
-private:
-  explicit JsonlWriter(FileWriter file) : m_file(std::move(file)) {}
-  FileWriter m_file;
-};
 
 } // namespace netpol::droplog
