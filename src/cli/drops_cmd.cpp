@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "droplog/timestamp.hpp"
+#include "util/time.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -21,7 +21,7 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     o.since_ns = *since;
     o.since_given = true;
   } else if (auto created = ctx.getenv("CI_PIPELINE_CREATED_AT"); created && !created->empty()) {
-    auto t = droplog::parse_rfc3339(*created);
+    auto t = parse_rfc3339(*created);
     if (!t) {
       return fail(ErrorCode::config,
                   "CI_PIPELINE_CREATED_AT: invalid time '" + *created + "': expected RFC 3339");

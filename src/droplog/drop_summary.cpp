@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "droplog/timestamp.hpp"
 #include "droplog/view_parts.hpp"
+#include "util/time.hpp"
 
 namespace netpol::droplog {
 

@@ -9,10 +9,10 @@
 #include "droplog/cluster_source.hpp"
 #include "droplog/source.hpp"
 #include "droplog/suggest.hpp"
-#include "droplog/timestamp.hpp"
 #include "droplog/views.hpp"
 #include "report/atomic_file.hpp"
 #include "util/duration.hpp"
+#include "util/time.hpp"
 
 namespace netpol::droplog {
 namespace {
@@ -49,8 +49,8 @@ Result<void> write_views(const DropSummary& summary, const report::Session& sess
   Result<void> json = {};
   Result<void> policies = {};
   auto write_second = [&] {
-    json = stream("drop-summary.json",
-                  [&](const TextSink& out) { write_summary_json(summary, out); });
+    json =
+        stream("drop-summary.json", [&](const TextSink& out) { write_summary_json(summary, out); });
     policies = stream("suggested-policy.yaml", [&](const TextSink& out) {
       out(suggestion_to_yaml(suggest_policies(summary.rows, summary.namespaces)));
     });

@@ -16,9 +16,9 @@
 namespace netpol::droplog {
 
 struct DropsOptions {
-  std::string from_file;           // --from-file; "" = the Cilium agents' logs, "-" = stdin
-  std::optional<int64_t> since_ns; // the window's start; none = all of a file
-  bool since_given = false;        // --since or NETPOL_SINCE, not a default
+  std::string from_file;               // --from-file; "" = the Cilium agents' logs, "-" = stdin
+  std::optional<int64_t> since_ns;     // the window's start; none = all of a file
+  bool since_given = false;            // --since or NETPOL_SINCE, not a default
   std::vector<std::string> namespaces; // flows of these namespaces; empty = all
   bool fail_on_drops = false;          // carried into the outcome for the caller's check
   // Where to list the agents: only there (--cilium-namespace), or in every namespace and,

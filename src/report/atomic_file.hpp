@@ -70,8 +70,8 @@ private:
   std::filesystem::path m_path;
   std::string m_tmp;
   std::string m_block;
-  int m_error = 0;               // the first write error (errno)
-  bool m_no_thread = false;      // a thread could not be started: write on this one
+  int m_error = 0;          // the first write error (errno)
+  bool m_no_thread = false; // a thread could not be started: write on this one
   std::unique_ptr<Background> m_background;
 };
 
