@@ -8,8 +8,8 @@
 
 #include "droplog/collector.hpp"
 #include "droplog/line_parser.hpp"
-#include "droplog/timestamp.hpp"
 #include "util/parallel.hpp"
+#include "util/time.hpp"
 
 namespace netpol::droplog {
 namespace {

@@ -5,7 +5,8 @@
 
 #include <simdjson.h>
 
-#include "droplog/timestamp.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
 
 namespace netpol::droplog {
 namespace {
@@ -16,14 +17,6 @@ using simdjson::dom::object;
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.back()))
-    s.remove_suffix(1);
-  while (!s.empty() && is_space(s.front()))
-    s.remove_prefix(1);
-  return s;
 }
 
 // The length of the "2026-11-26T10:00:00.123456789Z " that `pods/log?timestamps=true` puts

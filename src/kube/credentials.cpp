@@ -13,6 +13,8 @@
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
 
 namespace netpol::kube {
 namespace {
@@ -26,15 +28,8 @@ constexpr size_t k_max_plugin_output = 1024 * 1024;
 constexpr size_t k_max_token_file = 4 * 1024 * 1024;
 // A plugin that hangs (waiting for a login prompt nobody sees in CI) must not hang the job.
 
-std::string trim(std::string s) {
-  const auto* ws = " \t\r\n";
-  s.erase(0, s.find_first_not_of(ws));
-  s.erase(s.find_last_not_of(ws) + 1);
-  return s;
-}
-
 std::string one_line(std::string s) {
-  s = trim(std::move(s));
+  s = std::string(trim(s));
   if (s.size() > k_max_stderr_in_message) s = s.substr(0, k_max_stderr_in_message) + "...";
   for (auto& c : s) {
     if (c == '\n' || c == '\r') c = ' ';
@@ -66,45 +61,15 @@ Error plugin_error(const ExecConfig& e, const std::string& problem) {
 
 } // namespace
 
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
-  std::tm tm{};
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour,
-                  &minute, &second, &consumed) != 6) {
-    return std::nullopt;
-  }
-  size_t pos = static_cast<size_t>(consumed);
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])))
-      ++pos;
-  }
-  long offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-    offset = (oh * 3600L + om * 60L) * (s[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
-      minute < 0 || minute > 59 || second < 0 || second > 60) {
-    return std::nullopt;
-  }
+std::optional<std::chrono::system_clock::time_point>
+parse_expiration_timestamp(std::string_view text) {
+  auto fields = parse_rfc3339_fields(text);
+  if (!fields) return std::nullopt;
   // system_clock counts nanoseconds in 64 bits (1678 to 2262): "never expires" stays far
   // away, and a time before 1970 (found by the fuzzer: year 1013 overflowed) is long past.
-  tm.tm_year = std::clamp(year, 1970, 2200) - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t t = timegm(&tm) - offset;
-  return std::chrono::system_clock::from_time_t(t);
+  // Whole seconds: an expiry needs no finer grain.
+  fields->year = std::clamp(fields->year, 1970, 2200);
+  return std::chrono::system_clock::from_time_t(static_cast<std::time_t>(unix_seconds(*fields)));
 }
 
 Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const ExecConfig& e) {
@@ -154,7 +119,7 @@ Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const
     return fail(plugin_error(e, "status has neither a token nor a client certificate"));
   }
   if (auto ts = field("expirationTimestamp"); !ts.empty()) {
-    result.expires = parse_rfc3339(ts);
+    result.expires = parse_expiration_timestamp(ts);
     if (!result.expires) {
       return fail(plugin_error(e, "status.expirationTimestamp '" + ts + "' is not RFC 3339"));
     }
@@ -226,7 +191,7 @@ Result<WireAuth> CredentialSource::current() {
     if (m_file_token.empty() || now - m_file_read_at > k_token_file_refresh) {
       // Bounded and never blocking: the file may have been replaced by anything since load.
       auto text = read_input_file(c.token_file, ErrorCode::config, k_max_token_file);
-      auto token = text ? trim(*text) : std::string();
+      auto token = text ? std::string(trim(*text)) : std::string();
       if (!token.empty()) {
         m_file_token = token;
         log::register_secret(m_file_token);
@@ -268,7 +233,7 @@ bool CredentialSource::invalidate() {
     m_file_token.clear();
     auto text =
         read_input_file(m_config.credentials.token_file, ErrorCode::config, k_max_token_file);
-    const auto fresh = text ? trim(*text) : std::string();
+    const auto fresh = text ? std::string(trim(*text)) : std::string();
     may_help = may_help || (!fresh.empty() && fresh != old);
   }
   return may_help;

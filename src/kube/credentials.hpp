@@ -36,8 +36,10 @@ Result<ExecCredential> run_exec_plugin(const ClientConfig& config,
 // apiVersion, neither token nor certificate, a bad expirationTimestamp. Never throws.
 Result<ExecCredential> parse_exec_credential(std::string_view stdout_text, const ExecConfig& exec);
 
-// Parses an RFC 3339 time ("2026-11-26T17:00:00Z", fractions and offsets allowed).
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+// An ExecCredential's expirationTimestamp: an RFC 3339 time (util/time.hpp) in whole seconds,
+// its year clamped to 1970..2200 so the clock cannot overflow.
+std::optional<std::chrono::system_clock::time_point>
+parse_expiration_timestamp(std::string_view text);
 
 // Thread-safe source of WireAuth for the transport.
 class CredentialSource {

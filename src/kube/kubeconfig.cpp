@@ -18,6 +18,7 @@
 
 #include "util/file.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 #include "util/yaml.hpp"
 
 namespace netpol::kube {
@@ -85,13 +86,6 @@ bool is_loopback_url(const std::string& url) {
 }
 
 namespace {
-
-std::string trim(std::string s) {
-  const auto* ws = " \t\r\n";
-  s.erase(0, s.find_first_not_of(ws));
-  s.erase(s.find_last_not_of(ws) + 1);
-  return s;
-}
 
 // One named entry (cluster, user or context) with where it was defined.
 struct Stanza {

@@ -19,6 +19,7 @@
 #include "util/file.hpp"
 #include "util/log.hpp"
 #include "util/parallel.hpp"
+#include "util/strings.hpp"
 
 namespace netpol::kube {
 namespace {
@@ -35,14 +36,6 @@ std::string lower(std::string_view s) {
   for (auto& c : out)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return std::string(s);
 }
 
 // The path without its query, for log lines (queries may carry selectors, never secrets,
@@ -81,7 +74,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     auto name = lower(trim(line.substr(0, colon)));
-    auto value = trim(line.substr(colon + 1));
+    auto value = std::string(trim(line.substr(colon + 1)));
     if (name == "warning") t->response.warnings.push_back(value);
     t->response.headers[name] = std::move(value);
   }
@@ -660,7 +653,7 @@ private:
 
 std::optional<Duration> parse_retry_after(std::string_view value,
                                           std::chrono::system_clock::time_point now) {
-  auto v = trim(value);
+  const std::string v(trim(value));
   if (v.empty()) return std::nullopt;
   long long seconds = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);

@@ -1,6 +1,6 @@
-// The report directory (--output-dir). Files are written whole through a temporary file
-// (mode 0600) renamed into place, so a reader never sees half a report and a crash never
-// leaves one.
+// The report directory (--output-dir). Files are written whole through report::AtomicFile
+// (a temporary file, mode 0600, renamed into place), so a reader never sees half a report and
+// a crash never leaves one.
 #pragma once
 
 #include <filesystem>
@@ -32,8 +32,5 @@ private:
   mutable std::mutex m_mutex;
   mutable std::set<std::string, std::less<>> m_written;
 };
-
-// Writes `content` to `path` atomically (temp file 0600 in the same directory, then rename).
-Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
 } // namespace netpol::report

@@ -1,9 +1,9 @@
 // Diagnostics (spdlog) for --log-level, and the one redaction pass every channel goes through.
 // Results go to stdout and progress to the Reporter; spdlog is for debugging only. Every
 // message, every stdout and stderr byte of a command (cli::run wraps both streams in a
-// RedactingStreambuf) and every report file (report::OutputDir, droplog::FileWriter, JUnit)
-// passes through redact(), so a token, key, password or certificate never reaches an output
-// at any level, whoever prints it.
+// RedactingStreambuf) and every report file (report::AtomicFile) passes through redact(), so
+// a token, key, password or certificate never reaches an output at any level, whoever prints
+// it.
 #pragma once
 
 #include <memory>

@@ -3,9 +3,9 @@
 
 #include "droplog/cluster_source.hpp"
 #include "droplog/collector.hpp"
-#include "droplog/timestamp.hpp"
 #include "support/test_cluster.hpp"
 #include "support/test_kubelet.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 namespace {
@@ -67,7 +67,7 @@ const droplog::Coverage* coverage_of(const droplog::SourceReport& report, const 
 }
 
 int64_t t(const char* rfc3339) {
-  return droplog::parse_rfc3339(rfc3339).value();
+  return parse_rfc3339(rfc3339).value();
 }
 
 // Three agent pods behind the real API server's pods/log proxy: two serve recorded exporter

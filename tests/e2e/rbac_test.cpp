@@ -29,7 +29,6 @@
 #include <nlohmann/json.hpp>
 
 #include "detect/detection.hpp"
-#include "droplog/timestamp.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "support/paths.hpp"
@@ -39,6 +38,7 @@
 #include "support/test_cluster.hpp"
 #include "support/test_kubelet.hpp"
 #include "unit/detect/scenario.hpp"
+#include "util/time.hpp"
 #include "util/yaml.hpp"
 
 namespace netpol::test {
@@ -381,7 +381,7 @@ TEST(Rbac, DetectDropsAndRunNeedNothingButTheirManifests) {
   TestKubelet kubelet;
   seed_cilium(cluster, kubelet,
               "level=info msg=\"Starting\" subsys=daemon\n" +
-                  dropped_flow(app, droplog::format_rfc3339(five_minutes_ago)) + "\n");
+                  dropped_flow(app, format_rfc3339(five_minutes_ago)) + "\n");
   if (HasFatalFailure()) return;
 
   // What the cluster admin's detection sees: the manifest must leave nothing of it out.

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "droplog/line_parser.hpp"
-#include "droplog/timestamp.hpp"
+#include "util/time.hpp"
 
 namespace {
 
@@ -32,8 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(!event.empty() && event.front() == '{' && event.back() == '}');
       if (flow.has_time) {
         // The time round-trips through the form the views print.
-        check(netpol::droplog::parse_rfc3339(netpol::droplog::format_rfc3339(flow.time_ns)) ==
-              flow.time_ns);
+        check(netpol::parse_rfc3339(netpol::format_rfc3339(flow.time_ns)) == flow.time_ns);
       }
       for (const auto* ep : {&flow.source, &flow.destination}) {
         check(ep->workload == netpol::droplog::derive_workload(*ep));

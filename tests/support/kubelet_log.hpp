@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "droplog/line_parser.hpp"
-#include "droplog/timestamp.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 
@@ -23,7 +23,7 @@ inline std::string serve_container_log(const std::string& stored,
   };
   const bool timestamps = param("timestamps") == "true";
   std::optional<int64_t> since;
-  if (const auto s = param("sinceTime"); !s.empty()) since = droplog::parse_rfc3339(s);
+  if (const auto s = param("sinceTime"); !s.empty()) since = parse_rfc3339(s);
   std::string text;
   size_t at = 0;
   while (at < stored.size()) {

@@ -33,13 +33,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "droplog/timestamp.hpp"
 #include "kube/api.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "support/https_server.hpp"
 #include "support/kubelet_log.hpp"
 #include "util/error.hpp"
+#include "util/time.hpp"
 
 namespace {
 
@@ -193,7 +193,7 @@ std::string flow_line(const std::string& ns, const std::string& node, const std:
 // as in a container runtime's log file (the kubelet above serves it as pods/log does).
 std::vector<std::string> agent_logs(const Options& o, int64_t now_ns) {
   auto at = [&](double minutes_ago) {
-    return netpol::droplog::format_rfc3339(now_ns - static_cast<int64_t>(minutes_ago * 60e9));
+    return netpol::format_rfc3339(now_ns - static_cast<int64_t>(minutes_ago * 60e9));
   };
   const AppPod& web = k_app[0];
   const AppPod& api = k_app[1];

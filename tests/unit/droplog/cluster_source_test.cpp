@@ -9,9 +9,9 @@
 
 #include "droplog/cluster_source.hpp"
 #include "droplog/collector.hpp"
-#include "droplog/timestamp.hpp"
 #include "support/kubelet_log.hpp"
 #include "unit/droplog/flow_lines.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 namespace {
@@ -159,7 +159,7 @@ nlohmann::json restarted_pod(const std::string& name, const std::string& finishe
 }
 
 int64_t t(const char* rfc3339) {
-  return droplog::parse_rfc3339(rfc3339).value();
+  return parse_rfc3339(rfc3339).value();
 }
 
 TEST(ClusterSource, ReadsEveryAgentPodWithSinceTime) {

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "droplog/collector.hpp"
-#include "droplog/timestamp.hpp"
 #include "support/paths.hpp"
 #include "unit/droplog/flow_lines.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 namespace {
@@ -75,7 +75,7 @@ TEST(Collector, NamespaceFilterMatchesSourceOrDestination) {
 }
 
 TEST(Collector, TimeWindowIsInclusiveAndFlowsWithoutTimeAreKept) {
-  const auto t = [](const char* s) { return *droplog::parse_rfc3339(s); };
+  const auto t = [](const char* s) { return *parse_rfc3339(s); };
   DropCollector c(DropFilter{{}, t("2026-11-26T10:00:00Z"), t("2026-11-26T11:00:00Z")});
   for (const char* time :
        {"2026-11-26T09:59:59.999999999Z", "2026-11-26T10:00:00Z", "2026-11-26T10:30:00Z",
@@ -144,7 +144,7 @@ TEST(Collector, AggregatedEventsCountTheirFlowsByDirection) {
 }
 
 TEST(Collector, OldestReadIsTheOldestDropReadKeptOrNot) {
-  DropCollector c(DropFilter{{"shop"}, droplog::parse_rfc3339("2026-11-26T09:00:00Z"), {}});
+  DropCollector c(DropFilter{{"shop"}, parse_rfc3339("2026-11-26T09:00:00Z"), {}});
   EXPECT_EQ(c.oldest_read_ns(), 0);
   FlowSpec late;
   late.time = "2026-11-26T09:30:00Z";
@@ -155,14 +155,14 @@ TEST(Collector, OldestReadIsTheOldestDropReadKeptOrNot) {
   forwarded.time = "2026-11-26T07:00:00Z";
   for (const auto* f : {&late, &early, &forwarded})
     c.add_line(flow_line(*f));
-  EXPECT_EQ(c.oldest_read_ns(), *droplog::parse_rfc3339("2026-11-26T08:15:00Z"));
-  EXPECT_EQ(c.earliest_ns(), *droplog::parse_rfc3339("2026-11-26T09:30:00Z"));
+  EXPECT_EQ(c.oldest_read_ns(), *parse_rfc3339("2026-11-26T08:15:00Z"));
+  EXPECT_EQ(c.earliest_ns(), *parse_rfc3339("2026-11-26T09:30:00Z"));
   DropCollector other(DropFilter{});
   FlowSpec earlier;
   earlier.time = "2026-11-26T06:00:00Z";
   other.add_line(flow_line(earlier));
   c.merge(other);
-  EXPECT_EQ(c.oldest_read_ns(), *droplog::parse_rfc3339("2026-11-26T06:00:00Z"));
+  EXPECT_EQ(c.oldest_read_ns(), *parse_rfc3339("2026-11-26T06:00:00Z"));
 }
 
 TEST(LineSplitter, ChunkBoundariesDoNotChangeTheLines) {

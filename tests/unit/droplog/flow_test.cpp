@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "droplog/flow.hpp"
-#include "droplog/timestamp.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 namespace {
@@ -72,7 +72,6 @@ TEST(DropReason, NamesFromTheProtoAndNumbersForUnknownOnes) {
 }
 
 TEST(Timestamp, ParsesRfc3339WithFractionsAndOffsets) {
-  using droplog::parse_rfc3339;
   EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01.5Z"), 1'500'000'000);
   EXPECT_EQ(parse_rfc3339("2026-11-26T10:00:00Z"), 1'795'687'200'000'000'000);
@@ -85,7 +84,6 @@ TEST(Timestamp, ParsesRfc3339WithFractionsAndOffsets) {
 }
 
 TEST(Timestamp, YearsPastTheNanosecondRangeAreRejectedNotWrapped) {
-  using droplog::parse_rfc3339;
   // int64 nanoseconds end at 2262-04-11T23:47:16.854775807Z (found by the line fuzzer).
   EXPECT_EQ(parse_rfc3339("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
   EXPECT_FALSE(parse_rfc3339("2262-04-11T23:47:16.854775808Z").has_value());
@@ -97,7 +95,7 @@ TEST(Timestamp, YearsPastTheNanosecondRangeAreRejectedNotWrapped) {
 TEST(Timestamp, FormatRoundTrips) {
   for (const char* t : {"2026-11-26T10:00:00Z", "2023-08-21T12:12:18.510175415Z",
                         "1999-12-31T23:59:59.5Z", "2024-02-29T00:00:00Z"}) {
-    EXPECT_EQ(droplog::format_rfc3339(*droplog::parse_rfc3339(t)), t);
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339(t)), t);
   }
 }
 

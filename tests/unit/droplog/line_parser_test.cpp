@@ -6,9 +6,9 @@
 
 #include "droplog/flow.hpp"
 #include "droplog/line_parser.hpp"
-#include "droplog/timestamp.hpp"
 #include "support/paths.hpp"
 #include "unit/droplog/flow_lines.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 namespace {
@@ -63,7 +63,7 @@ TEST(LineParser, RealSamplesYieldTheTwoDropsAndSkipTheRest) {
   EXPECT_EQ(tcp.port, 80u);
   EXPECT_EQ(tcp.time, "2023-08-21T12:12:18.510175415Z");
   ASSERT_TRUE(tcp.has_time);
-  EXPECT_EQ(tcp.time_ns, *droplog::parse_rfc3339("2023-08-21T12:12:18.510175415Z"));
+  EXPECT_EQ(tcp.time_ns, *parse_rfc3339("2023-08-21T12:12:18.510175415Z"));
 }
 
 TEST(LineParser, EventJsonIsTheLineAsReceived) {
@@ -287,9 +287,9 @@ TEST(LineParser, AggregatedExporterEventsCarryTheirFlowCounts) {
 
 TEST(LineParser, LogLineTimeIsTheKubeletsPrefix) {
   EXPECT_EQ(droplog::log_line_time("2026-11-26T10:00:00.5Z {\"flow\":{}}"),
-            droplog::parse_rfc3339("2026-11-26T10:00:00.5Z"));
+            parse_rfc3339("2026-11-26T10:00:00.5Z"));
   EXPECT_EQ(droplog::log_line_time("2026-11-26T10:00:00.123456789Z level=info msg=x"),
-            droplog::parse_rfc3339("2026-11-26T10:00:00.123456789Z"));
+            parse_rfc3339("2026-11-26T10:00:00.123456789Z"));
   EXPECT_EQ(droplog::log_line_time("{\"time\":\"2026-11-26T10:00:00Z\"}"), std::nullopt);
   EXPECT_EQ(droplog::log_line_time("2026-11-26 is a date"), std::nullopt);
   EXPECT_EQ(droplog::log_line_time(""), std::nullopt);

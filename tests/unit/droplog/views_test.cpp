@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "droplog/collector.hpp"
-#include "droplog/timestamp.hpp"
 #include "droplog/views.hpp"
 #include "unit/droplog/flow_lines.hpp"
+#include "util/time.hpp"
 
 namespace netpol::test {
 namespace {
@@ -113,9 +113,8 @@ TEST(Views, StreamedSummaryJsonIsTheDumpByteForByte) {
 // Two agents: one reaching back before the window, one whose log starts after it.
 droplog::DropSummary summary_with_a_gap() {
   auto s = sample_summary();
-  s.coverage = {
-      {"kube-system/cilium-a", droplog::parse_rfc3339("2026-11-26T09:00:00Z"), true, false},
-      {"kube-system/cilium-b", droplog::parse_rfc3339("2026-11-26T10:03:00.25Z"), false, true}};
+  s.coverage = {{"kube-system/cilium-a", parse_rfc3339("2026-11-26T09:00:00Z"), true, false},
+                {"kube-system/cilium-b", parse_rfc3339("2026-11-26T10:03:00.25Z"), false, true}};
   return s;
 }
 

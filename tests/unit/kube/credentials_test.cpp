@@ -204,20 +204,20 @@ TEST(TokenFile, AFifoInItsPlaceDoesNotBlock) {
 }
 
 TEST(Rfc3339, ParsesOffsetsAndFractions) {
-  const auto z = parse_rfc3339("2026-11-26T17:00:00Z");
+  const auto z = parse_expiration_timestamp("2026-11-26T17:00:00Z");
   ASSERT_TRUE(z);
-  EXPECT_EQ(parse_rfc3339("2026-11-26T18:00:00.123456+01:00"), z);
-  EXPECT_EQ(parse_rfc3339("2026-11-26T12:00:00-05:00"), z);
-  EXPECT_FALSE(parse_rfc3339("2026-11-26 17:00"));
-  EXPECT_FALSE(parse_rfc3339("2026-13-26T17:00:00Z"));
-  EXPECT_FALSE(parse_rfc3339("2026-11-26T-1:00:00Z"));
+  EXPECT_EQ(parse_expiration_timestamp("2026-11-26T18:00:00.123456+01:00"), z);
+  EXPECT_EQ(parse_expiration_timestamp("2026-11-26T12:00:00-05:00"), z);
+  EXPECT_FALSE(parse_expiration_timestamp("2026-11-26 17:00"));
+  EXPECT_FALSE(parse_expiration_timestamp("2026-13-26T17:00:00Z"));
+  EXPECT_FALSE(parse_expiration_timestamp("2026-11-26T-1:00:00Z"));
 }
 
 // Found by the exec_credential fuzzer: year 1013 overflowed the clock's nanoseconds.
 TEST(Rfc3339, TimesOutsideTheClocksRangeAreClampedNotOverflowed) {
-  EXPECT_EQ(parse_rfc3339("1013-11-26T17:00:00Z"),
+  EXPECT_EQ(parse_expiration_timestamp("1013-11-26T17:00:00Z"),
             std::chrono::system_clock::from_time_t(0) + std::chrono::hours(24 * 329 + 17));
-  EXPECT_TRUE(parse_rfc3339("9999-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_expiration_timestamp("9999-12-31T23:59:59Z"));
 }
 
 TEST(ExecCredential, OutputOfTheWrongShapeIsAnError) {

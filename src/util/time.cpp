@@ -1,8 +1,8 @@
-#include "droplog/timestamp.hpp"
+#include "util/time.hpp"
 
 #include <fmt/format.h>
 
-namespace netpol::droplog {
+namespace netpol {
 namespace {
 
 constexpr int64_t k_ns_per_second = 1'000'000'000;
@@ -42,34 +42,33 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
 
 } // namespace
 
-std::optional<int64_t> parse_rfc3339(std::string_view s) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
-      !digits(s, 17, 2, second)) {
+std::optional<Rfc3339Fields> parse_rfc3339_fields(std::string_view s) {
+  Rfc3339Fields f;
+  if (!digits(s, 0, 4, f.year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, f.month) ||
+      s[7] != '-' || !digits(s, 8, 2, f.day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(s, 11, 2, f.hour) || s[13] != ':' || !digits(s, 14, 2, f.minute) || s[16] != ':' ||
+      !digits(s, 17, 2, f.second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 || f.hour > 23 || f.minute > 59 ||
+      f.second > 60) {
     return std::nullopt;
   }
   size_t i = 19;
-  int64_t fraction = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
     int scale = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
       if (scale < 9) {
-        fraction = fraction * 10 + (s[i] - '0');
+        f.nanos = f.nanos * 10 + (s[i] - '0');
         ++scale;
       }
       ++i;
     }
     if (scale == 0) return std::nullopt;
     for (; scale < 9; ++scale)
-      fraction *= 10;
+      f.nanos *= 10;
   }
-  int64_t offset_seconds = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
     ++i;
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
@@ -78,19 +77,28 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) {
         !digits(s, i + 4, 2, om) || oh > 23 || om > 59) {
       return std::nullopt;
     }
-    offset_seconds = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
+    f.offset_seconds = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
     i += 6;
   } else {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
+  return f;
+}
+
+int64_t unix_seconds(const Rfc3339Fields& f) {
   const int64_t days =
-      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+      days_from_civil(f.year, static_cast<unsigned>(f.month), static_cast<unsigned>(f.day));
+  return days * 86400 + f.hour * 3600 + f.minute * 60 + f.second - f.offset_seconds;
+}
+
+std::optional<int64_t> parse_rfc3339(std::string_view s) {
+  const auto f = parse_rfc3339_fields(s);
+  if (!f) return std::nullopt;
   // Nanoseconds since the epoch fit 64 bits from 1677 to 2262; a log line can say year 9999.
   int64_t ns = 0;
-  if (__builtin_mul_overflow(seconds, k_ns_per_second, &ns) ||
-      __builtin_add_overflow(ns, fraction, &ns)) {
+  if (__builtin_mul_overflow(unix_seconds(*f), k_ns_per_second, &ns) ||
+      __builtin_add_overflow(ns, f->nanos, &ns)) {
     return std::nullopt;
   }
   return ns;
@@ -123,4 +131,4 @@ std::string format_rfc3339(int64_t ns) {
   return out + "Z";
 }
 
-} // namespace netpol::droplog
+} // namespace netpol

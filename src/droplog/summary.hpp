@@ -1,0 +1,59 @@
+// The drop log as one step (SPEC §8): read the flows, keep the dropped and audited ones of
+// the window, and write every view of them. `drops` and `run` both call collect_drops().
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "droplog/collector.hpp"
+#include "kube/api.hpp"
+#include "report/session.hpp"
+#include "util/error.hpp"
+
+namespace netpol::droplog {
+
+struct DropsOptions {
+  std::string from_file;               // --from-file; "" = the Cilium agents' logs, "-" = stdin
+  std::optional<int64_t> since_ns;     // the window's start; none = all of a file
+  bool since_given = false;            // --since or NETPOL_SINCE, not a default
+  std::vector<std::string> namespaces; // flows of these namespaces; empty = all
+  bool fail_on_drops = false;          // carried into the outcome for the caller's check
+  // Where to list the agents: only there (--cilium-namespace), or in every namespace and,
+  // when the token may not, in `agents_namespace` ("" = kube-system).
+  std::optional<std::string> cilium_namespace;
+  std::string agents_namespace;
+  bool print = true; // the table (or JSON, with --format json) on the results stream
+};
+
+struct DropsOutcome {
+  DropCounts counts;
+  size_t rows = 0;      // aggregated rows
+  uint64_t dropped = 0; // flows with verdict DROPPED
+  uint64_t audited = 0; // flows with verdict AUDIT (would have been dropped)
+  bool fail_on_drops = false;
+  std::string source; // what was read ("3 cilium agents", a file name)
+};
+
+// The files the drop log writes (SPEC §5), on every way out; junit-drops.xml besides.
+inline constexpr std::initializer_list<const char*> k_drop_reports = {
+    "drop-log.jsonl", "drop-log.txt", "drop-log.html", "drop-summary.json",
+    "suggested-policy.yaml"};
+
+// --since / NETPOL_SINCE: an RFC 3339 time (not in the future, not before 2000), or a duration
+// back from now of at most 366 days; nanoseconds since the epoch. ErrorCode::usage naming
+// `what` otherwise.
+Result<int64_t> parse_since(const std::string& text, const std::string& what);
+
+// Reads the flows (the Cilium agents' logs through `api`, or options.from_file, when `api`
+// may be null), writes every view of the drop log into session.output (drop-log.jsonl/.txt/
+// .html, drop-summary.json, suggested-policy.yaml; junit-drops.xml's cases into
+// session.reports) and, with options.print, the table (or JSON) to session.out. Fails when the
+// source cannot be read at all or an output cannot be written; the views are written first
+// either way.
+Result<DropsOutcome> collect_drops(const DropsOptions& options, const report::Session& session,
+                                   kube::KubeApi* api);
+
+} // namespace netpol::droplog
