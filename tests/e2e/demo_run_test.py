@@ -111,6 +111,8 @@ class DemoRun(unittest.TestCase):
                "CI_PROJECT_ID": "1",
                "CI_ENVIRONMENT_SLUG": "demo",
                "KUBE_NAMESPACE": self.ns,
+               # The test cluster is shared: other tests' agents live in other namespaces.
+               "CILIUM_NAMESPACE": self.cilium_ns,
                "NETWORK_POLICY_MODE": "enforce",
                "NETWORK_POLICY_PATH": str(POLICIES),
                "NETPOL_SINCE": "15m"}
