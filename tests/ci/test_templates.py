@@ -389,6 +389,72 @@ class StopJobTest(unittest.TestCase):
                          "never")
 
 
+class MetricsReportTest(unittest.TestCase):
+    """Every template job that installs or removes Cilium or policies publishes the
+    metrics.txt its netpol command writes, for following adoption across projects."""
+
+    # netpol subcommands that change the cluster, and the template jobs expected to run them.
+    CHANGING = {"run", "apply", "remove", "install-cilium"}
+    EXPECTED = {
+        "component": {"network-policy": "run", "network-policy:stop": "remove"},
+        "auto-devops": dict({name: "run" for name in FOLLOWS},
+                            **{name: "remove" for name in STOPS},
+                            **{"cilium:install": "install-cilium"}),
+    }
+
+    def templates(self):
+        component = gitlab_ci.render(COMPONENT, {"remove_on_stop": True, "install_cilium": True})
+        auto_devops = gitlab_ci.render(AUTO_DEVOPS)
+        for label, body in [("component", component), ("auto-devops", auto_devops)]:
+            jobs = {n: gitlab_ci.resolve_extends(body, n) for n in gitlab_ci.jobs(body)
+                    if not n.startswith(".")}
+            yield label, jobs
+
+    @staticmethod
+    def subcommand(job):
+        script = " ".join(job.get("script", []))
+        words = re.findall(r"(?:^|\s)(run|apply|remove|install-cilium|detect|drops|lint|plan)"
+                           r"(?=\s|$)", script)
+        return words[-1] if words else None
+
+    def test_every_changing_job_publishes_its_metrics(self):
+        for label, jobs in self.templates():
+            found = {}
+            for name, job in jobs.items():
+                command = self.subcommand(job)
+                if command not in self.CHANGING:
+                    continue
+                found[name] = command
+                with self.subTest(template=label, job=name):
+                    script = " ".join(job["script"])
+                    self.assertIn("--output-dir netpol-report", script)
+                    artifacts = job["artifacts"]
+                    self.assertEqual(artifacts["when"], "always")
+                    self.assertIn("netpol-report/", artifacts["paths"])
+                    self.assertEqual(artifacts["reports"]["metrics"], "netpol-report/metrics.txt")
+            self.assertEqual(found, self.EXPECTED[label], label)
+
+    def test_those_commands_write_metrics_txt(self):
+        if not NETPOL:
+            self.skipTest("netpol not built (NETPOL_BINARY or build/dev/netpol)")
+        commands = {c for expected in self.EXPECTED.values() for c in expected.values()}
+        for command in sorted(commands):
+            with self.subTest(command=command):
+                help_text = subprocess.run([NETPOL, command, "--help"], capture_output=True,
+                                           text=True, timeout=60).stdout
+                self.assertIn("metrics.txt", help_text)
+
+    def test_the_docs_name_every_job_and_metric(self):
+        docs = (ROOT / "docs/configuration.md").read_text()
+        section = docs[docs.index("### Following adoption with the metrics reports"):]
+        section = section[:section.index("\nA file a command did not get to write")]
+        for name in ["cilium:install", "stop_review:network-policy", "install-cilium"]:
+            self.assertIn(name, section)
+        for metric in ["netpol_cilium_installs", "netpol_policies_applied",
+                       "netpol_policies_removed", "netpol_cilium_uninstalls", "netpol_flows"]:
+            self.assertIn(metric, section)
+
+
 class DotenvTest(unittest.TestCase):
     """netpol.env feeds later jobs' variables, which outrank job YAML variables."""
 
