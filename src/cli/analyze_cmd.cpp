@@ -5,7 +5,6 @@
 #include <fstream>
 #include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -15,15 +14,13 @@
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
 #include "policy/check.hpp"
+#include "policy/defaults.hpp"
 #include "policy/template.hpp"
 #include "report/junit.hpp"
 #include "util/log.hpp"
 
 namespace netpol::cli {
 namespace {
-
-// SPEC §4: NETWORK_POLICY_PATH's default.
-constexpr const char* k_default_policy_path = ".gitlab/network-policies";
 
 struct AnalyzeOptions {
   bool live = false;
@@ -69,7 +66,7 @@ Result<AnalyzeOptions> read_options(const po::variables_map& args, const Context
   if (args.count("pods-from")) o.pods_from = args["pods-from"].as<std::string>();
   o.policies_given = args.count("policies") != 0;
   o.policies = o.policies_given ? args["policies"].as<std::vector<std::string>>()
-                                : std::vector<std::string>{k_default_policy_path};
+                                : std::vector<std::string>{policy::defaults::k_policy_dir};
   o.diff = args["diff"].as<bool>();
   if (args.count("base-policies")) {
     o.base_policies = args["base-policies"].as<std::vector<std::string>>();
@@ -338,60 +335,6 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
 }
 
 } // namespace
-
-Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
-                                          const std::vector<nlohmann::json>& desired,
-                                          const std::vector<std::string>& removed, Context& ctx,
-                                          report::JUnitReport& junit) {
-  auto phase = ctx.reporter().phase("Analysing what the change allows and denies");
-  auto objects = analyze::list_live(api);
-  if (!objects) return fail(objects.error());
-  auto cluster = analyze::cluster_from(*objects);
-  if (!cluster) return fail(cluster.error());
-  // After the change: the live policies without the pruned ones, then the desired ones over
-  // them (a desired object replaces the live one of the same kind, namespace and name). Each
-  // live object is parsed once: in force now are the kept ones plus the pruned ones.
-  const std::set<std::string> gone(removed.begin(), removed.end());
-  std::vector<nlohmann::json> kept, pruned;
-  for (auto& object : objects->policies)
-    (gone.count(kube::describe(object)) ? pruned : kept).push_back(std::move(object));
-  auto remaining = analyze::policies_from(kept);
-  if (!remaining) return fail(remaining.error());
-  auto in_force = analyze::policies_from(pruned);
-  if (!in_force) return fail(in_force.error());
-  in_force->policies.insert(in_force->policies.begin(), remaining->policies.begin(),
-                            remaining->policies.end());
-  auto planned = analyze::policies_from(desired);
-  if (!planned) return fail(planned.error());
-  const auto after = analyze::overlay(*remaining, *planned);
-  const auto results = analyze::analyze_ports(*cluster, after.policies, &in_force->policies,
-                                              std::nullopt, analyze::EngineOptions{});
-  ConnectivityChange out;
-  out.ports = results.size();
-  out.pods = cluster->pods().size();
-  for (const auto& r : results) {
-    for (size_t from = 0; from < r.planned.size(); ++from) {
-      for (size_t to = 0; to < r.planned.size(); ++to) {
-        const bool before = r.base->allowed(from, to), now = r.planned.allowed(from, to);
-        out.newly_denied += before && !now ? 1 : 0;
-        out.newly_allowed += !before && now ? 1 : 0;
-      }
-    }
-  }
-  analyze::add_junit_cases(junit, *cluster, results, after.warnings);
-  if (auto w = ctx.output().write("connectivity.txt",
-                                  analyze::to_text(*cluster, results, after.policies.size()));
-      !w) {
-    return fail(w.error());
-  }
-  auto written = write_streamed(ctx.output().path() / "connectivity.json", [&](std::ostream& o) {
-    write_json_results(o, *cluster, results, {.connectivity = false, .diff = true}, false);
-  });
-  if (!written) return fail(written.error());
-  phase.done(fmt::format("{} pod pair(s) newly denied, {} newly allowed over {} port(s), {} pods",
-                         out.newly_denied, out.newly_allowed, out.ports, out.pods));
-  return out;
-}
 
 Command analyze_command() {
   return Command{
