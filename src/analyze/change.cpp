@@ -1,62 +1,15 @@
 #include "analyze/change.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "analyze/connectivity_file.hpp"
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
-#include "util/log.hpp"
 
 namespace netpol::analyze {
-namespace {
-
-// connectivity.json: an array of one object per port. (cli/analyze_cmd.cpp writes the same
-// file for `netpol analyze`; one copy once that command's workflow moves here too.)
-void write_json_results(std::ostream& out, const Cluster& cluster,
-                        const std::vector<PortResult>& results, JsonContent content) {
-  out << "[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    out << (i == 0 ? "\n" : ",\n");
-    write_json(out, cluster, results[i], content);
-  }
-  out << "\n]\n";
-}
-
-// Writes a report file through a stream (a large matrix is not held in memory twice), then
-// renames it into place, so a reader never sees half a file.
-Result<void> write_streamed(const std::filesystem::path& path,
-                            const std::function<void(std::ostream&)>& produce) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (file) {
-      // Report files pass the same redaction pass as every other output.
-      log::RedactingStreambuf redacting(file);
-      std::ostream redacted(&redacting);
-      produce(redacted);
-    }
-    file.close();
-    if (!file) {
-      std::filesystem::remove(tmp, ec);
-      return fail(ErrorCode::io, "writing " + path.string() + ": cannot write the file");
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return fail(ErrorCode::io, "writing " + path.string() + ": " + ec.message());
-  }
-  return {};
-}
-
-} // namespace
 
 Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
                                           const std::vector<nlohmann::json>& desired,
@@ -104,9 +57,8 @@ Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
       !w) {
     return fail(w.error());
   }
-  auto written = write_streamed(session.output.path() / "connectivity.json", [&](std::ostream& o) {
-    write_json_results(o, *cluster, results, {.connectivity = false, .diff = true});
-  });
+  auto written = write_connectivity_json(session.output.path() / "connectivity.json", *cluster,
+                                         results, {.connectivity = false, .diff = true});
   if (!written) return fail(written.error());
   phase.done(fmt::format("{} pod pair(s) newly denied, {} newly allowed over {} port(s), {} pods",
                          out.newly_denied, out.newly_allowed, out.ports, out.pods));

@@ -1,15 +1,13 @@
 #include "cli/analyze_cmd.hpp"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "analyze/connectivity_file.hpp"
 #include "analyze/input.hpp"
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
@@ -17,7 +15,6 @@
 #include "policy/defaults.hpp"
 #include "policy/template.hpp"
 #include "report/junit.hpp"
-#include "util/log.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -236,53 +233,6 @@ std::vector<std::string> all_warnings(const AnalyzeInput& input) {
   return out;
 }
 
-// The JSON for stdout: one object with --port, otherwise an array of one object per port.
-// connectivity.json is always an array.
-void write_json_results(std::ostream& out, const analyze::Cluster& cluster,
-                        const std::vector<analyze::PortResult>& results,
-                        analyze::JsonContent content, bool single_object) {
-  if (single_object) {
-    analyze::write_json(out, cluster, results.front(), content);
-    out << "\n";
-    return;
-  }
-  out << "[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    out << (i == 0 ? "\n" : ",\n");
-    analyze::write_json(out, cluster, results[i], content);
-  }
-  out << "\n]\n";
-}
-
-// Writes a report file through a stream (a large matrix is not held in memory twice), then
-// renames it into place, so a reader never sees half a file.
-Result<void> write_streamed(const std::filesystem::path& path,
-                            const std::function<void(std::ostream&)>& produce) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (file) {
-      // Report files pass the same redaction pass as every other output.
-      log::RedactingStreambuf redacting(file);
-      std::ostream redacted(&redacting);
-      produce(redacted);
-    }
-    file.close();
-    if (!file) {
-      std::filesystem::remove(tmp, ec);
-      return fail(ErrorCode::io, "writing " + path.string() + ": cannot write the file");
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return fail(ErrorCode::io, "writing " + path.string() + ": " + ec.message());
-  }
-  return {};
-}
-
 Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
   auto& junit = ctx.reports().junit("analyze"); // written by the dispatcher
   ctx.reports().owe({"connectivity.txt", "connectivity.json"});
@@ -317,15 +267,14 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
   if (auto written = ctx.output().write("connectivity.txt", text); !written) {
     return fail(written.error());
   }
-  auto written = write_streamed(ctx.output().path() / "connectivity.json", [&](std::ostream& out) {
-    write_json_results(out, input->cluster, results, {.connectivity = true, .diff = options->diff},
-                       false);
-  });
+  auto written =
+      analyze::write_connectivity_json(ctx.output().path() / "connectivity.json", input->cluster,
+                                       results, {.connectivity = true, .diff = options->diff});
   if (!written) return fail(written.error());
   ctx.output().note_written("connectivity.json");
 
   if (ctx.global().format == OutputFormat::json) {
-    write_json_results(ctx.out(), input->cluster, results,
+    analyze::write_json_results(ctx.out(), input->cluster, results,
                        {.connectivity = !options->diff, .diff = options->diff},
                        options->port.has_value());
   } else {
