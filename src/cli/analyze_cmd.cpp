@@ -11,6 +11,7 @@
 #include "analyze/input.hpp"
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
+#include "cli/policy_options.hpp"
 #include "policy/check.hpp"
 #include "policy/defaults.hpp"
 #include "policy/template.hpp"
@@ -40,7 +41,7 @@ void describe(po::options_description& options, po::positional_options_descripti
     ("pods-from", po::value<std::string>()->value_name("FILE"),
      "Namespace and Pod objects to analyse (multi-document YAML, or a List in YAML or JSON)")
     ("policies", po::value<std::vector<std::string>>()->multitoken()->value_name("PATH..."),
-     "planned policy files or directories [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+     policy_path_help("planned policy files or directories").c_str())
     ("port", po::value<int>()->value_name("N"),
      "analyse this port only (default: every port a policy names, plus one other port)")
     ("protocol", po::value<std::string>()->value_name("TCP|UDP|SCTP"),

@@ -12,7 +12,7 @@ void describe_lint(po::options_description& options,
   // clang-format off
   options.add_options()
     ("path", po::value<std::vector<std::string>>()->value_name("PATH"),
-     "policy files or directories [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+     policy_path_help("policy files or directories").c_str())
     ("pods-from", po::value<std::vector<std::string>>()->value_name("FILE"),
      "workload manifests (Pod, Deployment, ..., Namespace) for the checks that need to know the pods")
     ("pod-cidr", po::value<std::vector<std::string>>()->value_name("CIDR"),

@@ -38,11 +38,15 @@ Result<bool> prune_option(const po::variables_map& args) {
 
 } // namespace
 
+std::string policy_path_help(const std::string& what) {
+  return what + " [NETWORK_POLICY_PATH; default " + policy::defaults::k_policy_dir + "]";
+}
+
 void describe_policy_options(po::options_description& options) {
   // clang-format off
   options.add_options()
     ("policies", po::value<std::string>()->value_name("PATH"),
-     "directory or file of the project's policies [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+     policy_path_help("directory or file of the project's policies").c_str())
     ("default-policy", po::value<std::string>()->value_name("PROFILE"),
      "default profile added: none, gitlab, namespace-isolation [NETWORK_POLICY_DEFAULT; default none]")
     ("allow-namespaces", po::value<std::string>()->value_name("NS,NS"),

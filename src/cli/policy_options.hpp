@@ -13,6 +13,10 @@
 
 namespace netpol::cli {
 
+// "<what> [NETWORK_POLICY_PATH; default .gitlab/network-policies]": the help of every option
+// that names the project's policies, with the default from policy/defaults.hpp.
+std::string policy_path_help(const std::string& what);
+
 // --var NAME=VALUE (repeatable) as a map; a value without '=' is ErrorCode::usage.
 Result<std::map<std::string, std::string>> template_vars(const po::variables_map& args);
 

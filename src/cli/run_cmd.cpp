@@ -208,8 +208,9 @@ Result<void> policies_step(const po::variables_map& args, Context& ctx, const Ru
   if (!plans_policies(args, options)) {
     state.policies_line = "mode off, none declared: nothing planned or applied";
     state.junit.add({k_classname, "policies applied", CaseStatus::skipped,
-                     "NETWORK_POLICY_MODE is off and no policies are declared (no "
-                     ".gitlab/network-policies, NETWORK_POLICY_DEFAULT none)",
+                     fmt::format("NETWORK_POLICY_MODE is off and no policies are declared (no "
+                                 "{}, NETWORK_POLICY_DEFAULT none)",
+                                 policy::defaults::k_policy_dir),
                      "", 0});
     return {};
   }
