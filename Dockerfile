@@ -1,28 +1,37 @@
 # netpol image: the netpol binary, a pinned helm and the pinned real Cilium chart, so the CI
-# component's jobs (and `netpol install-cilium`) work without internet access.
+# component's jobs (and `netpol install-cilium`) work without internet access. The runtime is
+# `FROM scratch` plus a root file system that scripts/image-rootfs.sh assembles: netpol and the
+# shared libraries it links, the dynamic loader, a static busybox for /bin/sh, the CA bundle,
+# helm and the chart (docs/image.md).
 #
 #   docker build -t netpol .                     # helm and the Cilium 1.20.0 chart downloaded,
 #                                                # both checksum-verified
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/netpol:TAG --push .
+#                                                # both platforms: every stage runs once per
+#                                                # platform (QEMU for the foreign one), so
+#                                                # nothing is cross-compiled
 #   scripts/build-image.sh                       # docker, or buildah where no engine answers
 #
 # Build arguments:
 #   HELM_BINARY       path, inside the build context, of a helm binary to use (offline
-#                     builds); empty: download helm HELM_VERSION and verify its sha256
+#                     builds; it must be for the platform being built); empty: download helm
+#                     HELM_VERSION for TARGETARCH and verify its sha256
 #   HELM_VERSION      helm release to download when HELM_BINARY is empty
 #   CILIUM_CHART_FILE path, inside the build context, of the packaged Cilium chart (.tgz, as
 #                     Cilium's Helm repository serves it) the image carries; empty: `helm pull`
 #                     CILIUM_CHART_VERSION from https://helm.cilium.io
 #   CILIUM_CHART_VERSION, CILIUM_CHART_SHA256  the chart's version and the sha256 it must have
 #                     (charts/cilium-charts.sha256); a chart with another digest fails the build
-#   DEBIAN_IMAGE, DEBIAN_SLIM_IMAGE  base images (build, runtime)
+#   DEBIAN_IMAGE      the Debian the build and helm stages run on, and where the runtime's
+#                     libraries, busybox and CA bundle come from
 #   NETPOL_VERSION, NETPOL_REVISION  labels and `netpol version`
+#   BUILD_JOBS        parallel compile jobs (empty: the number of CPUs)
 #
 # There is no ENTRYPOINT: GitLab runs the job's `script:` lines in the image's shell.
 
 ARG DEBIAN_IMAGE=debian:bookworm
-ARG DEBIAN_SLIM_IMAGE=debian:bookworm-slim
 
-# --- build: compile, run the unit tests, list the runtime packages -----------------------
+# --- build: compile and run the unit tests, on the platform being built ------------------
 FROM ${DEBIAN_IMAGE} AS build
 ARG NETPOL_REVISION=unknown
 # Parallel compile jobs (empty: the number of CPUs).
@@ -38,18 +47,12 @@ RUN NETPOL_GIT_REVISION="${NETPOL_REVISION}" cmake -S . -B /build -G Ninja \
  && ctest --test-dir /build -L unit --output-on-failure --no-tests=error \
  && strip /build/netpol \
  && /build/netpol version
-# The Debian packages that own the shared libraries netpol links: exactly what the runtime
-# stage installs.
-RUN set -e; \
-    for lib in $(ldd /build/netpol | awk '$3 ~ /^\// {print $3}'); do \
-      dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null \
-        || dpkg -S "/usr$lib"; \
-    done > /tmp/owners; \
-    cut -d: -f1 /tmp/owners | sort -u > /build/runtime-packages; \
-    cat /build/runtime-packages
 
 # --- helm and the chart: given in the build context, or checksum-verified downloads --------
 FROM ${DEBIAN_IMAGE} AS helm
+# Set by BuildKit (and buildah) to the platform being built; no default here, because a
+# default would override the automatic value. Without it: the stage's own architecture.
+ARG TARGETARCH
 ARG HELM_BINARY=
 ARG HELM_VERSION=v3.17.2
 ARG CILIUM_CHART_FILE=
@@ -64,11 +67,12 @@ RUN set -eu; \
     else \
       apt-get update -qq && apt-get install -y -qq --no-install-recommends curl ca-certificates; \
       cd /tmp; \
-      tarball="helm-${HELM_VERSION}-linux-amd64.tar.gz"; \
+      arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
+      tarball="helm-${HELM_VERSION}-linux-${arch}.tar.gz"; \
       curl -fsSLO "https://get.helm.sh/${tarball}"; \
       curl -fsSL "https://get.helm.sh/${tarball}.sha256sum" | sha256sum -c -; \
-      tar -xzf "${tarball}" linux-amd64/helm; \
-      install -m 0755 linux-amd64/helm /usr/local/bin/helm; \
+      tar -xzf "${tarball}" "linux-${arch}/helm"; \
+      install -m 0755 "linux-${arch}/helm" /usr/local/bin/helm; \
     fi; \
     /usr/local/bin/helm version --short
 # The chart exactly as published (no unpacking), so its digest can be checked here and by
@@ -86,32 +90,39 @@ RUN set -eu; \
     echo "${CILIUM_CHART_SHA256}  /tmp/cilium.tgz" | sha256sum -c -; \
     helm show chart /tmp/cilium.tgz | grep -qx "version: ${CILIUM_CHART_VERSION}"
 
-# --- runtime -------------------------------------------------------------------------------
-FROM ${DEBIAN_SLIM_IMAGE}
-ARG DEBIAN_SLIM_IMAGE
+# --- rootfs: exactly what the runtime holds, assembled by the script the tests run --------
+FROM build AS rootfs
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends busybox-static \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=helm /usr/local/bin/helm /tmp/rootfs-input/helm
+COPY --from=helm /tmp/cilium.tgz /tmp/rootfs-input/cilium.tgz
+# The chart lands at /usr/share/netpol/charts/cilium.tgz, where `netpol install-cilium` looks
+# by default (src/cilium/defaults.hpp).
+RUN scripts/image-rootfs.sh /rootfs /build/netpol /tmp/rootfs-input/helm /tmp/rootfs-input/cilium.tgz
+
+# --- runtime ---------------------------------------------------------------------------------
+FROM scratch
+ARG DEBIAN_IMAGE
 ARG HELM_VERSION=v3.17.2
 ARG NETPOL_VERSION=0.1.0
 ARG NETPOL_REVISION=unknown
 ARG CILIUM_CHART_VERSION=1.20.0
 ARG CILIUM_CHART_SHA256=c5f013912360d1a334f44ef25f36da59ba3414cdb48f466ee12d0c4fdff27883
-ENV DEBIAN_FRONTEND=noninteractive
-COPY --from=build /build/runtime-packages /tmp/runtime-packages
-RUN apt-get update -qq \
- && xargs -a /tmp/runtime-packages apt-get install -y -qq --no-install-recommends ca-certificates \
- && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages
-COPY --from=build /build/netpol /usr/local/bin/netpol
-COPY --from=helm /usr/local/bin/helm /usr/local/bin/helm
-# The chart `netpol install-cilium` installs by default (src/cilium/defaults.hpp).
-COPY --from=helm /tmp/cilium.tgz /usr/share/netpol/charts/cilium.tgz
-RUN useradd --uid 10001 --user-group --create-home --home-dir /home/netpol --shell /bin/sh netpol \
- && netpol version && helm version --short
+# Ownership and modes as the script set them (root, /tmp 1777, /home/netpol uid 10001):
+# COPY --from keeps them.
+COPY --from=rootfs /rootfs/ /
+ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 USER 10001:10001
 WORKDIR /home/netpol
+RUN netpol version && helm version --short
+# base.name: the image the runtime's libraries come from; rebuild when it changes.
 LABEL org.opencontainers.image.title="netpol" \
       org.opencontainers.image.description="NetworkPolicy for GitLab pipelines: detect the provider, install Cilium, apply policies, report drops" \
       org.opencontainers.image.version="${NETPOL_VERSION}" \
       org.opencontainers.image.revision="${NETPOL_REVISION}" \
-      org.opencontainers.image.base.name="${DEBIAN_SLIM_IMAGE}" \
+      org.opencontainers.image.base.name="${DEBIAN_IMAGE}" \
       io.netpol.helm.version="${HELM_VERSION}" \
       io.netpol.cilium-chart.version="${CILIUM_CHART_VERSION}" \
       io.netpol.cilium-chart.sha256="${CILIUM_CHART_SHA256}" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the netpol image (Dockerfile) with `docker build` when a Docker engine answers, else
-# with `buildah bud --isolation chroot --storage-driver vfs`, then runs `netpol version` in it.
+# Builds the netpol image (Dockerfile) with `docker build` (`docker buildx build` for
+# --platform) when a Docker engine answers, else with
+# `buildah bud --isolation chroot --storage-driver vfs`, then runs `netpol version` in it.
 #
 # Usage: scripts/build-image.sh [options]
 #   --tag NAME                 image name (default netpol:dev)
@@ -14,6 +15,11 @@
 #                              set; else the build runs `helm pull` for version V)
 #   --chart-sha256 DIGEST      the chart's sha256, for a version not pinned in
 #                              charts/cilium-charts.sha256
+#   --platform LIST            platforms to build, e.g. linux/amd64,linux/arm64 (docker buildx;
+#                              each stage is built per platform, under QEMU for a foreign one;
+#                              several platforms need --push and --fetch-helm)
+#   --push                     push the image (several platforms: the build pushes them under
+#                              one tag; it cannot load them into the engine)
 #   --engine docker|buildah    force an engine
 #   --local-base               buildah: do not try to pull base images, make them with debootstrap
 #   --jobs N                   parallel compile jobs in the build stage (default 2)
@@ -34,6 +40,8 @@ chart_sha256=""
 engine=""
 local_base=0
 jobs=2
+platforms=""
+push=0
 
 log() { printf 'build-image: %s\n' "$*" >&2; }
 die() {
@@ -49,6 +57,8 @@ while [ $# -gt 0 ]; do
     --chart) chart_file=$2; shift 2 ;;
     --cilium-chart-version) chart_version=$2; shift 2 ;;
     --chart-sha256) chart_sha256=$2; shift 2 ;;
+    --platform) platforms=$2; shift 2 ;;
+    --push) push=1; shift ;;
     --engine) engine=$2; shift 2 ;;
     --local-base) local_base=1; shift ;;
     --jobs) jobs=$2; shift 2 ;;
@@ -71,6 +81,8 @@ if [ -n "$helm_fetch" ]; then
   build_args+=(--build-arg "HELM_VERSION=$helm_fetch")
   helm_version=$helm_fetch
 else
+  # One helm binary is for one platform (the cached one: linux/amd64).
+  case "$platforms" in *,*) die "several platforms need --fetch-helm VERSION (helm per platform)" ;; esac
   if [ -z "$helm_path" ]; then
     helm_path=$(scripts/test-cluster/get-helm.sh | tail -n 1)
   fi
@@ -138,7 +150,8 @@ apt_install() {
 
 bah() { buildah --storage-driver vfs "$@"; }
 
-# Makes localhost/debian:<tag> from a debootstrap tree (cached as a tarball).
+# Makes localhost/debian:<tag> from a debootstrap tree (cached as a tarball). The runtime stage
+# is `FROM scratch`, so only the build stages need one.
 make_debian_base() {
   local name=$1 tarball="$cache_root/debian-bookworm-minbase.tar"
   if [ ! -f "$tarball" ]; then
@@ -177,18 +190,37 @@ debian_base() {
 
 case "$engine" in
   docker)
-    docker build "${build_args[@]}" -t "$tag" .
-    docker run --rm "$tag" netpol version
+    if [ -n "$platforms" ]; then
+      output=--load
+      if [ "$push" = 1 ]; then
+        output=--push
+      else
+        case "$platforms" in *,*) die "several platforms need --push (the engine cannot load them)" ;; esac
+      fi
+      docker buildx build --platform "$platforms" "$output" "${build_args[@]}" -t "$tag" .
+      # Each platform's image runs (a foreign one under the QEMU that built it); a pushed one
+      # is pulled, so an older local image of the same name cannot stand in for it.
+      pull=()
+      if [ "$push" = 1 ]; then pull=(--pull always); fi
+      for platform in ${platforms//,/ }; do
+        log "netpol version in the $platform image"
+        docker run --rm "${pull[@]}" --platform "$platform" "$tag" netpol version
+      done
+    else
+      docker build "${build_args[@]}" -t "$tag" .
+      if [ "$push" = 1 ]; then docker push "$tag"; fi
+      docker run --rm "$tag" netpol version
+    fi
     ;;
   buildah)
+    case "$platforms" in *,*) die "buildah builds one platform here; use docker buildx for several" ;; esac
+    [ "$push" = 0 ] || die "--push: push with buildah push after the build"
     mkdir -p "$cache_root"
     apt_install buildah
     base=$(debian_base debian:bookworm)
-    # One tree serves both stages here; the runtime stage installs only its libraries.
-    slim=$(debian_base debian:bookworm-slim)
-    log "buildah bud (bases $base, $slim)"
+    log "buildah bud (base $base)"
     nice buildah --storage-driver vfs bud --isolation chroot --pull=false --layers \
-      --build-arg "DEBIAN_IMAGE=$base" --build-arg "DEBIAN_SLIM_IMAGE=$slim" \
+      ${platforms:+--platform "$platforms"} --build-arg "DEBIAN_IMAGE=$base" \
       "${build_args[@]}" -t "$tag" -f Dockerfile .
     ctr=$(bah from "$tag")
     trap 'bah rm "$ctr" >/dev/null 2>&1 || true' EXIT

@@ -21,6 +21,8 @@ cluster_pkgs=(
   kubectl nodejs python3 python3-yaml python3-jsonschema jq
   # headless browser that renders drop-log.html (tests/ci/test_drop_log_html.py)
   chromium
+  # the image's shell, put in the root file system tests/ci/test_image_rootfs.py assembles
+  busybox-static
 )
 
 sudo=""

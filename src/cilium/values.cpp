@@ -364,7 +364,12 @@ void Decider::upgrade_values() {
 
   // The drop log reads the export from the agents' stdout. An export to stdout with no
   // allowlist exports every flow, drops included: nothing to change then.
-  v["hubble"]["enabled"] = true;
+  // hubble.enabled is true by default in every chart netpol supports: only a release that
+  // switched Hubble off gets it written. Writing the default would count as a change, and a
+  // change rolls every agent although cilium-config stays the same.
+  if (const json* enabled = find(v, "/hubble/enabled"); enabled != nullptr && !truthy(*enabled)) {
+    v["hubble"]["enabled"] = true;
+  }
   json& exported = v["hubble"]["export"]["static"];
   if (!exported.is_object()) exported = json::object();
   const bool to_stdout = exported.value("enabled", false) == true &&
@@ -414,12 +419,9 @@ void Decider::versions() {
     m_d.notes.push_back(fmt::format("chart {} is outside the Cilium lines netpol supports ({})",
                                     chart->text, supported_lines()));
   }
-  if (const auto running = m_p.running_version ? parse_version(*m_p.running_version) : std::nullopt;
-      running && running->major == 1 && running->minor < defaults::k_oldest_supported_minor) {
-    m_d.notes.push_back(fmt::format(
-        "Cilium {} runs here, older than the oldest line netpol supports ({}; 1.{} and older "
-        "are end of life): upgrade it one minor version at a time",
-        running->text, supported_lines(), defaults::k_oldest_supported_minor - 1));
+  if (const auto old =
+          m_p.running_version ? older_than_supported(*m_p.running_version) : std::nullopt) {
+    m_d.notes.push_back(*old + ": upgrade it one minor version at a time");
   }
   if (!m_d.upgrade) return;
   const auto before =

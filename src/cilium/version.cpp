@@ -69,4 +69,14 @@ std::string supported_lines() {
                      defaults::k_newest_supported_minor);
 }
 
+std::optional<std::string> older_than_supported(std::string_view running_version) {
+  const auto running = parse_version(running_version);
+  if (!running || running->major != 1 || running->minor >= defaults::k_oldest_supported_minor) {
+    return std::nullopt;
+  }
+  return fmt::format("Cilium {} runs here, older than the oldest line netpol supports ({}; 1.{} "
+                     "and older are end of life)",
+                     running->text, supported_lines(), defaults::k_oldest_supported_minor - 1);
+}
+
 } // namespace netpol::cilium

@@ -34,4 +34,11 @@ bool is_supported_line(const Version& version);
 // "1.18–1.20", for messages.
 std::string supported_lines();
 
+// For a running Cilium of major version 1 older than the oldest supported line: "Cilium 1.17.6
+// runs here, older than the oldest line netpol supports (1.18–1.20; 1.17 and older are end of
+// life)". nullopt for a supported or newer version, and for one that does not parse (an image
+// tag that names no version says nothing either way). `detect` and `install-cilium` both warn
+// with it.
+std::optional<std::string> older_than_supported(std::string_view running_version);
+
 } // namespace netpol::cilium

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cilium/version.hpp"
 #include "detect/detect.hpp"
 #include "report/junit.hpp"
 
@@ -22,6 +23,16 @@ void describe_options(po::options_description& options, po::positional_options_d
      "exit 4 when the provider does not enforce NetworkPolicy "
      "[NETWORK_POLICY_REQUIRE_ENFORCEMENT]");
   // clang-format on
+}
+
+// The Cilium providers found (the primary one, or one chained beside another CNI).
+std::vector<const detect::Provider*> cilium_providers(const detect::Detection& d) {
+  std::vector<const detect::Provider*> out;
+  if (d.provider.name == detect::ProviderName::cilium) out.push_back(&d.provider);
+  for (const auto& p : d.other_providers) {
+    if (p.name == detect::ProviderName::cilium) out.push_back(&p);
+  }
+  return out;
 }
 
 std::string enforcement_summary(const detect::Detection& d) {
@@ -99,6 +110,13 @@ Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforceme
   if (!detection) return fail_with(detection.error());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A Cilium older than the supported lines still detects and enforces, but netpol's export
+  // settings and checks are untested there: said in the evidence and as a warning.
+  std::optional<std::string> too_old;
+  for (const auto* p : cilium_providers(*detection)) {
+    if (p->version && !too_old) too_old = cilium::older_than_supported(*p->version);
+  }
+  if (too_old) detection->evidence.push_back(*too_old);
 
   const auto& d = *detection;
   phase.done(fmt::format("{} on {}: {}", detect::to_string(d.provider.name),
@@ -115,6 +133,7 @@ Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforceme
     ctx.reporter().warn(fmt::format("detection confidence is {}: see the evidence",
                                     detect::to_string(d.confidence)));
   }
+  if (too_old) ctx.reporter().warn(*too_old + ": upgrade it one minor version at a time");
   if (d.provider.ready.has_value() && !*d.provider.ready) {
     ctx.reporter().warn(
         fmt::format("not every {} agent is ready", detect::to_string(d.provider.name)));

@@ -22,6 +22,7 @@ using droplog::DropSummary;
 struct DropsOptions {
   std::string from_file; // "" = the cluster
   std::optional<int64_t> since_ns;
+  bool since_given = false;            // --since or NETPOL_SINCE, not a default
   std::vector<std::string> namespaces; // empty = all
   bool fail_on_drops = false;
 };
@@ -78,6 +79,7 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     auto since = parse_since(args["since"].as<std::string>(), "--since");
     if (!since) return fail(since.error());
     o.since_ns = *since;
+    o.since_given = true;
   } else if (auto created = ctx.getenv("CI_PIPELINE_CREATED_AT"); created && !created->empty()) {
     auto t = droplog::parse_rfc3339(*created);
     if (!t) {
@@ -197,6 +199,17 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
   summary.until = droplog::format_rfc3339(now_ns() / k_second * k_second);
   summary.namespaces = opts->namespaces;
   summary.counts = collector.counts();
+  if (read) summary.coverage = read->coverage;
+  if (!opts->from_file.empty() && opts->since_given && collector.oldest_read_ns() != 0) {
+    // A file is read whole: the same rule as for an agent's log, with its oldest flow. Only
+    // against a window given explicitly (a default one says nothing about the file).
+    summary.coverage.push_back(droplog::Coverage{
+        .source = read ? read->description : opts->from_file,
+        .oldest_ns = collector.oldest_read_ns(),
+        .previous_log = false,
+        .gap = collector.oldest_read_ns() > *opts->since_ns,
+    });
+  }
   summary.rows = collector.take_rows();
   auto written = write_views(summary, ctx);
 
@@ -206,6 +219,17 @@ Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, boo
   }
   for (const auto& w : read->warnings)
     ctx.reporter().warn(w);
+  if (const auto gaps = droplog::coverage_gaps(summary); !gaps.empty()) {
+    // The job log says it too: the drop log may be incomplete.
+    constexpr size_t k_gaps_warned = 10;
+    for (size_t i = 0; i < gaps.size() && i < k_gaps_warned; ++i)
+      ctx.reporter().warn("drop log coverage: " + gaps[i]);
+    if (gaps.size() > k_gaps_warned) {
+      ctx.reporter().warn(fmt::format("drop log coverage: {} more sources do not reach back to "
+                                      "the window's start (see drop-summary.json)",
+                                      gaps.size() - k_gaps_warned));
+    }
+  }
   if (!committed) return fail(committed.error());
   if (!written) return fail(written.error());
   if (summary.counts.lines_malformed != 0) {

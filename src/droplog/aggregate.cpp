@@ -95,7 +95,7 @@ void DropAggregator::insert(DropRow row) {
 void DropAggregator::add(const DropFlow& f) {
   if (auto it = m_index.find(f); it != m_index.end()) {
     DropRow& row = (*m_rows)[*it];
-    ++row.count;
+    row.count += f.count;
     if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
     return;
   }
@@ -108,7 +108,7 @@ void DropAggregator::add(const DropFlow& f) {
   row.protocol = f.protocol;
   row.reason = f.reason;
   row.policies = f.policies;
-  row.count = 1;
+  row.count = f.count;
   if (f.has_time) widen(row, f.time, f.time_ns, f.time, f.time_ns);
   insert(std::move(row));
 }

@@ -40,6 +40,7 @@ class DropAggregator {
 public:
   DropAggregator();
 
+  // Counts `flow.count` flows into its row.
   void add(const DropFlow& flow);
   // Merges another aggregator's rows (for collectors that ran in parallel).
   void merge(const DropAggregator& other);

@@ -27,6 +27,17 @@ struct ClusterSourceOptions {
 // the pods cannot be listed or no pod could be read at all. Finding no agent pod is a
 // warning (the report then says nothing was dropped, and why). A missing right (list pods,
 // get pods/log) is named in the message, with where to grant it.
+//
+// Logs are asked for with timestamps=true (the parser strips the prefix). When the agent
+// container restarted inside the window (restartCount > 0 and lastState.terminated.finishedAt
+// after its start), the previous container's log is read first (previous=true): its lines
+// are the older ones. A 400 for it (no previous container left) is noted at debug level.
+//
+// The report's coverage has one entry per agent pod: the time of the oldest line the API
+// still serves for it. The kubelet skips lines before sinceTime, so a first line read after
+// the window's start may only mean the agent was quiet: then the first line of the oldest log
+// read is asked for (limitBytes, no sinceTime; one small request), and only a log that starts
+// after the window's start is a gap.
 class ClusterSource final : public DropSource {
 public:
   ClusterSource(kube::KubeApi& api, ClusterSourceOptions options)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,7 @@ DropCounts& DropCounts::operator+=(const DropCounts& o) {
   flows_matched += o.flows_matched;
   lines_skipped += o.lines_skipped;
   lines_malformed += o.lines_malformed;
+  lines_matched += o.lines_matched;
   return *this;
 }
 
@@ -56,16 +58,36 @@ void DropCollector::add_line(std::string_view line) {
     return;
   case LineOutcome::flow: break;
   }
+  if (m_flow.has_time && (m_oldest_read_ns == 0 || m_flow.time_ns < m_oldest_read_ns)) {
+    m_oldest_read_ns = m_flow.time_ns;
+  }
   if (!selected(m_flow)) {
     ++m_counts.lines_skipped;
     return;
   }
-  ++m_counts.flows_matched;
+  ++m_counts.lines_matched;
   if (m_flow.has_time) {
     if (m_earliest_ns == 0 || m_flow.time_ns < m_earliest_ns) m_earliest_ns = m_flow.time_ns;
     if (m_latest_ns == 0 || m_flow.time_ns > m_latest_ns) m_latest_ns = m_flow.time_ns;
   }
-  m_rows.add(m_flow);
+  if (!m_flow.aggregated()) {
+    ++m_counts.flows_matched;
+    m_rows.add(m_flow);
+  } else {
+    // The exporter counts an aggregated event's flows by their own direction: one row per
+    // direction that has flows, whatever direction the event's flow names (its first flow's,
+    // or none when traffic_direction is not an aggregation field).
+    const std::pair<const char*, uint64_t> by_direction[] = {{"INGRESS", m_flow.aggregate_ingress},
+                                                             {"EGRESS", m_flow.aggregate_egress},
+                                                             {"UNKNOWN", m_flow.aggregate_unknown}};
+    for (const auto& [direction, n] : by_direction) {
+      if (n == 0) continue;
+      m_flow.direction = direction;
+      m_flow.count = n;
+      m_counts.flows_matched += n;
+      m_rows.add(m_flow);
+    }
+  }
   if (m_on_match) m_on_match(m_parser.event_json());
 }
 
@@ -76,6 +98,10 @@ void DropCollector::merge(const DropCollector& other) {
     m_earliest_ns = other.m_earliest_ns;
   }
   m_latest_ns = std::max(m_latest_ns, other.m_latest_ns);
+  if (other.m_oldest_read_ns != 0 &&
+      (m_oldest_read_ns == 0 || other.m_oldest_read_ns < m_oldest_read_ns)) {
+    m_oldest_read_ns = other.m_oldest_read_ns;
+  }
 }
 
 void LineSplitter::feed(std::string_view chunk,

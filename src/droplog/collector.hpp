@@ -22,12 +22,15 @@ struct DropFilter {
   std::optional<int64_t> until_ns;     // flows after this time are skipped
 };
 
-// SPEC §8.1 counters. Every line read is exactly one of matched, skipped, malformed.
+// SPEC §8.1 counters. Every line read is exactly one of matched, skipped, malformed:
+// lines_read == lines_matched + lines_skipped + lines_malformed. A matched line is one flow,
+// or, for an aggregated exporter event, the flows it counts: flows_matched >= lines_matched.
 struct DropCounts {
   uint64_t lines_read = 0;
   uint64_t flows_matched = 0;
   uint64_t lines_skipped = 0;
   uint64_t lines_malformed = 0;
+  uint64_t lines_matched = 0;
 
   DropCounts& operator+=(const DropCounts& other);
 };
@@ -51,6 +54,9 @@ public:
   // Earliest and latest time among kept flows (0 when none had a time).
   int64_t earliest_ns() const { return m_earliest_ns; }
   int64_t latest_ns() const { return m_latest_ns; }
+  // Earliest time among every dropped or audited flow read, kept or not (outside the window
+  // or the namespaces): how far back the input reaches. 0 when none had a time.
+  int64_t oldest_read_ns() const { return m_oldest_read_ns; }
 
 private:
   bool selected(const DropFlow& flow) const;
@@ -63,6 +69,7 @@ private:
   DropAggregator m_rows;
   int64_t m_earliest_ns = 0;
   int64_t m_latest_ns = 0;
+  int64_t m_oldest_read_ns = 0;
 };
 
 // Cuts a byte stream that arrives in arbitrary chunks (a file read, an HTTP body) into

@@ -27,6 +27,10 @@ void DropFlow::clear() {
   time.clear();
   time_ns = 0;
   has_time = false;
+  aggregate_ingress = 0;
+  aggregate_egress = 0;
+  aggregate_unknown = 0;
+  count = 1;
 }
 
 namespace {

@@ -42,7 +42,18 @@ struct DropFlow {
   std::string time;                  // RFC 3339 as received; "" when the event has none
   int64_t time_ns = 0;               // time since the epoch; valid when has_time
   bool has_time = false;
+  // An aggregated exporter event (Cilium 1.19+, `fieldAggregate` with `aggregationInterval`)
+  // stands for many flows, counted by the direction of each in the flow's `aggregate`
+  // object: ingress_flow_count, egress_flow_count, unknown_direction_flow_count. All 0 for
+  // an ordinary event, which stands for one flow.
+  uint64_t aggregate_ingress = 0;
+  uint64_t aggregate_egress = 0;
+  uint64_t aggregate_unknown = 0;
+  // The flows this one stands for, as DropAggregator::add counts it (the collector sets it
+  // per direction of an aggregated event).
+  uint64_t count = 1;
 
+  bool aggregated() const { return aggregate_ingress + aggregate_egress + aggregate_unknown != 0; }
   void clear();
 };
 

@@ -26,16 +26,25 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// `pods/log?timestamps=true` puts "2026-11-26T10:00:00.123456789Z " before every line.
-std::string_view strip_timestamp_prefix(std::string_view s) {
+// The length of the "2026-11-26T10:00:00.123456789Z " that `pods/log?timestamps=true` puts
+// before every line (the space included), 0 when there is none; its time in `ns`.
+size_t timestamp_prefix(std::string_view s, int64_t& ns) {
   if (s.size() > 21 && s[0] >= '0' && s[0] <= '9' && s[4] == '-') {
     const size_t space = s.find(' ');
-    if (space != std::string_view::npos && space <= 40 &&
-        parse_rfc3339(s.substr(0, space)).has_value()) {
-      return trim(s.substr(space + 1));
+    if (space != std::string_view::npos && space <= 40) {
+      if (const auto t = parse_rfc3339(s.substr(0, space))) {
+        ns = *t;
+        return space + 1;
+      }
     }
   }
-  return s;
+  return 0;
+}
+
+std::string_view strip_timestamp_prefix(std::string_view s) {
+  int64_t ns = 0;
+  const size_t n = timestamp_prefix(s, ns);
+  return n == 0 ? s : trim(s.substr(n));
 }
 
 enum class VerdictScan { kept, other, none };
@@ -286,6 +295,27 @@ void read_l4(element e, DropFlow& flow) {
   }
 }
 
+// flow.aggregate of an aggregated exporter event (cilium/cilium pkg/hubble/exporter/
+// aggregator.go): {"ingress_flow_count":N,"egress_flow_count":N,"unknown_direction_flow_count":N},
+// uint32 each, a zero count left out.
+void read_aggregate(element e, DropFlow& flow) {
+  for (auto field : obj(e)) {
+    const std::string_view key = field.key;
+    if (key == "ingress_flow_count")
+      flow.aggregate_ingress = uint(field.value);
+    else if (key == "egress_flow_count")
+      flow.aggregate_egress = uint(field.value);
+    else if (key == "unknown_direction_flow_count")
+      flow.aggregate_unknown = uint(field.value);
+  }
+  // Three uint32 counts; larger is not a count the exporter writes, and their sum must not wrap.
+  constexpr uint64_t k_max = 0xFFFFFFFFu;
+  if (flow.aggregate_ingress > k_max || flow.aggregate_egress > k_max ||
+      flow.aggregate_unknown > k_max) {
+    throw Malformed{};
+  }
+}
+
 // Fills `flow` from a Flow object; false when its verdict is not one we keep.
 bool read_flow(object f, DropFlow& flow) {
   uint64_t reason_code = 0;
@@ -316,6 +346,8 @@ bool read_flow(object f, DropFlow& flow) {
       reason_code = uint(field.value);
     } else if (key == "ingress_denied_by" || key == "egress_denied_by") {
       read_policies(field.value, flow.policies);
+    } else if (key == "aggregate") {
+      read_aggregate(field.value, flow);
     }
   }
   if (flow.verdict != "DROPPED" && flow.verdict != "AUDIT") return false;
@@ -329,6 +361,12 @@ bool read_flow(object f, DropFlow& flow) {
 }
 
 } // namespace
+
+std::optional<int64_t> log_line_time(std::string_view line) {
+  int64_t ns = 0;
+  if (timestamp_prefix(line, ns) == 0) return std::nullopt;
+  return ns;
+}
 
 struct LineParser::Impl {
   simdjson::dom::parser parser;

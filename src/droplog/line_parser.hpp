@@ -6,6 +6,8 @@
 //   {"time":"...","verdict":"DROPPED",...}             a bare Flow (hubble observe -o json, legacy)
 //   time=... level=info msg="{\"flow\":{...}}" ...     exporter event inside an agent log line
 // each optionally preceded by the RFC 3339 timestamp that `pods/log?timestamps=true` adds.
+// An aggregated exporter event (Cilium 1.19+ `fieldAggregate`) has the same shape plus
+// flow.aggregate, the number of flows it stands for (DropFlow::aggregate_*).
 //
 // The parser is built for hundreds of MB per second: a line is fully parsed only when a
 // cheap scan finds a "verdict" key whose value is DROPPED or AUDIT. So:
@@ -16,7 +18,9 @@
 //                event, or a JSON object line cut short (no closing brace). Never fatal.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +29,11 @@
 namespace netpol::droplog {
 
 enum class LineOutcome { flow, skipped, malformed };
+
+// The time of the "2026-11-26T10:00:00.123456789Z " prefix `pods/log?timestamps=true` puts
+// before a line (the time the container runtime received it), in nanoseconds since the epoch;
+// nullopt when the line has no such prefix.
+std::optional<int64_t> log_line_time(std::string_view line);
 
 class LineParser {
 public:

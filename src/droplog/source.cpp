@@ -140,7 +140,8 @@ Result<SourceReport> FileSource::read(const std::function<void(std::string_view)
   }
   if (!use_stdin) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   LineSplitter splitter;
-  Result<SourceReport> result = SourceReport{use_stdin ? "standard input" : "file " + m_path, {}};
+  Result<SourceReport> result =
+      SourceReport{use_stdin ? "standard input" : "file " + m_path, {}, {}};
   {
     ReadAhead reader(fd);
     while (true) {

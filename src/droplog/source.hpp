@@ -2,7 +2,9 @@
 // logs. Commands depend on this interface only, so a source can be swapped in tests.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,9 +13,23 @@
 
 namespace netpol::droplog {
 
+// How far back one source of lines reaches, against the window's start: pods/log serves only
+// a container's newest log file (the kubelet rotates them, by default at 10 MiB, keeping 5)
+// and, after a restart, the previous container's log only on request. Flows from before the
+// oldest line still served are out of reach.
+struct Coverage {
+  std::string source;               // "kube-system/cilium-abcde", "file export.jsonl"
+  std::optional<int64_t> oldest_ns; // the oldest line still served; nullopt when unknown
+  bool previous_log = false;        // the previous container's log was read too
+  // The oldest line is after the window's start (or unknown, or nothing could be read):
+  // flows from the start of the window up to it may be missing.
+  bool gap = false;
+};
+
 struct SourceReport {
   std::string description;           // "file drop.jsonl", "3 cilium-agent pods"
   std::vector<std::string> warnings; // partial failures (one agent pod unreadable, ...)
+  std::vector<Coverage> coverage;    // per agent pod; empty when the source cannot tell
 };
 
 class DropSource {

@@ -73,11 +73,40 @@ std::string header_line(const DropSummary& s) {
   std::string ns = s.namespaces.empty() ? "all namespaces" : "";
   for (const auto& n : s.namespaces)
     ns += (ns.empty() ? "namespace " : ", ") + n;
-  return fmt::format("{} flows dropped or audited in {} from {} to {} ({} lines read, {} skipped, "
-                     "{} malformed)",
+  // Matched lines are worth a mention only when aggregated events made them differ from flows.
+  const std::string matched =
+      s.counts.lines_matched == s.counts.flows_matched
+          ? std::string()
+          : fmt::format("{} matched (aggregated), ", s.counts.lines_matched);
+  return fmt::format("{} flows dropped or audited in {} from {} to {} ({} lines read, {}{} "
+                     "skipped, {} malformed)",
                      s.counts.flows_matched, ns, s.since.empty() ? "the start" : s.since,
-                     s.until.empty() ? "now" : s.until, s.counts.lines_read, s.counts.lines_skipped,
-                     s.counts.lines_malformed);
+                     s.until.empty() ? "now" : s.until, s.counts.lines_read, matched,
+                     s.counts.lines_skipped, s.counts.lines_malformed);
+}
+
+// The text views list this many coverage gaps; drop-summary.json has every source.
+constexpr size_t k_gaps_shown = 20;
+
+// "Coverage: 1 of 3 sources does not reach back to …" and the gaps, one per line (the text
+// views' lines after the header); empty when no source has a gap.
+std::vector<std::string> coverage_lines(const DropSummary& s) {
+  const auto gaps = coverage_gaps(s);
+  if (gaps.empty()) return {};
+  std::vector<std::string> out;
+  out.push_back(fmt::format("Coverage: {} of {} source{} {} not reach back to {}: flows before "
+                            "{} oldest line may be missing",
+                            gaps.size(), s.coverage.size(), s.coverage.size() == 1 ? "" : "s",
+                            gaps.size() == 1 ? "does" : "do",
+                            s.since.empty() ? "the window's start" : s.since,
+                            gaps.size() == 1 ? "its" : "their"));
+  for (size_t i = 0; i < gaps.size() && i < k_gaps_shown; ++i)
+    out.push_back("  " + log::printable(gaps[i]));
+  if (gaps.size() > k_gaps_shown) {
+    out.push_back(fmt::format("  ... and {} more (drop-summary.json lists every source)",
+                              gaps.size() - k_gaps_shown));
+  }
+  return out;
 }
 
 std::string html_escape(std::string_view text) {
@@ -197,6 +226,26 @@ std::string endpoint_name(const FlowEndpoint& e) {
   return e.namespace_name.empty() ? e.workload : e.namespace_name + "/" + e.workload;
 }
 
+std::vector<std::string> coverage_gaps(const DropSummary& s) {
+  std::vector<std::string> out;
+  const std::string start = s.since.empty() ? "the window's start" : s.since;
+  for (const auto& c : s.coverage) {
+    if (!c.gap) continue;
+    if (c.oldest_ns) {
+      out.push_back(fmt::format("{} reaches back to {} only{}: flows between {} and then may be "
+                                "missing",
+                                c.source, format_rfc3339(*c.oldest_ns),
+                                c.previous_log ? " (its previous container's log included)" : "",
+                                start));
+    } else {
+      out.push_back(fmt::format("{}: no line with a time could be read: flows from {} on may "
+                                "be missing",
+                                c.source, start));
+    }
+  }
+  return out;
+}
+
 namespace {
 // An IPv6 address needs brackets before ":port".
 std::string with_port_brackets(std::string name) {
@@ -242,6 +291,16 @@ ordered_json summary_head(const DropSummary& s) {
   j["flows_matched"] = s.counts.flows_matched;
   j["lines_skipped"] = s.counts.lines_skipped;
   j["lines_malformed"] = s.counts.lines_malformed;
+  j["lines_matched"] = s.counts.lines_matched;
+  j["coverage"] = ordered_json::array();
+  for (const auto& c : s.coverage) {
+    ordered_json entry;
+    entry["source"] = c.source;
+    entry["oldest_line"] = c.oldest_ns ? ordered_json(format_rfc3339(*c.oldest_ns)) : nullptr;
+    entry["previous_log"] = c.previous_log;
+    entry["gap"] = c.gap;
+    j["coverage"].push_back(std::move(entry));
+  }
   j["rows"] = ordered_json::array();
   return j;
 }
@@ -555,6 +614,10 @@ void write_text(const DropSummary& s, const TextSink& sink, size_t max_rows) {
   ChunkedSink out(sink);
   out.text() += header_line(s);
   out.text() += '\n';
+  for (const auto& line : coverage_lines(s)) {
+    out.text() += line;
+    out.text() += '\n';
+  }
   if (s.rows.empty()) {
     out.text() += "No dropped or audited flows.\n";
     return;
@@ -671,6 +734,7 @@ constexpr const char* k_page = R"(<!DOCTYPE html>
 body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f1f1f; }}
 h1 {{ font-size: 20px; margin: 0 0 4px; }}
 p.summary {{ margin: 0 0 16px; color: #555; }}
+p.coverage {{ margin: -8px 0 16px; padding: 8px 12px; background: #fff1c2; color: #6b4a00; border-radius: 4px; white-space: pre-line; }}
 input {{ font: inherit; padding: 4px 8px; margin-bottom: 12px; width: 320px; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; padding: 6px 10px; border-bottom: 1px solid #e3e3e3; white-space: nowrap; }}
@@ -687,7 +751,7 @@ td.empty {{ text-align: center; color: #555; padding: 24px; }}
 <body>
 <h1>Dropped and audited flows</h1>
 <p class="summary">{}</p>
-<input id="filter" type="search" placeholder="Filter rows" aria-label="Filter rows">
+{}<input id="filter" type="search" placeholder="Filter rows" aria-label="Filter rows">
 <table id="drops">
 <thead><tr><th>Verdict</th><th>Direction</th><th>Source</th><th>Destination</th><th>Port</th><th>Protocol</th><th>Reason</th><th>Policies</th><th>Count</th><th>First seen</th><th>Last seen</th></tr></thead>
 <tbody>
@@ -732,7 +796,14 @@ constexpr std::string_view k_rows_marker = "\x1frows\x1f";
 } // namespace
 
 void write_html(const DropSummary& s, const TextSink& out) {
-  const std::string page = fmt::format(k_page, html_escape(header_line(s)), k_rows_marker);
+  std::string coverage;
+  for (const auto& line : coverage_lines(s)) {
+    coverage += coverage.empty() ? "<p class=\"coverage\">" : "\n";
+    coverage += html_escape(line);
+  }
+  if (!coverage.empty()) coverage += "</p>\n";
+  const std::string page =
+      fmt::format(k_page, html_escape(header_line(s)), coverage, k_rows_marker);
   const size_t at = page.find(k_rows_marker);
   out(std::string_view(page).substr(0, at));
   if (s.rows.empty()) {
@@ -753,8 +824,40 @@ std::string render_html(const DropSummary& s) {
   return out;
 }
 
+namespace {
+
+// "drop log covers the window": passed, or skipped with the gaps (never a failure: a gap says
+// the log may be incomplete, not that anything was dropped). None without coverage.
+void add_coverage_case(report::JUnitReport& junit, const DropSummary& s) {
+  if (s.coverage.empty()) return;
+  const auto gaps = coverage_gaps(s);
+  const std::string start = s.since.empty() ? "the window's start" : s.since;
+  std::string detail;
+  for (const auto& g : gaps)
+    detail += g + "\n";
+  const size_t n = s.coverage.size();
+  junit.add(report::TestCase{
+      .classname = "netpol.drops",
+      .name = "drop log covers the window",
+      .status = gaps.empty() ? report::CaseStatus::passed : report::CaseStatus::skipped,
+      .message =
+          gaps.empty()
+              ? fmt::format("{} source{} reach{} back to {}", n, n == 1 ? "" : "s",
+                            n == 1 ? "es" : "", start)
+              : fmt::format("{} of {} source{} {} not reach back to {}: flows before {} "
+                            "oldest line may be missing",
+                            gaps.size(), n, n == 1 ? "" : "s", gaps.size() == 1 ? "does" : "do",
+                            start, gaps.size() == 1 ? "its" : "their"),
+      .detail = std::move(detail),
+      .seconds = 0.0,
+  });
+}
+
+} // namespace
+
 report::JUnitReport render_junit(const DropSummary& s) {
   report::JUnitReport junit("drops");
+  add_coverage_case(junit, s);
   if (s.rows.empty()) {
     std::string scope = s.namespaces.empty() ? "all" : s.namespaces.front();
     junit.add(report::TestCase{

@@ -15,6 +15,7 @@
 
 #include "droplog/aggregate.hpp"
 #include "droplog/collector.hpp"
+#include "droplog/source.hpp"
 #include "report/junit.hpp"
 #include "util/error.hpp"
 
@@ -25,8 +26,15 @@ struct DropSummary {
   std::string until;
   std::vector<std::string> namespaces; // empty = all namespaces
   DropCounts counts;
+  // How far back each source reaches (an agent pod's log, a file read with --since); empty
+  // when nothing can be told. Shown in every view when one has a gap.
+  std::vector<Coverage> coverage;
   DropRows rows; // sorted, count descending
 };
+
+// One line per coverage entry with a gap, saying how far back it reaches and since when flows
+// may be missing ("kube-system/cilium-abcde reaches back to 2026-11-26T10:03:12Z only: …").
+std::vector<std::string> coverage_gaps(const DropSummary& summary);
 
 // Where the streaming writers below put their output, piece by piece (a file, a stream, a
 // string): a view is never built whole in memory, whatever the number of rows.
@@ -42,8 +50,11 @@ std::string endpoint_name(const FlowEndpoint& endpoint);
 // "shop/frontend → shop/db:5432/TCP"
 std::string flow_name(const DropRow& row);
 
-// drop-summary.json, exactly the SPEC §8.1 shape. Absent values are null (a non-pod's
-// namespace and pod, a port for ICMP, a reason for audit verdicts, times when unknown).
+// drop-summary.json, the SPEC §8.1 shape plus "lines_matched" (lines_read is lines_matched +
+// lines_skipped + lines_malformed; flows_matched counts the flows an aggregated event stands
+// for) and "coverage" ([{"source","oldest_line","previous_log","gap"}], one per source),
+// before "rows". Absent values are null (a non-pod's namespace and pod, a port for ICMP, a
+// reason for audit verdicts, times when unknown).
 nlohmann::ordered_json summary_to_json(const DropSummary& summary);
 // The same JSON as `summary_to_json(summary).dump(2) + "\n"`, byte for byte, one row at a time.
 void write_summary_json(const DropSummary& summary, const TextSink& out);
@@ -51,9 +62,9 @@ void write_summary_json(const DropSummary& summary, const TextSink& out);
 // ErrorCode::usage naming `source` and the JSON pointer.
 Result<DropSummary> summary_from_json(const nlohmann::json& json, const std::string& source);
 
-// drop-log.txt: a header line with the window and counts, then an aligned table. With
-// `max_rows`, the rows after the first max_rows are summed up in one last line (for the job
-// log: GitLab cuts a job log at 4 MB by default).
+// drop-log.txt: a header line with the window and counts, the coverage gaps if any, then an
+// aligned table. With `max_rows`, the rows after the first max_rows are summed up in one last
+// line (for the job log: GitLab cuts a job log at 4 MB by default).
 void write_text(const DropSummary& summary, const TextSink& out,
                 size_t max_rows = std::numeric_limits<size_t>::max());
 std::string render_text(const DropSummary& summary);
@@ -62,6 +73,8 @@ void write_html(const DropSummary& summary, const TextSink& out);
 std::string render_html(const DropSummary& summary);
 // junit-drops.xml: one failing case per row (DROPPED and AUDIT alike), at most
 // k_junit_max_rows of them plus one for the rest; a single passing case when there are no rows.
+// With coverage, one more case "drop log covers the window": skipped when a source has a gap
+// (a gap alone never fails the job), passed otherwise.
 report::JUnitReport render_junit(const DropSummary& summary);
 
 // A report file written piece by piece (never held in memory) into a temporary file that

@@ -75,6 +75,10 @@ struct LogOptions {
   std::optional<int64_t> since_seconds;
   std::optional<int64_t> limit_bytes;
   bool timestamps = false;
+  // The log of the container's previous instance (the one that ended at its last restart).
+  // A container without one is an ErrorCode::api error with http_status 400 ("previous
+  // terminated container ... not found").
+  bool previous = false;
 };
 
 // One SelfSubjectAccessReview question.

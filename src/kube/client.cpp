@@ -357,14 +357,14 @@ public:
     if (options.since_seconds) q.add("sinceSeconds", std::to_string(*options.since_seconds));
     if (options.timestamps) q.add("timestamps", "true");
     if (options.limit_bytes) q.add("limitBytes", std::to_string(*options.limit_bytes));
+    if (options.previous) q.add("previous", "true");
     HttpRequest request;
     request.path = object_path(resources::pods, ns, pod) + "/log" + q.str();
     request.idempotent = true;
     request.on_data = on_data;
     const std::string what =
-        options.container.empty()
-            ? fmt::format("read log of Pod/{}/{}", ns, pod)
-            : fmt::format("read log of Pod/{}/{} container {}", ns, pod, options.container);
+        fmt::format("read {}log of Pod/{}/{}{}", options.previous ? "previous " : "", ns, pod,
+                    options.container.empty() ? std::string() : " container " + options.container);
     auto answer = m_transport->send(request);
     if (!answer) return fail(answer.error());
     if (answer->status < 200 || answer->status >= 300) {

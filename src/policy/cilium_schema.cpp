@@ -212,8 +212,12 @@ void check_formats(const json& node, const json& value, const std::string& point
       } else if (!open && pointer != "/metadata") {
         // The server drops fields its schema does not know, silently: a misspelt `toPort`
         // would vanish and the rule mean something else. Strict, like NetworkPolicy's.
-        out.push_back(
-            {p, "Unknown field", "not a field of this object (check spelling and indentation)"});
+        // The embedded CRDs are those of one Cilium line (schemas/cilium/README.md): say so,
+        // since a field a later Cilium added is refused here too.
+        out.push_back({p, "Unknown field",
+                       "not a field of this object in the Cilium CRD schema netpol "
+                       "checks against (Cilium 1.18 development line; check spelling and "
+                       "indentation)"});
       }
     }
   } else if (value.is_array() && node.contains("items")) {

@@ -598,9 +598,54 @@ class ImageDefinitionTest(unittest.TestCase):
         self.assertEqual(len(user), 1)
         self.assertNotIn(user[0].split(":")[0], ("0", "root"))
 
+    def test_runtime_is_scratch_plus_the_assembled_root(self):
+        # Everything the runtime holds comes from scripts/image-rootfs.sh, which
+        # tests/ci/test_image_rootfs.py runs and checks the same way.
+        self.assertTrue(self.runtime.startswith("\nFROM scratch\n"), self.runtime[:40])
+        self.assertEqual(re.findall(r"(?m)^(?:COPY|ADD) .*$", self.runtime),
+                         ["COPY --from=rootfs /rootfs/ /"])
+        rootfs = self.dockerfile[self.dockerfile.index("FROM build AS rootfs\n"):
+                                 self.dockerfile.rindex("\nFROM ")]
+        self.assertIn("apt-get install -y -qq --no-install-recommends busybox-static", rootfs)
+        self.assertRegex(rootfs, r"(?m)^RUN scripts/image-rootfs\.sh /rootfs /build/netpol "
+                                 r"/tmp/rootfs-input/helm /tmp/rootfs-input/cilium\.tgz$")
+        # The runtime proves itself as the user it runs as.
+        self.assertRegex(self.runtime, r"USER 10001:10001\n(?:.*\n)*RUN netpol version && "
+                                       r"helm version --short\n")
+
     def test_chart_goes_where_install_cilium_looks(self):
         bundled = self.cpp_constant("k_bundled_chart")
-        self.assertRegex(self.runtime, rf"COPY --from=helm /tmp/cilium.tgz {re.escape(bundled)}\n")
+        # The checked chart of the helm stage is the one the rootfs script installs there.
+        self.assertIn("COPY --from=helm /tmp/cilium.tgz /tmp/rootfs-input/cilium.tgz\n",
+                      self.dockerfile)
+        script = (ROOT / "scripts/image-rootfs.sh").read_text()
+        self.assertIn(f'install -m 0644 "$chart" {bundled.lstrip("/")}\n', script)
+
+    def test_helm_is_downloaded_for_the_platform_being_built(self):
+        helm = self.dockerfile[self.dockerfile.index(" AS helm\n"):
+                               self.dockerfile.index(" AS rootfs\n")]
+        # No default: a default would override the value BuildKit sets for each platform.
+        self.assertRegex(helm, r"(?m)^ARG TARGETARCH$")
+        self.assertNotIn("ARG TARGETARCH=", self.dockerfile)
+        self.assertIn('arch="${TARGETARCH:-$(dpkg --print-architecture)}"', helm)
+        self.assertIn('tarball="helm-${HELM_VERSION}-linux-${arch}.tar.gz"', helm)
+        self.assertIn('curl -fsSL "https://get.helm.sh/${tarball}.sha256sum" | sha256sum -c -',
+                      helm)
+        self.assertNotIn("amd64", self.dockerfile.replace("linux/amd64,linux/arm64", ""))
+        # No stage is pinned to the build machine's platform: each is built per platform.
+        self.assertNotIn("--platform=", self.dockerfile)
+
+    def test_pipeline_builds_and_pushes_both_platforms(self):
+        _, pipeline = gitlab_ci.load_template(PROJECT_CI)
+        job = pipeline["image:build"]
+        self.assertEqual(job["variables"]["IMAGE_PLATFORMS"], "linux/amd64,linux/arm64")
+        script = "\n".join(job["script"])
+        self.assertIn('--platform "$IMAGE_PLATFORMS" --push --tag "$NETPOL_IMAGE"', script)
+        self.assertIn("--fetch-helm", script)  # one helm binary cannot serve both platforms
+        self.assertNotIn("docker tag", script)  # would retag one platform only
+        setup = "\n".join(job["before_script"])
+        self.assertIn("--install arm64", setup)
+        self.assertIn("docker buildx create", setup)
 
     def test_default_chart_is_the_pinned_real_one_checked_by_digest(self):
         version = self.cpp_constant("k_chart_version")

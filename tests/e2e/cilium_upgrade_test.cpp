@@ -309,8 +309,8 @@ void CiliumUpgrade::keeps_the_operators_values(int major) {
     EXPECT_THAT(plan["helm_command"].dump(), HasSubstr("--server-side=false"));
   }
   EXPECT_EQ(plan["previous_values"], given);
+  // hubble.enabled is the chart's default (true): not written, so not a change.
   EXPECT_EQ(plan["changes"], json::parse(R"([
-    "+ hubble.enabled: true",
     "+ hubble.export.static.allowList: [\"{\\\"verdict\\\":[\\\"DROPPED\\\",\\\"AUDIT\\\"]}\"]",
     "+ hubble.export.static.enabled: true",
     "+ hubble.export.static.filePath: \"stdout\"",
@@ -338,7 +338,9 @@ void CiliumUpgrade::keeps_the_operators_values(int major) {
   const json after = release_values();
   expect_kept(given, after);
   EXPECT_EQ(after["hubble"]["export"]["static"]["filePath"], "stdout");
+  EXPECT_FALSE(after["hubble"].contains("enabled"));
   const json data = config();
+  EXPECT_EQ(data.value("enable-hubble", ""), "true"); // the chart's default
   EXPECT_EQ(data.value("routing-mode", ""), "native");
   EXPECT_EQ(data.value("ipam", ""), "cluster-pool");
   EXPECT_EQ(data.value("ipv4-native-routing-cidr", ""), "10.244.0.0/16");
@@ -354,7 +356,8 @@ void CiliumUpgrade::keeps_the_operators_values(int major) {
   const auto generation_upgraded = agent_generation();
   EXPECT_GT(generation_upgraded, generation_before); // cilium-config changed: agents roll
 
-  // Again: nothing to change, helm is not run, the agents keep running.
+  // Again: the release exports drops to stdout and leaves hubble.enabled to the chart's
+  // default; nothing to change, helm is not run, the agents keep running.
   auto again = netpol({});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("Cilium unchanged"));

@@ -295,6 +295,24 @@ TEST(KubeClient, PodLogsThroughTheApiServer) {
   EXPECT_EQ(q["sinceSeconds"], "300");
   EXPECT_EQ(q["limitBytes"], "14");
 
+  // previous=true reaches the kubelet; without a previous container its 400 comes back as one.
+  LogOptions previous;
+  previous.container = "cilium-agent";
+  previous.previous = true;
+  auto none = api->stream_logs(ns, "agent", previous, [](std::string_view) { return true; });
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().http_status, 400);
+  EXPECT_THAT(none.error().message, AllOf(HasSubstr("read previous log of Pod/" + ns + "/agent"),
+                                          HasSubstr("previous terminated container")));
+  EXPECT_EQ(kubelet.requests().back()["previous"], "true");
+  kubelet.set_previous_log(ns, "agent", "cilium-agent", "before the restart\n");
+  got.clear();
+  ASSERT_TRUE(api->stream_logs(ns, "agent", previous, [&](std::string_view d) {
+    got += d;
+    return true;
+  }));
+  EXPECT_EQ(got, "before the restart\n");
+
   // The API server itself refuses a log request without a container on a two-container pod.
   auto no_container = api->stream_logs(ns, "agent", {}, [](std::string_view) { return true; });
   ASSERT_FALSE(no_container);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/kubelet_log.hpp"
+
 namespace netpol::test {
 
 TestKubelet::TestKubelet() {
@@ -16,18 +18,27 @@ TestKubelet::TestKubelet() {
         {
           std::lock_guard lock(m_mutex);
           m_requests.push_back(params);
-          auto it = m_logs.find(key);
-          if (it == m_logs.end()) {
-            res.status = 404;
-            res.set_content("container not found (\"" + key + "\")", "text/plain");
-            return;
+          if (params.count("previous") != 0 && params.at("previous") == "true") {
+            auto it = m_previous_logs.find(key);
+            if (it == m_previous_logs.end()) {
+              res.status = 400;
+              res.set_content("previous terminated container \"" + std::string(req.matches[3]) +
+                                  "\" in pod \"" + std::string(req.matches[2]) + "\" not found",
+                              "text/plain");
+              return;
+            }
+            text = it->second;
+          } else {
+            auto it = m_logs.find(key);
+            if (it == m_logs.end()) {
+              res.status = 404;
+              res.set_content("container not found (\"" + key + "\")", "text/plain");
+              return;
+            }
+            text = it->second;
           }
-          text = it->second;
         }
-        if (auto limit = params.find("limitBytes"); limit != params.end()) {
-          text = text.substr(0, std::stoul(limit->second));
-        }
-        res.set_content(text, "text/plain");
+        res.set_content(serve_container_log(text, params), "text/plain");
       });
   m_server.start();
 }
@@ -36,6 +47,12 @@ void TestKubelet::set_log(const std::string& namespace_name, const std::string& 
                           const std::string& container, std::string text) {
   std::lock_guard lock(m_mutex);
   m_logs[namespace_name + "/" + pod + "/" + container] = std::move(text);
+}
+
+void TestKubelet::set_previous_log(const std::string& namespace_name, const std::string& pod,
+                                   const std::string& container, std::string text) {
+  std::lock_guard lock(m_mutex);
+  m_previous_logs[namespace_name + "/" + pod + "/" + container] = std::move(text);
 }
 
 std::vector<std::map<std::string, std::string>> TestKubelet::requests() const {

@@ -9,6 +9,9 @@
 //   TestKubelet::create_pod(*api, ns, "web-0", node_name, {"app"});
 //   api->stream_logs(ns, "web-0", {.container = "app"}, ...);
 //   kubelet.requests().back().at("sinceTime")           // what the server asked for
+//
+// Logs are served as support/kubelet_log.hpp says: a line stored with its time first is
+// served with it only for timestamps=true, and left out when before sinceTime.
 #pragma once
 
 #include <map>
@@ -27,9 +30,13 @@ public:
 
   int port() const { return m_server.port(); }
 
-  // The text served for one container; `limitBytes` in a request is honoured.
+  // The text served for one container (timestamps, sinceTime and limitBytes honoured).
   void set_log(const std::string& namespace_name, const std::string& pod,
                const std::string& container, std::string text);
+  // The log of the container's previous instance, served for previous=true. Without one, such
+  // a request is answered 400 as the kubelet does.
+  void set_previous_log(const std::string& namespace_name, const std::string& pod,
+                        const std::string& container, std::string text);
 
   // Query parameters of every containerLogs request so far, plus "path".
   std::vector<std::map<std::string, std::string>> requests() const;
@@ -46,7 +53,8 @@ public:
 private:
   HttpsServer m_server;
   mutable std::mutex m_mutex;
-  std::map<std::string, std::string> m_logs; // "ns/pod/container" -> text
+  std::map<std::string, std::string> m_logs;          // "ns/pod/container" -> text
+  std::map<std::string, std::string> m_previous_logs; // the same, of previous instances
   std::vector<std::map<std::string, std::string>> m_requests;
 };
 

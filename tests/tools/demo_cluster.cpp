@@ -11,9 +11,10 @@
 //     API server's pods/<pod>/log proxy reaches it;
 //   - in CILIUM-NS: DaemonSet cilium (ready 2/2), ConfigMap cilium-config (policy-audit-mode
 //     "true", Hubble exporter to stdout keeping DROPPED and AUDIT) and two agent pods
-//     (k8s-app=cilium) on NODE, whose cilium-agent log is a few agent lines and recorded
-//     Hubble flows of NS timed a few minutes before start: api → db:5432 AUDIT (three
-//     times), the world → web:22 DROPPED (twice), web → api:8080 FORWARDED (not a drop).
+//     (k8s-app=cilium) on NODE, whose cilium-agent log is a few agent lines (the agents
+//     started 20 minutes before) and recorded Hubble flows of NS timed a few minutes before: api →
+//     db:5432 AUDIT (three times), the world → web:22 DROPPED (twice), web → api:8080 FORWARDED
+//     (not a drop).
 // Then it prints "ready" on stdout. On SIGTERM/SIGINT it deletes the node, the DaemonSet, the
 // ConfigMap and the agent pods (which, with no kubelet to confirm, stay Terminating without
 // their labels) and exits 0; the app stays (namespaces cannot be deleted in the test cluster).
@@ -37,6 +38,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "support/https_server.hpp"
+#include "support/kubelet_log.hpp"
 #include "util/error.hpp"
 
 namespace {
@@ -88,7 +90,8 @@ public:
             res.set_content("container not found (\"" + key + "\")", "text/plain");
             return;
           }
-          res.set_content(it->second, "text/plain");
+          const std::map<std::string, std::string> params(req.params.begin(), req.params.end());
+          res.set_content(netpol::test::serve_container_log(it->second, params), "text/plain");
         });
     m_server.start();
   }
@@ -185,7 +188,9 @@ std::string flow_line(const std::string& ns, const std::string& node, const std:
   return json{{"flow", flow}, {"node_name", node}, {"time", time}}.dump();
 }
 
-// The two agents' recorded logs, timed minutes before `now_ns` (inside NETPOL_SINCE=15m).
+// The two agents' recorded logs, timed minutes before `now_ns`: the agents started before
+// NETPOL_SINCE=15m, the flows are inside it. Every line starts with the time it was written,
+// as in a container runtime's log file (the kubelet above serves it as pods/log does).
 std::vector<std::string> agent_logs(const Options& o, int64_t now_ns) {
   auto at = [&](double minutes_ago) {
     return netpol::droplog::format_rfc3339(now_ns - static_cast<int64_t>(minutes_ago * 60e9));
@@ -195,19 +200,24 @@ std::vector<std::string> agent_logs(const Options& o, int64_t now_ns) {
   const AppPod& db = k_app[2];
   const std::string& ns = o.namespace_name;
   const std::string& node = o.node;
-  const std::string start =
-      fmt::format("level=info msg=\"Cilium 1.18.2 started\" subsys=daemon time={}\n", at(14));
+  auto line = [&](double minutes_ago, const std::string& text) {
+    return at(minutes_ago) + " " + text + "\n";
+  };
+  const std::string start = line(
+      20, fmt::format("level=info msg=\"Cilium 1.18.2 started\" subsys=daemon time={}", at(20)));
   std::string first = start;
-  first += "level=info msg=\"Policy audit mode enabled\" subsys=daemon\n";
-  first += flow_line(ns, node, at(11.5), "FORWARDED", &web, nullptr, api, api.port, 51012) + "\n";
-  first += flow_line(ns, node, at(9), "AUDIT", &api, nullptr, db, db.port, 44310) + "\n";
-  first += flow_line(ns, node, at(6.2), "FORWARDED", &web, nullptr, api, api.port, 51044) + "\n";
-  first += flow_line(ns, node, at(4), "AUDIT", &api, nullptr, db, db.port, 44388) + "\n";
-  first += "level=info msg=\"Exporting flows\" subsys=hubble\n";
-  first += flow_line(ns, node, at(1.5), "AUDIT", &api, nullptr, db, db.port, 44402) + "\n";
+  first += line(20, "level=info msg=\"Policy audit mode enabled\" subsys=daemon");
+  first +=
+      line(11.5, flow_line(ns, node, at(11.5), "FORWARDED", &web, nullptr, api, api.port, 51012));
+  first += line(9, flow_line(ns, node, at(9), "AUDIT", &api, nullptr, db, db.port, 44310));
+  first +=
+      line(6.2, flow_line(ns, node, at(6.2), "FORWARDED", &web, nullptr, api, api.port, 51044));
+  first += line(4, flow_line(ns, node, at(4), "AUDIT", &api, nullptr, db, db.port, 44388));
+  first += line(2, "level=info msg=\"Exporting flows\" subsys=hubble");
+  first += line(1.5, flow_line(ns, node, at(1.5), "AUDIT", &api, nullptr, db, db.port, 44402));
   std::string second = start;
-  second += flow_line(ns, node, at(8), "DROPPED", nullptr, "203.0.113.9", web, 22, 60122) + "\n";
-  second += flow_line(ns, node, at(3), "DROPPED", nullptr, "203.0.113.9", web, 22, 60190) + "\n";
+  second += line(8, flow_line(ns, node, at(8), "DROPPED", nullptr, "203.0.113.9", web, 22, 60122));
+  second += line(3, flow_line(ns, node, at(3), "DROPPED", nullptr, "203.0.113.9", web, 22, 60190));
   return {first, second};
 }
 

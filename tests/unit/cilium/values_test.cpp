@@ -319,7 +319,6 @@ TEST(CiliumValues, UpgradeKeepsEveryOperatorValueOnEveryPlatform) {
     // Only the export and the agents' restart are added.
     EXPECT_EQ(d->changes,
               (std::vector<std::string>{
-                  "+ hubble.enabled: true",
                   R"(+ hubble.export.static.allowList: ["{\"verdict\":[\"DROPPED\",\"AUDIT\"]}"])",
                   "+ hubble.export.static.enabled: true",
                   R"(+ hubble.export.static.filePath: "stdout")",
@@ -358,6 +357,40 @@ TEST(CiliumValues, UpgradeOfAReleaseThatHasTheExportChangesNothing) {
   ASSERT_TRUE(all);
   EXPECT_THAT(all->changes, IsEmpty());
   EXPECT_FALSE(all->values.contains("rollOutCiliumPods"));
+}
+
+TEST(CiliumValues, UpgradeLeavesTheChartsDefaultHubbleEnabledAlone) {
+  // The release exports drops to stdout already but never set hubble.enabled (the chart's
+  // default is true): nothing changes, so nothing rolls.
+  auto p = platform("generic", "cilium", true);
+  p.cilium_release = true;
+  p.release_values = json::parse(R"({"hubble": {"export": {"static": {
+      "enabled": true, "filePath": "stdout",
+      "allowList": ["{\"verdict\":[\"DROPPED\",\"AUDIT\"]}"]}}}})");
+  auto d = decide_values(p, {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->values, p.release_values);
+  EXPECT_THAT(d->changes, IsEmpty());
+  EXPECT_FALSE(d->agents_restart);
+  EXPECT_FALSE(d->values.contains(json::json_pointer("/hubble/enabled")));
+  EXPECT_FALSE(d->values.contains("rollOutCiliumPods"));
+
+  // Said explicitly, true stays as it is; "true" as a string too.
+  for (const json& on : {json(true), json("true")}) {
+    p.release_values["hubble"]["enabled"] = on;
+    auto kept = decide_values(p, {});
+    ASSERT_TRUE(kept) << kept.error().message;
+    EXPECT_THAT(kept->changes, IsEmpty()) << on;
+    EXPECT_FALSE(kept->agents_restart) << on;
+  }
+
+  // A release that switched Hubble off gets it on again: a change, and the agents roll.
+  p.release_values["hubble"]["enabled"] = false;
+  auto off = decide_values(p, {});
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_EQ(at(off->values, "/hubble/enabled"), true);
+  EXPECT_THAT(off->changes, Contains("~ hubble.enabled: false -> true"));
+  EXPECT_TRUE(off->agents_restart);
 }
 
 TEST(CiliumValues, UpgradeAddsTheDropFilterToTheOperatorsAllowlist) {

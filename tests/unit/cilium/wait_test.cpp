@@ -273,6 +273,21 @@ TEST(CiliumVerify, EveryMismatchIsListed) {
                           HasSubstr("hubble-export-allowlist is \"\"")));
 }
 
+TEST(CiliumVerify, HubbleLeftAtTheChartsDefaultIsStillVerified) {
+  // An upgrade leaves hubble.enabled unwritten when the release relies on the chart's
+  // default: the export is checked all the same.
+  json values = k_values;
+  values["hubble"].erase("enabled");
+  FakeKube kube;
+  kube.put(res::config_maps, config_map({{"policy-audit-mode", "true"},
+                                         {"enable-hubble", "false"},
+                                         {"hubble-export-file-path", "stdout"}}));
+  auto r = verify_config(kube, "kube-system", values);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().details, ElementsAre("enable-hubble is \"false\", expected \"true\"",
+                                             HasSubstr("hubble-export-allowlist is \"\"")));
+}
+
 TEST(CiliumVerify, AbsentAuditModeMeansEnforcing) {
   FakeKube kube;
   kube.put(res::config_maps, config_map(json::object()));

@@ -30,12 +30,16 @@ protected:
   // Runs the command on `scenario` with `args` (detect's own options).
   Result<int> run(const std::string& scenario, const std::vector<std::string>& args = {},
                   cli::OutputFormat format = cli::OutputFormat::text) {
+    return run(load_detect_scenario(scenario), args, format);
+  }
+  Result<int> run(DetectScenario scenario, const std::vector<std::string>& args = {},
+                  cli::OutputFormat format = cli::OutputFormat::text) {
     cli::GlobalOptions globals;
     globals.output_dir = m_dir.string();
     globals.format = format;
     globals.quiet = true;
     cli::Context ctx(globals, cli::Io{m_out, m_err, m_env, false}, "detect");
-    ctx.set_kube(std::make_unique<FakeKubeApi>(load_detect_scenario(scenario)));
+    ctx.set_kube(std::make_unique<FakeKubeApi>(std::move(scenario)));
     const auto command = cli::detect_command();
     cli::po::options_description options;
     cli::po::positional_options_description positional;
@@ -73,6 +77,41 @@ TEST_F(DetectCommand, WritesProviderJsonDotenvAndJunit) {
   }
   EXPECT_THAT(junit, Not(HasSubstr("<failure")));
   EXPECT_THAT(m_out.str(), HasSubstr("Provider     cilium 1.18.2 in kube-system\n"));
+}
+
+// The scenario's Cilium with every image tag v1.18.2 replaced by `tag`.
+DetectScenario cilium_at(const std::string& tag) {
+  auto s = load_detect_scenario("cilium-audit-hubble");
+  for (auto& object : s.objects) {
+    std::string text = object.dump();
+    for (size_t at = 0; (at = text.find("cilium:v1.18.2", at)) != std::string::npos;) {
+      text.replace(at + 7, 7, tag);
+      at += 7 + tag.size();
+    }
+    object = nlohmann::json::parse(text);
+  }
+  return s;
+}
+
+TEST_F(DetectCommand, WarnsAboutACiliumOlderThanTheSupportedLines) {
+  auto r = run(cilium_at("v1.17.6"));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, 0);
+  const std::string warning = "Cilium 1.17.6 runs here, older than the oldest line netpol "
+                              "supports (1.18–1.20; 1.17 and older are end of life)";
+  EXPECT_THAT(m_err.str(), HasSubstr(warning + ": upgrade it one minor version at a time"));
+  const auto provider = nlohmann::json::parse(file("provider.json"));
+  EXPECT_EQ(provider["provider"]["version"], "1.17.6");
+  EXPECT_THAT(provider["evidence"], ::testing::Contains(warning));
+  EXPECT_THAT(m_out.str(), HasSubstr("  - " + warning + "\n"));
+
+  // A supported line, and a tag that names no version, say nothing.
+  for (const char* tag : {"v1.18.2", "latest"}) {
+    m_err.str("");
+    ASSERT_EQ(run(cilium_at(tag)).value_or(-1), 0) << tag;
+    EXPECT_THAT(m_err.str(), Not(HasSubstr("oldest line"))) << tag;
+    EXPECT_THAT(file("provider.json"), Not(HasSubstr("oldest line"))) << tag;
+  }
 }
 
 TEST_F(DetectCommand, JsonOnStdoutIsProviderJson) {

@@ -27,7 +27,7 @@ std::vector<std::string> read_lines(const std::filesystem::path& path) {
 
 void expect_counts_add_up(const DropCollector& c) {
   const auto& n = c.counts();
-  EXPECT_EQ(n.lines_read, n.flows_matched + n.lines_skipped + n.lines_malformed);
+  EXPECT_EQ(n.lines_read, n.lines_matched + n.lines_skipped + n.lines_malformed);
 }
 
 TEST(Collector, SampleAndMalformedCorpusCountsAddUp) {
@@ -110,6 +110,59 @@ TEST(Collector, MergeAddsCountsAndRows) {
   EXPECT_EQ(a.counts().lines_read, 3u);
   ASSERT_EQ(a.rows().size(), 1u);
   EXPECT_EQ(a.rows()[0].count, 2u);
+}
+
+TEST(Collector, AggregatedEventsCountTheirFlowsByDirection) {
+  std::vector<std::string> kept;
+  DropCollector c(DropFilter{{"shop"}, {}, {}}, [&](std::string_view j) { kept.emplace_back(j); });
+  FlowSpec drop; // shop/frontend -> shop/db:5432, INGRESS
+  c.add_line(flow_line(drop));
+  c.add_line(aggregated_line(drop, {{"ingress_flow_count", 5}}));
+  // Aggregated on fields without the direction: the counts say which direction.
+  c.add_line(aggregated_line(drop, {{"ingress_flow_count", 2}, {"egress_flow_count", 3}},
+                             {"verdict", "IP", "l4", "source", "destination", "drop_reason_desc"}));
+  FlowSpec other = drop;
+  other.source.ns = "ci";
+  other.destination.ns = "ci";
+  c.add_line(aggregated_line(other, {{"ingress_flow_count", 100}})); // not the namespace
+  expect_counts_add_up(c);
+  EXPECT_EQ(c.counts().lines_read, 4u);
+  EXPECT_EQ(c.counts().lines_matched, 3u);
+  EXPECT_EQ(c.counts().flows_matched, 1u + 5u + 5u);
+  EXPECT_EQ(c.counts().lines_skipped, 1u);
+  EXPECT_EQ(kept.size(), 3u); // drop-log.jsonl: one event per line, as received
+  const auto rows = c.rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].direction, "INGRESS");
+  EXPECT_EQ(rows[0].count, 1u + 5u + 2u);
+  EXPECT_EQ(rows[1].direction, "EGRESS");
+  EXPECT_EQ(rows[1].count, 3u);
+  uint64_t in_rows = 0;
+  for (const auto& r : rows)
+    in_rows += r.count;
+  EXPECT_EQ(in_rows, c.counts().flows_matched);
+}
+
+TEST(Collector, OldestReadIsTheOldestDropReadKeptOrNot) {
+  DropCollector c(DropFilter{{"shop"}, droplog::parse_rfc3339("2026-11-26T09:00:00Z"), {}});
+  EXPECT_EQ(c.oldest_read_ns(), 0);
+  FlowSpec late;
+  late.time = "2026-11-26T09:30:00Z";
+  FlowSpec early; // outside the window, still read
+  early.time = "2026-11-26T08:15:00Z";
+  FlowSpec forwarded; // not a drop: its time is never parsed
+  forwarded.verdict = "FORWARDED";
+  forwarded.time = "2026-11-26T07:00:00Z";
+  for (const auto* f : {&late, &early, &forwarded})
+    c.add_line(flow_line(*f));
+  EXPECT_EQ(c.oldest_read_ns(), *droplog::parse_rfc3339("2026-11-26T08:15:00Z"));
+  EXPECT_EQ(c.earliest_ns(), *droplog::parse_rfc3339("2026-11-26T09:30:00Z"));
+  DropCollector other(DropFilter{});
+  FlowSpec earlier;
+  earlier.time = "2026-11-26T06:00:00Z";
+  other.add_line(flow_line(earlier));
+  c.merge(other);
+  EXPECT_EQ(c.oldest_read_ns(), *droplog::parse_rfc3339("2026-11-26T06:00:00Z"));
 }
 
 TEST(LineSplitter, ChunkBoundariesDoNotChangeTheLines) {

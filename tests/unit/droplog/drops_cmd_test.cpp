@@ -75,8 +75,14 @@ TEST_F(DropsCommand, FromFileWritesEveryOutputForTheNamespace) {
   EXPECT_EQ(summary["flows_matched"], 2);
   EXPECT_EQ(summary["lines_skipped"], 4);
   EXPECT_EQ(summary["lines_malformed"], 1);
+  EXPECT_EQ(summary["lines_matched"], 2);
   ASSERT_EQ(summary["rows"].size(), 1u);
   EXPECT_EQ(summary["rows"][0]["count"], 2);
+  // The file's oldest drop (08:00) is before the window: it covers it.
+  EXPECT_EQ(summary["coverage"],
+            nlohmann::json::parse(R"([{"source":"file )" + log +
+                                  R"(","oldest_line":"2026-11-26T08:00:00Z","previous_log":false,
+                                      "gap":false}])"));
 
   // drop-log.jsonl holds the kept events as JSON objects, the logfmt one unwrapped.
   std::istringstream jsonl(read("drop-log.jsonl"));
@@ -132,6 +138,51 @@ TEST_F(DropsCommand, SinceFromPipelineStartAndFromNetpolSince) {
       {"--output-dir", out_dir(), "-n", "shop", "drops", "--from-file", log, "--since", "1m"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(read("drop-summary.json"))["flows_matched"], 0);
+}
+
+TEST_F(DropsCommand, AFileThatStartsAfterAnExplicitSinceIsAGapInEveryView) {
+  const auto log = write_log(mixed_log()); // its oldest drop is from 08:00
+  auto r = run_cli({"--output-dir", out_dir(), "-n", "shop", "drops", "--from-file", log, "--since",
+                    "2026-11-26T07:00:00Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.err; // a gap alone fails nothing
+  const std::string gap = "file " + log +
+                          " reaches back to 2026-11-26T08:00:00Z only: flows between "
+                          "2026-11-26T07:00:00Z and then may be missing";
+  EXPECT_THAT(r.err, HasSubstr("drop log coverage: " + gap));
+  const auto summary = nlohmann::json::parse(read("drop-summary.json"));
+  ASSERT_EQ(summary["coverage"].size(), 1u);
+  EXPECT_EQ(summary["coverage"][0]["oldest_line"], "2026-11-26T08:00:00Z");
+  EXPECT_EQ(summary["coverage"][0]["gap"], true);
+  const std::string notice =
+      "Coverage: 1 of 1 source does not reach back to 2026-11-26T07:00:00Z: flows before its "
+      "oldest line may be missing\n  " +
+      gap + "\n";
+  EXPECT_THAT(read("drop-log.txt"), HasSubstr(notice));
+  EXPECT_THAT(r.out, HasSubstr(notice));
+  EXPECT_THAT(read("drop-log.html"), HasSubstr("<p class=\"coverage\">Coverage: 1 of 1 source"));
+  const auto junit = read("junit-drops.xml");
+  EXPECT_THAT(junit, HasSubstr("name=\"drop log covers the window\""));
+  EXPECT_THAT(junit, HasSubstr("<skipped message=\"1 of 1 source does not reach back to "
+                               "2026-11-26T07:00:00Z"));
+  EXPECT_THAT(junit, HasSubstr("failures=\"1\"")); // the row, not the gap
+
+  // The pipeline's start is a default, not a window the file was asked to cover.
+  r = run_cli({"--output-dir", out_dir(), "-n", "shop", "drops", "--from-file", log},
+              MapEnvironment{{"CI_PIPELINE_CREATED_AT", "2026-11-26T07:00:00Z"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("coverage")));
+  EXPECT_EQ(nlohmann::json::parse(read("drop-summary.json"))["coverage"], nlohmann::json::array());
+  EXPECT_THAT(read("junit-drops.xml"), Not(HasSubstr("drop log covers the window")));
+
+  // Inside the file's reach: a passing case.
+  r = run_cli({"--output-dir", out_dir(), "-n", "shop", "drops", "--from-file", log, "--since",
+               "2026-11-26T08:00:00Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("coverage")));
+  EXPECT_THAT(
+      read("junit-drops.xml"),
+      HasSubstr("<testcase classname=\"netpol.drops\" name=\"drop log covers the window\""));
+  EXPECT_THAT(read("junit-drops.xml"), Not(HasSubstr("<skipped")));
 }
 
 TEST_F(DropsCommand, FailOnDropsExits4OnlyWhenAsked) {

@@ -69,6 +69,24 @@ inline std::string flow_line(const FlowSpec& s) {
   return event.dump();
 }
 
+// An aggregated exporter event (Cilium 1.19+, exporter `fieldAggregate` and
+// `aggregationInterval`): the group's first flow with the group's counts in flow.aggregate,
+// e.g. {{"ingress_flow_count", 3}}, zero counts left out (cilium/cilium
+// pkg/hubble/exporter/aggregator.go, pkg/hubble/ir/aggregate.go). With `fields`, the flow keeps
+// only those (the fieldAggregate projection) and "time".
+inline std::string aggregated_line(const FlowSpec& s, const nlohmann::ordered_json& aggregate,
+                                   const std::vector<std::string>& fields = {}) {
+  auto event = nlohmann::ordered_json::parse(flow_line(s));
+  if (!fields.empty()) {
+    nlohmann::ordered_json projected = {{"time", s.time}};
+    for (const auto& f : fields)
+      if (event["flow"].contains(f)) projected[f] = event["flow"][f];
+    event["flow"] = projected;
+  }
+  event["flow"]["aggregate"] = aggregate;
+  return event.dump();
+}
+
 // Go's strconv.Quote for ASCII text, as logrus and slog write logfmt values.
 inline std::string go_quote(const std::string& s) {
   std::string out = "\"";

@@ -240,5 +240,60 @@ TEST(LineParser, LabelsKeepPodLabelsOnlyAndReservedIdentitiesNameNonPods) {
   EXPECT_EQ(flow.source.workload, "host");
 }
 
+TEST(LineParser, AggregatedExporterEventsCarryTheirFlowCounts) {
+  LineParser parser;
+  DropFlow flow;
+  ASSERT_EQ(parser.parse(flow_line(FlowSpec{}), flow), LineOutcome::flow);
+  EXPECT_FALSE(flow.aggregated());
+  EXPECT_EQ(flow.count, 1u);
+
+  const auto line = aggregated_line(FlowSpec{}, {{"ingress_flow_count", 7}});
+  ASSERT_EQ(parser.parse(line, flow), LineOutcome::flow);
+  EXPECT_TRUE(flow.aggregated());
+  EXPECT_EQ(flow.aggregate_ingress, 7u);
+  EXPECT_EQ(flow.aggregate_egress, 0u);
+  EXPECT_EQ(flow.aggregate_unknown, 0u);
+  EXPECT_EQ(flow.direction, "INGRESS");
+  EXPECT_EQ(parser.event_json(), line); // drop-log.jsonl keeps the event as received
+  // Inside an agent log line, and after the kubelet's time.
+  ASSERT_EQ(parser.parse("2026-11-26T10:00:00Z " + logfmt_line(line), flow), LineOutcome::flow);
+  EXPECT_EQ(flow.aggregate_ingress, 7u);
+
+  // Projected on fields that leave the direction out: the counts are split by direction.
+  ASSERT_EQ(parser.parse(aggregated_line(FlowSpec{},
+                                         {{"ingress_flow_count", 2},
+                                          {"egress_flow_count", 3},
+                                          {"unknown_direction_flow_count", 4}},
+                                         {"verdict", "source", "destination"}),
+                         flow),
+            LineOutcome::flow);
+  EXPECT_EQ(flow.direction, "UNKNOWN");
+  EXPECT_EQ(flow.source.workload, "frontend");
+  EXPECT_EQ(flow.port, 0u);
+  EXPECT_EQ(flow.aggregate_ingress + flow.aggregate_egress + flow.aggregate_unknown, 9u);
+
+  // The next ordinary line starts from one flow again.
+  ASSERT_EQ(parser.parse(flow_line(FlowSpec{}), flow), LineOutcome::flow);
+  EXPECT_FALSE(flow.aggregated());
+
+  // Counts of the wrong type or past uint32 are not an exporter's.
+  for (const char* bad : {R"({"ingress_flow_count":-1})", R"({"ingress_flow_count":"x"})",
+                          R"({"egress_flow_count":4294967296})", R"([1])", R"(7)"}) {
+    EXPECT_EQ(parser.parse(aggregated_line(FlowSpec{}, nlohmann::ordered_json::parse(bad)), flow),
+              LineOutcome::malformed)
+        << bad;
+  }
+}
+
+TEST(LineParser, LogLineTimeIsTheKubeletsPrefix) {
+  EXPECT_EQ(droplog::log_line_time("2026-11-26T10:00:00.5Z {\"flow\":{}}"),
+            droplog::parse_rfc3339("2026-11-26T10:00:00.5Z"));
+  EXPECT_EQ(droplog::log_line_time("2026-11-26T10:00:00.123456789Z level=info msg=x"),
+            droplog::parse_rfc3339("2026-11-26T10:00:00.123456789Z"));
+  EXPECT_EQ(droplog::log_line_time("{\"time\":\"2026-11-26T10:00:00Z\"}"), std::nullopt);
+  EXPECT_EQ(droplog::log_line_time("2026-11-26 is a date"), std::nullopt);
+  EXPECT_EQ(droplog::log_line_time(""), std::nullopt);
+}
+
 } // namespace
 } // namespace netpol::test

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "droplog/collector.hpp"
+#include "droplog/timestamp.hpp"
 #include "droplog/views.hpp"
 #include "unit/droplog/flow_lines.hpp"
 
@@ -39,12 +40,15 @@ TEST(Views, SummaryJsonHasExactlyTheSpecShape) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items())
     keys.push_back(k);
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"since", "until", "namespaces", "lines_read", "flows_matched",
-                                      "lines_skipped", "lines_malformed", "rows"}));
+  // SPEC §8.1's keys in its order, then lines_matched and coverage, then the rows.
+  EXPECT_EQ(keys, (std::vector<std::string>{"since", "until", "namespaces", "lines_read",
+                                            "flows_matched", "lines_skipped", "lines_malformed",
+                                            "lines_matched", "coverage", "rows"}));
   EXPECT_EQ(j["lines_read"], 14);
   EXPECT_EQ(j["flows_matched"], 13);
   EXPECT_EQ(j["lines_skipped"], 1);
+  EXPECT_EQ(j["lines_matched"], 13);
+  EXPECT_EQ(j["coverage"], nlohmann::ordered_json::array());
   ASSERT_EQ(j["rows"].size(), 2u);
   const auto& row = j["rows"][0];
   keys.clear();
@@ -101,6 +105,84 @@ TEST(Views, StreamedSummaryJsonIsTheDumpByteForByte) {
   droplog::DropSummary empty;
   EXPECT_EQ(streamed(droplog::write_summary_json, empty),
             droplog::summary_to_json(empty).dump(2) + "\n");
+  s.coverage = {{"kube-system/cilium-a", 1'764'151'200'000'000'000, true, false},
+                {"kube-system/cilium-b", std::nullopt, false, true}};
+  EXPECT_EQ(streamed(droplog::write_summary_json, s), droplog::summary_to_json(s).dump(2) + "\n");
+}
+
+// Two agents: one reaching back before the window, one whose log starts after it.
+droplog::DropSummary summary_with_a_gap() {
+  auto s = sample_summary();
+  s.coverage = {
+      {"kube-system/cilium-a", droplog::parse_rfc3339("2026-11-26T09:00:00Z"), true, false},
+      {"kube-system/cilium-b", droplog::parse_rfc3339("2026-11-26T10:03:00.25Z"), false, true}};
+  return s;
+}
+
+TEST(Views, CoverageIsInTheSummaryAndEveryViewSaysWhereItHasAGap) {
+  const auto s = summary_with_a_gap();
+  const auto j = droplog::summary_to_json(s);
+  EXPECT_EQ(j["coverage"], nlohmann::ordered_json::parse(R"([
+      {"source":"kube-system/cilium-a","oldest_line":"2026-11-26T09:00:00Z","previous_log":true,
+       "gap":false},
+      {"source":"kube-system/cilium-b","oldest_line":"2026-11-26T10:03:00.25Z",
+       "previous_log":false,"gap":true}])"));
+
+  const std::string gap = "kube-system/cilium-b reaches back to 2026-11-26T10:03:00.25Z only: "
+                          "flows between 2026-11-26T10:00:00Z and then may be missing";
+  EXPECT_EQ(droplog::coverage_gaps(s), std::vector<std::string>{gap});
+  const auto text = droplog::render_text(s);
+  // The header line stays the first line; the notice follows it.
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "13 flows dropped or audited in namespace shop from 2026-11-26T10:00:00Z to "
+            "2026-11-26T10:07:12Z (14 lines read, 1 skipped, 0 malformed)");
+  EXPECT_THAT(text, HasSubstr("\nCoverage: 1 of 2 sources does not reach back to "
+                              "2026-11-26T10:00:00Z: flows before its oldest line may be "
+                              "missing\n  " +
+                              gap + "\n"));
+  EXPECT_THAT(droplog::render_html(s),
+              HasSubstr("<p class=\"coverage\">Coverage: 1 of 2 sources does not reach back"));
+
+  const auto junit = droplog::render_junit(s);
+  ASSERT_EQ(junit.cases().size(), 3u); // the coverage case and the two rows
+  const auto& coverage = junit.cases().front();
+  EXPECT_EQ(coverage.name, "drop log covers the window");
+  EXPECT_EQ(coverage.status, report::CaseStatus::skipped);
+  EXPECT_EQ(coverage.message, "1 of 2 sources does not reach back to 2026-11-26T10:00:00Z: flows "
+                              "before its oldest line may be missing");
+  EXPECT_EQ(coverage.detail, gap + "\n");
+
+  // No gap: a passing case, and no notice in the views.
+  auto covered = s;
+  covered.coverage[1].gap = false;
+  EXPECT_THAT(droplog::render_text(covered), Not(HasSubstr("Coverage")));
+  EXPECT_THAT(droplog::render_html(covered), Not(HasSubstr("class=\"coverage\"")));
+  const auto passed = droplog::render_junit(covered).cases().front();
+  EXPECT_EQ(passed.status, report::CaseStatus::passed);
+  EXPECT_EQ(passed.message, "2 sources reach back to 2026-11-26T10:00:00Z");
+
+  // A source nothing could be read from; more gaps than the text views list.
+  auto many = s;
+  many.coverage.clear();
+  for (int i = 0; i < 25; ++i)
+    many.coverage.push_back({"kube-system/cilium-" + std::to_string(i), std::nullopt, false, true});
+  EXPECT_EQ(droplog::coverage_gaps(many)[0],
+            "kube-system/cilium-0: no line with a time could be read: flows from "
+            "2026-11-26T10:00:00Z on may be missing");
+  const auto listed = droplog::render_text(many);
+  EXPECT_THAT(listed, HasSubstr("Coverage: 25 of 25 sources do not reach back"));
+  EXPECT_THAT(listed, HasSubstr("kube-system/cilium-19:"));
+  EXPECT_THAT(listed, Not(HasSubstr("kube-system/cilium-20:")));
+  EXPECT_THAT(listed, HasSubstr("  ... and 5 more (drop-summary.json lists every source)\n"));
+}
+
+TEST(Views, AggregatedEventsShowTheirMatchedLinesInTheHeader) {
+  auto s = sample_summary();
+  s.counts.flows_matched = 40; // 13 lines standing for 40 flows
+  EXPECT_THAT(droplog::render_text(s),
+              HasSubstr("40 flows dropped or audited in namespace shop from 2026-11-26T10:00:00Z "
+                        "to 2026-11-26T10:07:12Z (14 lines read, 13 matched (aggregated), 1 "
+                        "skipped, 0 malformed)"));
 }
 
 TEST(Views, SummaryFromJsonNamesTheBadField) {
