@@ -160,6 +160,22 @@ std::vector<PortResult> analyze_ports(const Cluster& cluster, const std::vector<
   return results;
 }
 
+void write_json_results(std::ostream& out, const Cluster& cluster,
+                        const std::vector<PortResult>& results, JsonContent content,
+                        bool single_object) {
+  if (single_object) {
+    write_json(out, cluster, results.front(), content);
+    out << "\n";
+    return;
+  }
+  out << "[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    out << (i == 0 ? "\n" : ",\n");
+    write_json(out, cluster, results[i], content);
+  }
+  out << "\n]\n";
+}
+
 std::string port_label(const AnalysedPort& port) {
   std::string label = fmt::format("{}/{}", to_string(port.port.protocol), port.port.port);
   if (port.other) label += " (any port no policy names)";

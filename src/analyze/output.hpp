@@ -40,6 +40,12 @@ struct JsonContent {
 void write_json(std::ostream& out, const Cluster& cluster, const PortResult& result,
                 JsonContent content);
 
+// Results as JSON: one object (write_json, then a newline) when `single_object` (stdout with
+// --port), otherwise an array of one object per port (connectivity.json is always one).
+void write_json_results(std::ostream& out, const Cluster& cluster,
+                        const std::vector<PortResult>& results, JsonContent content,
+                        bool single_object = false);
+
 // The text view: per port, each source workload and the workloads it may reach ("all pods"
 // or "k of n pod pairs"); with a diff, the newly denied and newly allowed workload pairs.
 std::string to_text(const Cluster& cluster, const std::vector<PortResult>& results,

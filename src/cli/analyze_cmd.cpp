@@ -1,29 +1,24 @@
 #include "cli/analyze_cmd.hpp"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "analyze/connectivity_file.hpp"
 #include "analyze/input.hpp"
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
+#include "cli/policy_options.hpp"
 #include "policy/check.hpp"
+#include "policy/defaults.hpp"
 #include "policy/template.hpp"
 #include "report/junit.hpp"
-#include "util/log.hpp"
 
 namespace netpol::cli {
 namespace {
-
-// SPEC §4: NETWORK_POLICY_PATH's default.
-constexpr const char* k_default_policy_path = ".gitlab/network-policies";
 
 struct AnalyzeOptions {
   bool live = false;
@@ -46,7 +41,7 @@ void describe(po::options_description& options, po::positional_options_descripti
     ("pods-from", po::value<std::string>()->value_name("FILE"),
      "Namespace and Pod objects to analyse (multi-document YAML, or a List in YAML or JSON)")
     ("policies", po::value<std::vector<std::string>>()->multitoken()->value_name("PATH..."),
-     "planned policy files or directories [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+     policy_path_help("planned policy files or directories").c_str())
     ("port", po::value<int>()->value_name("N"),
      "analyse this port only (default: every port a policy names, plus one other port)")
     ("protocol", po::value<std::string>()->value_name("TCP|UDP|SCTP"),
@@ -69,7 +64,7 @@ Result<AnalyzeOptions> read_options(const po::variables_map& args, const Context
   if (args.count("pods-from")) o.pods_from = args["pods-from"].as<std::string>();
   o.policies_given = args.count("policies") != 0;
   o.policies = o.policies_given ? args["policies"].as<std::vector<std::string>>()
-                                : std::vector<std::string>{k_default_policy_path};
+                                : std::vector<std::string>{policy::defaults::k_policy_dir};
   o.diff = args["diff"].as<bool>();
   if (args.count("base-policies")) {
     o.base_policies = args["base-policies"].as<std::vector<std::string>>();
@@ -239,53 +234,6 @@ std::vector<std::string> all_warnings(const AnalyzeInput& input) {
   return out;
 }
 
-// The JSON for stdout: one object with --port, otherwise an array of one object per port.
-// connectivity.json is always an array.
-void write_json_results(std::ostream& out, const analyze::Cluster& cluster,
-                        const std::vector<analyze::PortResult>& results,
-                        analyze::JsonContent content, bool single_object) {
-  if (single_object) {
-    analyze::write_json(out, cluster, results.front(), content);
-    out << "\n";
-    return;
-  }
-  out << "[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    out << (i == 0 ? "\n" : ",\n");
-    analyze::write_json(out, cluster, results[i], content);
-  }
-  out << "\n]\n";
-}
-
-// Writes a report file through a stream (a large matrix is not held in memory twice), then
-// renames it into place, so a reader never sees half a file.
-Result<void> write_streamed(const std::filesystem::path& path,
-                            const std::function<void(std::ostream&)>& produce) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (file) {
-      // Report files pass the same redaction pass as every other output.
-      log::RedactingStreambuf redacting(file);
-      std::ostream redacted(&redacting);
-      produce(redacted);
-    }
-    file.close();
-    if (!file) {
-      std::filesystem::remove(tmp, ec);
-      return fail(ErrorCode::io, "writing " + path.string() + ": cannot write the file");
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return fail(ErrorCode::io, "writing " + path.string() + ": " + ec.message());
-  }
-  return {};
-}
-
 Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
   auto& junit = ctx.reports().junit("analyze"); // written by the dispatcher
   ctx.reports().owe({"connectivity.txt", "connectivity.json"});
@@ -320,15 +268,14 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
   if (auto written = ctx.output().write("connectivity.txt", text); !written) {
     return fail(written.error());
   }
-  auto written = write_streamed(ctx.output().path() / "connectivity.json", [&](std::ostream& out) {
-    write_json_results(out, input->cluster, results, {.connectivity = true, .diff = options->diff},
-                       false);
-  });
+  auto written =
+      analyze::write_connectivity_json(ctx.output().path() / "connectivity.json", input->cluster,
+                                       results, {.connectivity = true, .diff = options->diff});
   if (!written) return fail(written.error());
   ctx.output().note_written("connectivity.json");
 
   if (ctx.global().format == OutputFormat::json) {
-    write_json_results(ctx.out(), input->cluster, results,
+    analyze::write_json_results(ctx.out(), input->cluster, results,
                        {.connectivity = !options->diff, .diff = options->diff},
                        options->port.has_value());
   } else {
@@ -338,60 +285,6 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
 }
 
 } // namespace
-
-Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
-                                          const std::vector<nlohmann::json>& desired,
-                                          const std::vector<std::string>& removed, Context& ctx,
-                                          report::JUnitReport& junit) {
-  auto phase = ctx.reporter().phase("Analysing what the change allows and denies");
-  auto objects = analyze::list_live(api);
-  if (!objects) return fail(objects.error());
-  auto cluster = analyze::cluster_from(*objects);
-  if (!cluster) return fail(cluster.error());
-  // After the change: the live policies without the pruned ones, then the desired ones over
-  // them (a desired object replaces the live one of the same kind, namespace and name). Each
-  // live object is parsed once: in force now are the kept ones plus the pruned ones.
-  const std::set<std::string> gone(removed.begin(), removed.end());
-  std::vector<nlohmann::json> kept, pruned;
-  for (auto& object : objects->policies)
-    (gone.count(kube::describe(object)) ? pruned : kept).push_back(std::move(object));
-  auto remaining = analyze::policies_from(kept);
-  if (!remaining) return fail(remaining.error());
-  auto in_force = analyze::policies_from(pruned);
-  if (!in_force) return fail(in_force.error());
-  in_force->policies.insert(in_force->policies.begin(), remaining->policies.begin(),
-                            remaining->policies.end());
-  auto planned = analyze::policies_from(desired);
-  if (!planned) return fail(planned.error());
-  const auto after = analyze::overlay(*remaining, *planned);
-  const auto results = analyze::analyze_ports(*cluster, after.policies, &in_force->policies,
-                                              std::nullopt, analyze::EngineOptions{});
-  ConnectivityChange out;
-  out.ports = results.size();
-  out.pods = cluster->pods().size();
-  for (const auto& r : results) {
-    for (size_t from = 0; from < r.planned.size(); ++from) {
-      for (size_t to = 0; to < r.planned.size(); ++to) {
-        const bool before = r.base->allowed(from, to), now = r.planned.allowed(from, to);
-        out.newly_denied += before && !now ? 1 : 0;
-        out.newly_allowed += !before && now ? 1 : 0;
-      }
-    }
-  }
-  analyze::add_junit_cases(junit, *cluster, results, after.warnings);
-  if (auto w = ctx.output().write("connectivity.txt",
-                                  analyze::to_text(*cluster, results, after.policies.size()));
-      !w) {
-    return fail(w.error());
-  }
-  auto written = write_streamed(ctx.output().path() / "connectivity.json", [&](std::ostream& o) {
-    write_json_results(o, *cluster, results, {.connectivity = false, .diff = true}, false);
-  });
-  if (!written) return fail(written.error());
-  phase.done(fmt::format("{} pod pair(s) newly denied, {} newly allowed over {} port(s), {} pods",
-                         out.newly_denied, out.newly_allowed, out.ports, out.pods));
-  return out;
-}
 
 Command analyze_command() {
   return Command{

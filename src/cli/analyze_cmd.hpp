@@ -1,37 +1,11 @@
 #pragma once
 
-#include <cstddef>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include "cli/command.hpp"
-#include "kube/api.hpp"
-#include "report/junit.hpp"
 
 namespace netpol::cli {
 
 // `netpol analyze`: the connectivity matrix (which pod may reach which pod:port) under
 // planned policies, and its diff against base policies (SPEC §11).
 Command analyze_command();
-
-struct ConnectivityChange {
-  size_t newly_denied = 0;  // ordered pod pairs, summed over the ports analysed
-  size_t newly_allowed = 0; // likewise
-  size_t ports = 0;
-  size_t pods = 0;
-};
-
-// What a plan changes in who may connect to whom: `desired` applied over the policies in
-// force, without the `removed` ones ("Kind/ns/name", pruned), against the pods running now.
-// Lists namespaces, pods and policies (cluster-wide reads), diffs every port of interest,
-// writes connectivity.txt and connectivity.json (the diff) and adds analyze's cases to
-// `junit` (a port with newly denied pairs fails its case, so reviewers see it in the MR).
-// Fails as the reads do; callers treat that as "cannot tell", not as a failed plan.
-Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
-                                          const std::vector<nlohmann::json>& desired,
-                                          const std::vector<std::string>& removed, Context& ctx,
-                                          report::JUnitReport& junit);
 
 } // namespace netpol::cli

@@ -1,10 +1,8 @@
 #include "cli/lint_cmd.hpp"
 
-#include <fmt/format.h>
-
 #include "cli/policy_options.hpp"
-#include "policy/check.hpp"
-#include "util/log.hpp"
+#include "policy/defaults.hpp"
+#include "policy/lint_files.hpp"
 
 namespace netpol::cli {
 namespace {
@@ -14,7 +12,7 @@ void describe_lint(po::options_description& options,
   // clang-format off
   options.add_options()
     ("path", po::value<std::vector<std::string>>()->value_name("PATH"),
-     "policy files or directories [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+     policy_path_help("policy files or directories").c_str())
     ("pods-from", po::value<std::vector<std::string>>()->value_name("FILE"),
      "workload manifests (Pod, Deployment, ..., Namespace) for the checks that need to know the pods")
     ("pod-cidr", po::value<std::vector<std::string>>()->value_name("CIDR"),
@@ -32,69 +30,33 @@ std::vector<std::string> strings(const po::variables_map& args, const char* name
   return args.count(name) ? args[name].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
-Result<int> run_lint(const po::variables_map& args, Context& ctx) {
-  std::vector<std::string> paths = strings(args, "path");
-  if (paths.empty())
-    paths.push_back(ctx.getenv("NETWORK_POLICY_PATH").value_or(k_default_policy_dir));
-
+Result<policy::LintFilesOptions> read_options(const po::variables_map& args, const Context& ctx) {
+  policy::LintFilesOptions o;
+  o.paths = strings(args, "path");
+  if (o.paths.empty())
+    o.paths.push_back(ctx.getenv("NETWORK_POLICY_PATH").value_or(policy::defaults::k_policy_dir));
   auto vars = template_vars(args);
   if (!vars) return fail(vars.error());
+  o.vars = std::move(*vars);
   auto listed = listed_template_vars(args);
   if (!listed) return fail(listed.error());
-  const policy::TemplateVariables env(ctx.env(), std::move(*listed), std::move(*vars));
-
-  policy::LintOptions lint_options;
-  lint_options.default_namespace =
-      ctx.global().namespace_name.empty() ? "default" : ctx.global().namespace_name;
+  o.listed_vars = std::move(*listed);
+  if (!ctx.global().namespace_name.empty()) o.default_namespace = ctx.global().namespace_name;
   for (const auto& c : strings(args, "pod-cidr")) {
     auto cidr = policy::parse_cidr(c);
     if (!cidr) return fail(ErrorCode::usage, "--pod-cidr " + c + ": not a CIDR");
-    lint_options.pod_cidrs.push_back(*cidr);
+    o.pod_cidrs.push_back(*cidr);
   }
-  if (args.count("pods-from")) {
-    policy::LoadOptions pod_load;
-    pod_load.collect_other_kinds = true;
-    auto pods = policy::load_policies(strings(args, "pods-from"), pod_load);
-    if (!pods.errors.empty()) {
-      Error e = pods.errors.front();
-      e.code = e.code == ErrorCode::invalid_policy ? ErrorCode::usage : e.code;
-      return fail(e.wrap("--pods-from"));
-    }
-    lint_options.inventory = policy::make_inventory(pods.others, lint_options.default_namespace);
-  }
+  o.pods_from = strings(args, "pods-from");
+  o.strict = args["strict"].as<bool>();
+  return o;
+}
 
-  auto phase = ctx.reporter().phase("Linting policies");
-  policy::LoadOptions load;
-  load.vars = &env;
-  auto report = policy::check_policies(policy::load_policies(paths, load), lint_options);
-
-  auto& junit = ctx.reports().junit("lint"); // written by the dispatcher
-  const auto cases = policy::junit_for(report, "lint");
-  for (const auto& c : cases.cases())
-    junit.add(c);
-
-  if (ctx.global().format == OutputFormat::json) {
-    ctx.out() << policy::to_json(report).dump(2) << "\n";
-  } else {
-    // Findings quote names from the files: escaped, so a name cannot drive the terminal.
-    for (const auto& f : report.findings)
-      ctx.out() << log::printable(f.text()) << "\n";
-    ctx.out() << fmt::format(
-        "{} objects, {} invalid; {} errors, {} warnings, {} info\n", report.loaded.policies.size(),
-        report.invalid_objects, report.count(policy::Severity::error),
-        report.count(policy::Severity::warning), report.count(policy::Severity::info));
-  }
-  if (report.has_errors()) {
-    phase.failed(report.error().code == ErrorCode::invalid_policy ? "invalid policies"
-                                                                  : report.error().message);
-    return fail(report.error());
-  }
-  if (args["strict"].as<bool>() && report.count(policy::Severity::warning) > 0) {
-    phase.failed("warnings with --strict");
-    return fail(ErrorCode::check_failed, fmt::format("lint: {} warnings (--strict)",
-                                                     report.count(policy::Severity::warning)));
-  }
-  phase.done(fmt::format("{} objects valid", report.loaded.policies.size()));
+Result<int> run_lint(const po::variables_map& args, Context& ctx) {
+  auto options = read_options(args, ctx);
+  if (!options) return fail(options.error());
+  if (auto linted = policy::lint_files(*options, ctx.env(), ctx.session()); !linted)
+    return fail(linted.error());
   return 0;
 }
 

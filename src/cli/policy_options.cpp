@@ -1,11 +1,6 @@
 #include "cli/policy_options.hpp"
 
-#include <filesystem>
-#include <map>
-#include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace netpol::cli {
 namespace {
@@ -14,13 +9,44 @@ std::string string_arg(const po::variables_map& args, const char* name, const st
   return args.count(name) ? args[name].as<std::string>() : def;
 }
 
+// --policies, --default-policy and --allow-namespaces (no usage errors among them).
+policy::DesiredOptions desired_sources(const po::variables_map& args) {
+  policy::DesiredOptions o;
+  o.path = string_arg(args, "policies", policy::defaults::k_policy_dir);
+  o.profile = string_arg(args, "default-policy", policy::defaults::k_profile);
+  if (args.count("allow-namespaces")) {
+    std::stringstream ss(args["allow-namespaces"].as<std::string>());
+    std::string ns;
+    while (std::getline(ss, ns, ','))
+      if (!ns.empty()) o.allowed_namespaces.push_back(ns);
+  }
+  return o;
+}
+
+// --no-prune wins over --prune[=BOOL] and NETWORK_POLICY_PRUNE, whose value must be a boolean
+// either way.
+Result<bool> prune_option(const po::variables_map& args) {
+  bool prune = policy::defaults::k_prune;
+  if (args.count("prune")) {
+    auto p = parse_bool(args["prune"].as<std::string>(), "--prune/NETWORK_POLICY_PRUNE");
+    if (!p) return fail(p.error());
+    prune = *p;
+  }
+  if (args.count("no-prune") && args["no-prune"].as<bool>()) prune = false;
+  return prune;
+}
+
 } // namespace
+
+std::string policy_path_help(const std::string& what) {
+  return what + " [NETWORK_POLICY_PATH; default " + policy::defaults::k_policy_dir + "]";
+}
 
 void describe_policy_options(po::options_description& options) {
   // clang-format off
   options.add_options()
     ("policies", po::value<std::string>()->value_name("PATH"),
-     "directory or file of the project's policies [NETWORK_POLICY_PATH; default .gitlab/network-policies]")
+     policy_path_help("directory or file of the project's policies").c_str())
     ("default-policy", po::value<std::string>()->value_name("PROFILE"),
      "default profile added: none, gitlab, namespace-isolation [NETWORK_POLICY_DEFAULT; default none]")
     ("allow-namespaces", po::value<std::string>()->value_name("NS,NS"),
@@ -42,13 +68,6 @@ std::vector<EnvBinding> policy_env() {
           {"template-vars", "NETPOL_TEMPLATE_VARS"}};
 }
 
-bool prune_enabled(const po::variables_map& args) {
-  if (args.count("no-prune") && args["no-prune"].as<bool>()) return false;
-  if (!args.count("prune")) return true;
-  auto v = parse_bool(args["prune"].as<std::string>(), "--prune");
-  return v.value_or(true);
-}
-
 Result<std::map<std::string, std::string>> template_vars(const po::variables_map& args) {
   std::map<std::string, std::string> vars;
   if (!args.count("var")) return vars;
@@ -68,11 +87,7 @@ Result<std::set<std::string>> listed_template_vars(const po::variables_map& args
 }
 
 bool policies_declared(const po::variables_map& args) {
-  std::error_code ec;
-  const std::string path = string_arg(args, "policies", k_default_policy_dir);
-  if (path != k_default_policy_dir || std::filesystem::exists(path, ec)) return true;
-  const std::string profile = string_arg(args, "default-policy", "none");
-  return !profile.empty() && profile != "none";
+  return policy::policies_declared(desired_sources(args));
 }
 
 Result<policy::RenderOptions> render_options(Context& ctx) {
@@ -82,78 +97,25 @@ Result<policy::RenderOptions> render_options(Context& ctx) {
   auto ns = ctx.namespace_name();
   if (!ns) return fail(ns.error());
   r.namespace_name = *ns;
-  if (r.project_id.empty() || r.environment.empty()) {
-    return fail(ErrorCode::config,
-                "CI_PROJECT_ID and CI_ENVIRONMENT_SLUG must be set: netpol labels what it "
-                "applies with the project and environment");
-  }
   return r;
 }
 
-Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx,
-                                   kube::KubeApi& api) {
-  if (args.count("prune")) {
-    auto p = parse_bool(args["prune"].as<std::string>(), "--prune/NETWORK_POLICY_PRUNE");
-    if (!p) return fail(p.error());
-  }
-  auto render = render_options(ctx);
-  if (!render) return fail(render.error());
-
-  auto parsed = template_vars(args);
-  if (!parsed) return fail(parsed.error());
-  auto vars = std::move(*parsed);
-  // Templates see the namespace netpol applies to, even when it came from the kubeconfig.
-  if (!vars.count("KUBE_NAMESPACE") && !ctx.getenv("KUBE_NAMESPACE"))
-    vars["KUBE_NAMESPACE"] = render->namespace_name;
+Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx) {
+  policy::PlanOptions o;
+  auto prune = prune_option(args);
+  if (!prune) return fail(prune.error());
+  o.prune = *prune;
+  o.desired = desired_sources(args);
+  auto vars = template_vars(args);
+  if (!vars) return fail(vars.error());
+  o.desired.vars = std::move(*vars);
   auto listed = listed_template_vars(args);
   if (!listed) return fail(listed.error());
-  const policy::TemplateVariables env(ctx.env(), std::move(*listed), std::move(vars));
-
-  policy::LoadOptions load;
-  load.vars = &env;
-  const std::string path = string_arg(args, "policies", k_default_policy_dir);
-  policy::LoadResult loaded;
-  std::error_code ec;
-  // The default directory may be absent (a project without policies of its own; the CI
-  // templates always pass NETWORK_POLICY_PATH); any other path must exist.
-  bool declared = false;
-  if (std::filesystem::exists(path, ec) || path != k_default_policy_dir) {
-    loaded = policy::load_policies({path}, load);
-    declared = true;
-  }
-
-  const std::string profile = string_arg(args, "default-policy", "none");
-  policy::ProfileOptions profile_options;
-  if (args.count("allow-namespaces")) {
-    std::stringstream ss(args["allow-namespaces"].as<std::string>());
-    std::string ns;
-    while (std::getline(ss, ns, ','))
-      if (!ns.empty()) profile_options.allowed_namespaces.push_back(ns);
-  }
-  if (profile == "namespace-isolation") {
-    auto groups = api.api_groups();
-    if (!groups) return fail(groups.error());
-    for (const auto& g : *groups)
-      profile_options.knative |= g == "serving.knative.dev";
-  }
-  auto profile_objects = policy::load_profile(profile, &env, profile_options);
-  if (!profile_objects) return fail(profile_objects.error());
-  for (auto& o : *profile_objects)
-    loaded.policies.push_back(std::move(o));
-
-  DesiredState state;
-  state.render = *render;
-  state.declared = declared || (!profile.empty() && profile != "none");
-  policy::LintOptions lint_options;
-  lint_options.default_namespace = render->namespace_name;
-  state.check = policy::check_policies(std::move(loaded), lint_options);
-  if (state.check.has_errors()) return state;
-  auto desired = policy::render_desired(state.check.loaded.policies, *render);
-  if (!desired) return fail(desired.error());
-  state.desired = std::move(*desired);
-  for (const auto& p : state.check.loaded.policies)
-    state.sources.push_back(p.where());
-  return state;
+  o.desired.listed_vars = std::move(*listed);
+  auto render = render_options(ctx);
+  if (!render) return fail(render.error());
+  o.render = std::move(*render);
+  return o;
 }
 
 } // namespace netpol::cli

@@ -1,6 +1,6 @@
-// Options shared by plan, apply and remove: where the policies are, the default profile,
-// pruning, and the project/environment identity; and the step that turns them into the
-// checked, rendered desired objects.
+// Options shared by plan, apply, remove and run: where the policies are, the default profile,
+// pruning, template variables, and the project/environment identity, parsed into the typed
+// options of policy/ (policy/desired.hpp, policy/plan_step.hpp).
 #pragma once
 
 #include <map>
@@ -8,17 +8,14 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/command.hpp"
-#include "kube/api.hpp"
-#include "policy/check.hpp"
-#include "policy/profiles.hpp"
+#include "policy/plan_step.hpp"
 
 namespace netpol::cli {
 
-// NETWORK_POLICY_PATH's default (SPEC §4).
-inline constexpr const char* k_default_policy_dir = ".gitlab/network-policies";
+// "<what> [NETWORK_POLICY_PATH; default .gitlab/network-policies]": the help of every option
+// that names the project's policies, with the default from policy/defaults.hpp.
+std::string policy_path_help(const std::string& what);
 
 // --var NAME=VALUE (repeatable) as a map; a value without '=' is ErrorCode::usage.
 Result<std::map<std::string, std::string>> template_vars(const po::variables_map& args);
@@ -32,29 +29,15 @@ void describe_policy_options(po::options_description& options);
 // NETWORK_POLICY_PATH, NETWORK_POLICY_DEFAULT, NETWORK_POLICY_PRUNE, NETPOL_TEMPLATE_VARS.
 std::vector<EnvBinding> policy_env();
 
-// Project and environment from CI_PROJECT_ID / CI_ENVIRONMENT_SLUG, namespace from ctx.
+// The project's identity: CI_PROJECT_ID and CI_ENVIRONMENT_SLUG as they are (build_desired
+// requires them), the namespace from ctx (fails as the kubeconfig does).
 Result<policy::RenderOptions> render_options(Context& ctx);
-bool prune_enabled(const po::variables_map& args);
-// Does the project declare anything: a policy directory (the default .gitlab/network-policies
-// only when it exists) or a default profile? A --policies path other than the default counts
-// even when missing, so that a typo is an error rather than "no policies".
+
+// describe_policy_options' options and the identity, for plan_step. Usage errors name the flag
+// (a bad --prune/NETWORK_POLICY_PRUNE, --var or --template-vars); results are printed.
+Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx);
+
+// policy::policies_declared of --policies and --default-policy.
 bool policies_declared(const po::variables_map& args);
-
-struct DesiredState {
-  policy::CheckReport check;           // load + validate + lint of files and profile
-  std::vector<nlohmann::json> desired; // rendered (empty when check.has_errors())
-  std::vector<std::string> sources;    // "file:line" each desired object was read from
-  policy::RenderOptions render;
-  // False when neither a policy directory nor a default profile is there (the default
-  // directory is missing and NETWORK_POLICY_DEFAULT is none): then an empty desired set
-  // means "not declared here", not "delete everything", and apply does not prune.
-  bool declared = false;
-};
-
-// Loads the project's policies (a missing default directory is no policies) and the default
-// profile (Knative looked up through `api` for namespace-isolation), validates, lints and
-// renders them. Writes nothing. Fails only for configuration problems; invalid policies show
-// in check.has_errors().
-Result<DesiredState> build_desired(const po::variables_map& args, Context& ctx, kube::KubeApi& api);
 
 } // namespace netpol::cli

@@ -1,12 +1,12 @@
 #include "cli/remove_cmd.hpp"
 
-#include <set>
-
 #include <fmt/format.h>
 
 #include "cilium/uninstall.hpp"
 #include "cli/cilium_options.hpp"
 #include "cli/policy_options.hpp"
+#include "policy/desired.hpp"
+#include "policy/remove.hpp"
 #include "report/metrics.hpp"
 
 namespace netpol::cli {
@@ -28,89 +28,6 @@ void describe_remove(po::options_description& options, po::positional_options_de
     ("helm", po::value<std::string>()->value_name("PATH"),
      "helm binary (default: helm on PATH) [NETPOL_HELM]");
   // clang-format on
-}
-
-struct Target {
-  kube::ResourceInfo info;
-  std::string namespace_name; // "" for a cluster-wide kind
-  std::string name;
-};
-
-// Deletes every object labelled for this project and environment. Permissions are checked
-// before the first delete; a Cilium kind the token may not list is a warning.
-Result<int> remove_policies(const policy::RenderOptions& render, kube::KubeApi& api, bool dry_run,
-                            Context& ctx, report::JUnitReport& junit) {
-  kube::ListOptions list;
-  list.label_selector = policy::managed_selector(render);
-  std::vector<Target> targets;
-  for (const auto& [api_version, kind] :
-       {std::pair{"networking.k8s.io/v1", "NetworkPolicy"},
-        std::pair{"cilium.io/v2", "CiliumNetworkPolicy"},
-        std::pair{"cilium.io/v2", "CiliumClusterwideNetworkPolicy"}}) {
-    auto info = api.resolve(api_version, kind);
-    if (!info) return fail(info.error());
-    if (!*info) continue;
-    const std::string ns = (*info)->namespaced ? render.namespace_name : "";
-    auto items = api.list(**info, ns, list);
-    if (!items && kube::is_forbidden(items.error()) && (*info)->group == "cilium.io") {
-      ctx.reporter().warn(fmt::format(
-          "not allowed to list {}.{}: those are not removed ({}examples/rbac/apply-namespace.yaml "
-          "grants it)",
-          (*info)->resource, (*info)->group,
-          (*info)->namespaced ? "" : "the optional netpol-connectivity ClusterRole of "));
-      continue;
-    }
-    if (!items) return fail(items.error());
-    for (const auto& item : *items)
-      targets.push_back({**info, ns, item["metadata"].value("name", "")});
-  }
-  std::vector<std::string> missing;
-  std::set<std::pair<std::string, std::string>> asked;
-  for (const auto& t : targets) {
-    if (!asked.insert({t.info.resource, t.namespace_name}).second) continue;
-    auto allowed = api.can_i({"delete", t.info.group, t.info.resource, t.namespace_name, ""});
-    if (!allowed) return fail(allowed.error());
-    if (!*allowed) {
-      missing.push_back(fmt::format(
-          "delete {}{}{}", t.info.resource, t.info.group.empty() ? "" : "." + t.info.group,
-          t.namespace_name.empty() ? " (cluster-wide)" : " in namespace " + t.namespace_name));
-    }
-  }
-  if (!missing.empty()) {
-    Error e(ErrorCode::api,
-            fmt::format("remove: missing permissions, nothing was deleted: {} (grant them to the "
-                        "job's identity: examples/rbac/apply-namespace.yaml; see "
-                        "docs/cluster-access.md#permissions)",
-                        fmt::join(missing, ", ")));
-    e.http_status = 403;
-    e.reason = "Forbidden";
-    return tl::unexpected(std::move(e));
-  }
-  std::optional<Error> first_error;
-  int removed = 0;
-  for (const auto& t : targets) {
-    const std::string object = fmt::format(
-        "{}/{}{}", t.info.kind, t.namespace_name.empty() ? "" : t.namespace_name + "/", t.name);
-    report::TestCase c{k_classname, "delete " + object, CaseStatus::passed, "", "", 0};
-    auto deleted =
-        api.remove(t.info, t.namespace_name, t.name, kube::DeleteOptions{"Background", dry_run});
-    if (!deleted && !kube::is_not_found(deleted.error())) {
-      c.status = CaseStatus::failed;
-      c.message = deleted.error().message;
-      if (!first_error) first_error = deleted.error();
-    } else {
-      ++removed;
-      ctx.out() << fmt::format("deleted {}{}\n", object, dry_run ? " (dry run)" : "");
-    }
-    junit.add(std::move(c));
-  }
-  if (first_error) return fail(std::move(*first_error));
-  if (targets.empty()) {
-    ctx.out() << fmt::format("no policies applied by netpol for project {} environment {} in "
-                             "namespace {}\n",
-                             render.project_id, render.environment, render.namespace_name);
-  }
-  return removed;
 }
 
 // `helm uninstall` of the Cilium release; true when a release was removed.
@@ -152,9 +69,11 @@ Result<int> run_remove(const po::variables_map& args, Context& ctx) {
   if (!cilium || has_identity) {
     auto render = render_options(ctx);
     if (!render) return finish(fail(render.error()));
+    if (auto identity = policy::require_identity(*render); !identity)
+      return finish(fail(identity.error()));
     auto api = ctx.kube();
     if (!api) return finish(fail(api.error()));
-    auto removed = remove_policies(*render, **api, dry_run, ctx, junit);
+    auto removed = policy::remove_policies(*render, dry_run, **api, ctx.session(), junit);
     if (!removed) return finish(fail(removed.error()));
     policies_removed = *removed;
   }

@@ -11,7 +11,6 @@
 #include "cli/cilium_options.hpp"
 #include "cli/detect_cmd.hpp"
 #include "cli/drops_cmd.hpp"
-#include "cli/plan_cmd.hpp"
 #include "cli/policy_options.hpp"
 #include "detect/detection.hpp"
 #include "detect/reports.hpp"
@@ -26,7 +25,7 @@ using report::CaseStatus;
 constexpr const char* k_classname = "netpol.run";
 
 struct RunOptions {
-  PolicyMode mode = PolicyMode::off;
+  policy::PolicyMode mode = policy::PolicyMode::off;
   bool require_enforcement = false;
   bool install_cilium = false;
   bool drop_log = true;
@@ -52,7 +51,8 @@ Result<std::optional<bool>> switch_arg(const po::variables_map& args, const char
 
 Result<RunOptions> read_options(const po::variables_map& args) {
   RunOptions o;
-  auto mode = parse_policy_mode(args["mode"].as<std::string>(), "--mode (NETWORK_POLICY_MODE)");
+  auto mode =
+      policy::parse_policy_mode(args["mode"].as<std::string>(), "--mode (NETWORK_POLICY_MODE)");
   if (!mode) return fail(mode.error());
   o.mode = *mode;
   auto require = switch_arg(args, "require-enforcement", "NETWORK_POLICY_REQUIRE_ENFORCEMENT");
@@ -100,7 +100,7 @@ void describe(po::options_description& options, po::positional_options_descripti
 // Whether the policies step plans anything: not in mode off with no policies declared (no
 // policy directory, no default profile), where there is nothing to plan.
 bool plans_policies(const po::variables_map& args, const RunOptions& options) {
-  return options.mode != PolicyMode::off || policies_declared(args);
+  return options.mode != policy::PolicyMode::off || policies_declared(args);
 }
 
 // Every report the run may write, owed before the first step starts (SPEC §5): a run that
@@ -122,7 +122,7 @@ void owe_reports(const po::variables_map& args, const RunOptions& options, Conte
   reports.owe(detect::k_detect_reports);
   if (plans_policies(args, options)) {
     reports.junit("apply");
-    reports.owe(k_plan_reports);
+    reports.owe(policy::k_plan_reports);
   }
   if (options.drop_log) {
     reports.junit("drops");
@@ -139,7 +139,7 @@ struct RunState {
   bool installed = false;
   std::optional<detect::Detection> detection;
   std::string policies_line = "not run";
-  std::optional<ApplyOutcome> applied;
+  std::optional<policy::ApplyOutcome> applied;
   std::string drops_line = "not run";
   std::optional<DropsOutcome> drops;
 };
@@ -209,22 +209,30 @@ Result<void> policies_step(const po::variables_map& args, Context& ctx, const Ru
   if (!plans_policies(args, options)) {
     state.policies_line = "mode off, none declared: nothing planned or applied";
     state.junit.add({k_classname, "policies applied", CaseStatus::skipped,
-                     "NETWORK_POLICY_MODE is off and no policies are declared (no "
-                     ".gitlab/network-policies, NETWORK_POLICY_DEFAULT none)",
+                     fmt::format("NETWORK_POLICY_MODE is off and no policies are declared (no "
+                                 "{}, NETWORK_POLICY_DEFAULT none)",
+                                 policy::defaults::k_policy_dir),
                      "", 0});
     return {};
   }
   auto& junit = ctx.reports().junit("apply");
   auto api = ctx.kube();
+  auto apply = api ? read_apply_options(args, ctx)
+                   : Result<policy::ApplyOptions>(tl::unexpected(api.error()));
   // The run itself decided about --require-enforcement; apply only skips.
-  auto outcome = api ? apply_step(args, ctx, **api, &*state.detection, options.mode, false, junit,
-                                  ctx.global().format == OutputFormat::text)
-                     : Result<ApplyOutcome>(tl::unexpected(api.error()));
+  if (apply) {
+    apply->mode = options.mode;
+    apply->plan.print = ctx.global().format == OutputFormat::text;
+  }
+  auto outcome = apply ? policy::apply(*apply, &state.detection->provider, ctx.env(), **api,
+                                       ctx.session(), junit)
+                       : Result<policy::ApplyOutcome>(tl::unexpected(apply.error()));
   if (!outcome) {
     state.policies_line = "failed: " + outcome.error().message;
     state.junit.add({k_classname, "policies applied", CaseStatus::failed, outcome.error().message,
                      "", seconds_since(t)});
-    if (auto settled = ctx.reports().settle("apply", k_plan_reports, outcome.error()); !settled)
+    if (auto settled = ctx.reports().settle("apply", policy::k_plan_reports, outcome.error());
+        !settled)
       ctx.reporter().warn(settled.error().message);
     return fail(outcome.error());
   }

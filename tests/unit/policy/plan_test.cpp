@@ -11,96 +11,15 @@
 #include "policy/profiles.hpp"
 #include "policy/validate.hpp"
 #include "support/paths.hpp"
+#include "unit/policy/in_memory_policy_api.hpp"
 
 namespace netpol::policy {
 namespace {
 
 using nlohmann::json;
+using test::InMemoryPolicyApi;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Serves NetworkPolicy (and Cilium kinds when `cilium`; a list of them answers 404 otherwise,
-// as the real server does), lists by label selector, counts requests. Thread-safe, as
-// KubeApi must be: the plan lists every kind at once.
-class MemoryApi final : public kube::KubeApi {
-public:
-  bool cilium = false;
-  std::set<std::string> forbidden; // resources whose LIST answers 403
-  std::vector<json> objects;
-  std::vector<std::string> log;
-
-  std::string server() const override { return "https://memory.invalid"; }
-  Result<json> version() override { return json::object(); }
-  Result<std::optional<kube::ResourceInfo>> resolve(const std::string& api_version,
-                                                    const std::string& kind) override {
-    std::lock_guard lock(m_mutex);
-    log.push_back("resolve " + kind);
-    if (api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy")
-      return kube::resources::network_policies;
-    if (cilium && api_version == "cilium.io/v2" && kind == "CiliumNetworkPolicy")
-      return kube::resources::cilium_network_policies;
-    if (cilium && api_version == "cilium.io/v2" && kind == "CiliumClusterwideNetworkPolicy")
-      return kube::ResourceInfo{"cilium.io", "v2", "ciliumclusterwidenetworkpolicies", kind, false};
-    return std::optional<kube::ResourceInfo>();
-  }
-  Result<std::vector<std::string>> api_groups() override { return std::vector<std::string>{}; }
-  Result<json> get(const kube::ResourceInfo&, const std::string&, const std::string&) override {
-    return json();
-  }
-  Result<std::vector<json>> list(const kube::ResourceInfo& r, const std::string& ns,
-                                 const kube::ListOptions& options) override {
-    std::lock_guard lock(m_mutex);
-    log.push_back("list " + r.resource + " " + ns + " " + options.label_selector);
-    if (!cilium && r.group == "cilium.io") {
-      Error e(ErrorCode::api, "list " + r.kind + ": the server could not find the resource");
-      e.http_status = 404;
-      return tl::unexpected(e);
-    }
-    if (forbidden.count(r.resource)) {
-      Error e(ErrorCode::api, "list " + r.kind + ": forbidden");
-      e.http_status = 403;
-      return tl::unexpected(e);
-    }
-    std::vector<json> out;
-    for (const auto& o : objects) {
-      if (o["kind"] != r.kind || (r.namespaced && o["metadata"].value("namespace", "") != ns))
-        continue;
-      bool match = true;
-      std::stringstream ss(options.label_selector);
-      std::string term;
-      while (std::getline(ss, term, ',')) {
-        const auto eq = term.find('=');
-        const auto& labels = o["metadata"].value("labels", json::object());
-        match = match && labels.value(term.substr(0, eq), "") == term.substr(eq + 1);
-      }
-      if (match) out.push_back(o);
-    }
-    return out;
-  }
-  Result<json> apply(const json& o, const kube::ApplyOptions&) override { return o; }
-  std::vector<Result<json>> apply_all(const std::vector<json>& os,
-                                      const kube::ApplyOptions&) override {
-    return {os.begin(), os.end()};
-  }
-  Result<void> remove(const kube::ResourceInfo&, const std::string&, const std::string&,
-                      const kube::DeleteOptions&) override {
-    return {};
-  }
-  Result<json> create(const json& o) override { return o; }
-  Result<json> replace_status(const json& o) override { return o; }
-  Result<void> stream_logs(const std::string&, const std::string&, const kube::LogOptions&,
-                           const std::function<bool(std::string_view)>&) override {
-    return {};
-  }
-  Result<bool> can_i(const kube::AccessCheck&) override { return true; }
-  uint64_t request_count() const override {
-    std::lock_guard lock(m_mutex);
-    return log.size();
-  }
-
-private:
-  mutable std::mutex m_mutex;
-};
 
 const MapEnvironment k_env{
     {"CI_ENVIRONMENT_SLUG", "review-x"}, {"KUBE_NAMESPACE", "shop"}, {"CI_PROJECT_ID", "42"}};
@@ -221,7 +140,7 @@ json as_stored(json desired) {
 
 TEST(Plan, ServerDefaultsAreNoChange) {
   auto desired = *render_desired(objects_from(k_web), k_render);
-  MemoryApi api;
+  InMemoryPolicyApi api;
   api.objects.push_back(as_stored(desired[0]));
   auto plan = make_plan(api, desired, k_render, true);
   ASSERT_TRUE(plan) << plan.error().message;
@@ -240,7 +159,7 @@ TEST(Plan, NamesHeldByOtherObjectsAreTaken) {
                                    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
                                    "metadata: {name: api}\nspec: {podSelector: {}}\n"),
                       k_render);
-  MemoryApi api;
+  InMemoryPolicyApi api;
   // web: the same rules, but no labels at all (made by hand); db: netpol's, of another
   // environment of the project.
   json unlabelled = as_stored(desired[0]);
@@ -276,7 +195,7 @@ TEST(Plan, CreateUpdatePrune) {
                                    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
                                    "metadata: {name: db}\nspec: {podSelector: {}}\n"),
                       k_render);
-  MemoryApi api;
+  InMemoryPolicyApi api;
   json stored_web = as_stored(desired[0]);
   stored_web["spec"]["ingress"][0]["ports"][0]["port"] = 8080;
   api.objects.push_back(stored_web);
@@ -314,7 +233,7 @@ TEST(Plan, CiliumKindNotServedIsAConfigError) {
       objects_from("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c}\n"
                    "spec: {endpointSelector: {}}\n"),
       k_render);
-  MemoryApi api;
+  InMemoryPolicyApi api;
   auto plan = make_plan(api, desired, k_render, true);
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, ErrorCode::config);
@@ -329,7 +248,7 @@ TEST(Plan, CiliumKindNotServedIsAConfigError) {
 // declares must be listable.
 TEST(Plan, ForbiddenListOfAnUndeclaredKindIsAWarning) {
   auto desired = *render_desired(objects_from(k_web), k_render);
-  MemoryApi api;
+  InMemoryPolicyApi api;
   api.cilium = true;
   api.forbidden = {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"};
   auto plan = make_plan(api, desired, k_render, true);
