@@ -253,6 +253,7 @@ Result<void> policies_step(const po::variables_map& args, Context& ctx, const Ru
                      seconds_since(t)});
   }
   state.applied = std::move(*outcome);
+  ctx.reports().completed("apply");
   return {};
 }
 
@@ -298,6 +299,7 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
   }
   state.junit.add(
       {k_classname, "drop log collected", CaseStatus::passed, "", "", seconds_since(t)});
+  ctx.reports().completed("drops");
   state.drops_line =
       fmt::format("{} dropped, {} audited flow(s) in {} row(s) from {}", outcome->dropped,
                   outcome->audited, outcome->rows, outcome->source);
@@ -385,6 +387,7 @@ Result<int> run_run(const po::variables_map& args, Context& ctx) {
       return finish(fail(installed.error()));
     }
     state.installed = true;
+    ctx.reports().completed("install-cilium");
     state.junit.add(
         {k_classname, "Cilium installed", CaseStatus::passed, "", "", seconds_since(t)});
   } else {
@@ -401,6 +404,7 @@ Result<int> run_run(const po::variables_map& args, Context& ctx) {
     return finish(fail(detection.error()));
   }
   state.detection = std::move(*detection);
+  ctx.reports().completed("detect");
   const auto& d = *state.detection;
   state.junit.add(
       {k_classname, "cluster detected", CaseStatus::passed, "", "", seconds_since(t_detect)});

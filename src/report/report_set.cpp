@@ -68,6 +68,11 @@ Result<void> ReportSet::skip(const std::string& subcommand, const std::string& n
   return write_stand_ins("not written: " + log::redact(why), &files);
 }
 
+void ReportSet::completed(const std::string& subcommand) {
+  if (std::find(m_completed.begin(), m_completed.end(), subcommand) == m_completed.end())
+    m_completed.push_back(subcommand);
+}
+
 Result<void> ReportSet::write_stand_ins(const std::string& line,
                                         const std::initializer_list<const char*>* only) {
   std::optional<Error> first;
@@ -90,9 +95,11 @@ Result<void> ReportSet::finish(const Error* error) {
     if (!written && !first) first = written.error();
   };
   for (auto& junit : m_junit) {
-    const bool skipped =
-        std::find(m_skipped.begin(), m_skipped.end(), junit.subcommand()) != m_skipped.end();
-    if (cancelled || (error != nullptr && !skipped && !has_failure(junit))) {
+    const auto listed = [&](const std::vector<std::string>& steps) {
+      return std::find(steps.begin(), steps.end(), junit.subcommand()) != steps.end();
+    };
+    const bool own_result = listed(m_skipped) || listed(m_completed);
+    if (cancelled || (error != nullptr && !own_result && !has_failure(junit))) {
       junit.add({"netpol." + junit.subcommand(), case_name(junit.subcommand(), cancelled),
                  CaseStatus::failed, why, "", 0});
     }

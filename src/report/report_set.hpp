@@ -43,8 +43,12 @@ public:
   Result<void> skip(const std::string& subcommand, const std::string& name,
                     std::initializer_list<const char*> files, const std::string& why);
 
+  // A step of a larger command ran to its end (run's install, detection, apply or drop log):
+  // its JUnit report keeps the step's own result, and a later failure of the command is not
+  // added to it (a cancellation still is, as to every report).
+  void completed(const std::string& subcommand);
   // Writes every JUnit report and the stand-ins. With `error` (the command failed), each
-  // JUnit report without a failed case (and not skipped) gets one ("apply succeeded", failed)
+  // JUnit report without a failed case (and not skipped or completed) gets one ("apply succeeded", failed)
   // that carries the error, and after a cancellation every report gets a "cancelled" case.
   // Returns the first write failure after trying all.
   Result<void> finish(const Error* error);
@@ -59,7 +63,8 @@ private:
   std::string m_command;
   std::deque<JUnitReport> m_junit; // deque: references survive later insertions
   std::vector<std::string> m_owed;
-  std::vector<std::string> m_skipped; // subcommands whose step did not run, by skip()
+  std::vector<std::string> m_skipped;   // subcommands whose step did not run, by skip()
+  std::vector<std::string> m_completed; // subcommands whose step ran to its end
 };
 
 // What a stand-in for `name` holds, `line` saying why it is one ("not written: …"): a comment

@@ -16,6 +16,7 @@ namespace netpol::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -201,6 +202,14 @@ TEST_F(RunE2e, TheDropLogIsCollectedAfterAFailedApply) {
   EXPECT_THAT(slurp(m_out / "out" / "plan.txt"), HasSubstr("web.yaml:7"));
   EXPECT_THAT(slurp(m_out / "out" / "metrics.txt"),
               HasSubstr("netpol_flows{verdict=\"dropped\"} 2"));
+  // Each step's report carries its own result: the apply's failure is the apply's and the
+  // run's, not the detection's or the drop log's, which both ran to their end.
+  EXPECT_THAT(slurp(m_out / "out" / "junit-apply.xml"), HasSubstr("web.yaml:7"));
+  EXPECT_THAT(slurp(m_out / "out" / "junit-detect.xml"), Not(HasSubstr("<failure")));
+  const auto drops = slurp(m_out / "out" / "junit-drops.xml"); // a failed case per drop row
+  EXPECT_THAT(drops, HasSubstr("1 flow dropped (POLICY_DENIED)"));
+  EXPECT_THAT(drops, Not(HasSubstr("web.yaml")));
+  EXPECT_THAT(drops, Not(HasSubstr("drops succeeded")));
   auto live = api->list(kube::resources::network_policies, ns);
   ASSERT_TRUE(live.has_value());
   EXPECT_TRUE(live->empty());

@@ -217,6 +217,33 @@ TEST(ReportSet, ASkippedStepSaysWhyAndTakesNoLaterFailure) {
   EXPECT_THAT(dir.read("plan.txt"), HasSubstr("not written: netpol run ended before it: PATCH x"));
 }
 
+TEST(ReportSet, ACompletedStepKeepsItsResultWhenALaterStepFails) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol run");
+  reports.junit("detect").add({"netpol.detect", "provider", CaseStatus::passed, "", "", 0});
+  reports.completed("detect");
+  reports.junit("apply");
+  const Error error(ErrorCode::invalid_policy, "web.yaml:7: port out of range");
+  ASSERT_TRUE(reports.finish(&error));
+  EXPECT_THAT(dir.read("junit-detect.xml"), ::testing::Not(HasSubstr("<failure")));
+  EXPECT_THAT(dir.read("junit-apply.xml"),
+              HasSubstr("<failure message=\"web.yaml:7: port out of range\""));
+}
+
+TEST(ReportSet, ACancellationReachesACompletedStepsReportToo) {
+  test::TempDir dir;
+  OutputDir out(dir.path());
+  ReportSet reports(out, "netpol run");
+  reports.junit("detect");
+  reports.completed("detect");
+  cancel::request(SIGTERM);
+  const Error error = cancel::error("PATCH x");
+  cancel::reset();
+  ASSERT_TRUE(reports.finish(&error));
+  EXPECT_THAT(dir.read("junit-detect.xml"), HasSubstr("cancelled (SIGTERM)"));
+}
+
 TEST(ReportSet, ACancellationReachesASkippedStepsReportToo) {
   test::TempDir dir;
   OutputDir out(dir.path());
