@@ -7,8 +7,7 @@
 namespace netpol::analyze {
 
 Result<void> write_connectivity_json(const std::filesystem::path& path, const Cluster& cluster,
-                                     const std::vector<PortResult>& results,
-                                     JsonContent content) {
+                                     const std::vector<PortResult>& results, JsonContent content) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   std::ostringstream json;

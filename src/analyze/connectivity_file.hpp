@@ -15,7 +15,6 @@ namespace netpol::analyze {
 // report passes, creating the directory; a reader never sees half a file. ErrorCode::io
 // naming the path when the file cannot be written.
 Result<void> write_connectivity_json(const std::filesystem::path& path, const Cluster& cluster,
-                                     const std::vector<PortResult>& results,
-                                     JsonContent content);
+                                     const std::vector<PortResult>& results, JsonContent content);
 
 } // namespace netpol::analyze

@@ -276,8 +276,8 @@ Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
 
   if (ctx.global().format == OutputFormat::json) {
     analyze::write_json_results(ctx.out(), input->cluster, results,
-                       {.connectivity = !options->diff, .diff = options->diff},
-                       options->port.has_value());
+                                {.connectivity = !options->diff, .diff = options->diff},
+                                options->port.has_value());
   } else {
     ctx.out() << text;
   }

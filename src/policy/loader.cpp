@@ -483,8 +483,8 @@ TokenDecision token_decision(const std::string& url, const FetchSettings& settin
 
 bool is_instance(const std::string& url, const FetchSettings& settings) {
   const auto parts = parse_url(url);
-  return parts && std::find(settings.instance.begin(), settings.instance.end(),
-                            parts->address()) != settings.instance.end();
+  return parts && std::find(settings.instance.begin(), settings.instance.end(), parts->address()) !=
+                      settings.instance.end();
 }
 
 struct Hop {
@@ -498,8 +498,7 @@ Result<Hop> fetch_once(const std::string& url, const FetchSettings& settings, bo
   const TokenDecision token = token_decision(url, settings);
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return fail(ErrorCode::internal, "cannot initialise libcurl");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
-                                                                      curl_slist_free_all);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
   std::string header_line;
   if (token == TokenDecision::sent) {
     header_line = "JOB-TOKEN: " + settings.job_token;
@@ -524,7 +523,8 @@ Result<Hop> fetch_once(const std::string& url, const FetchSettings& settings, bo
   } else if (!settings.ca_file.empty() || !settings.ca_dir.empty()) {
     curl_easy_setopt(h, CURLOPT_CAINFO,
                      settings.ca_file.empty() ? nullptr : settings.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_CAPATH, settings.ca_dir.empty() ? nullptr : settings.ca_dir.c_str());
+    curl_easy_setopt(h, CURLOPT_CAPATH,
+                     settings.ca_dir.empty() ? nullptr : settings.ca_dir.c_str());
   }
   curl_easy_setopt(h, CURLOPT_TIMEOUT, k_download_timeout_seconds);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -621,8 +621,8 @@ Result<std::string> fetch_url(const std::string& url, const FetchSettings& setti
     if (!hop) return fail(hop.error());
     if (hop->redirect.empty()) return std::move(hop->body);
     if (redirects == k_max_redirects) {
-      return fail(ErrorCode::io, fmt::format("download failed: more than {} redirects",
-                                             k_max_redirects));
+      return fail(ErrorCode::io,
+                  fmt::format("download failed: more than {} redirects", k_max_redirects));
     }
     if (url_scheme(hop->redirect) != "https") {
       return fail(ErrorCode::io,

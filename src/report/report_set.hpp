@@ -48,8 +48,8 @@ public:
   // added to it (a cancellation still is, as to every report).
   void completed(const std::string& subcommand);
   // Writes every JUnit report and the stand-ins. With `error` (the command failed), each
-  // JUnit report without a failed case (and not skipped or completed) gets one ("apply succeeded", failed)
-  // that carries the error, and after a cancellation every report gets a "cancelled" case.
+  // JUnit report without a failed case (and not skipped or completed) gets one ("apply succeeded",
+  // failed) that carries the error, and after a cancellation every report gets a "cancelled" case.
   // Returns the first write failure after trying all.
   Result<void> finish(const Error* error);
 

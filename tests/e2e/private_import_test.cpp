@@ -20,11 +20,11 @@ namespace netpol {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::ChildProcess;
 using test::HttpsServer;
 using test::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string k_token = "glcbt-64_e2e-secret-job-token";
 const std::string k_file = "/api/v4/projects/42/packages/generic/network-policies/1.4.0/base.yaml";
@@ -56,10 +56,11 @@ protected:
       }
       res.set_content(private_body, "text/plain");
     });
-    instance.routes().Get("/redirected", [this](const httplib::Request& req, httplib::Response& res) {
-      record(req, "instance");
-      res.set_redirect("https://localhost:" + std::to_string(other.port()) + "/object", 302);
-    });
+    instance.routes().Get(
+        "/redirected", [this](const httplib::Request& req, httplib::Response& res) {
+          record(req, "instance");
+          res.set_redirect("https://localhost:" + std::to_string(other.port()) + "/object", 302);
+        });
     instance.routes().Get("/to-http", [this](const httplib::Request& req, httplib::Response& res) {
       record(req, "instance");
       res.set_redirect("http://127.0.0.1:1/object", 302);
@@ -96,20 +97,21 @@ protected:
   std::unique_ptr<ChildProcess> lint(const std::string& url, const std::string& body,
                                      const std::string& token = k_token) {
     const std::string name = "case" + std::to_string(++cases);
-    work.write(name + "/policies/imports.yaml", "imports:\n- url: " + url + "\n  sha256: " +
-                                                   policy::sha256_hex(body) + "\n");
+    work.write(name + "/policies/imports.yaml",
+               "imports:\n- url: " + url + "\n  sha256: " + policy::sha256_hex(body) + "\n");
     fs::create_directories(work.path() / name / "out");
     auto child = std::make_unique<ChildProcess>(
         std::vector<std::string>{NETPOL_BINARY, "--log-level", "trace", "lint",
                                  (work.path() / name / "policies").string()},
-        std::map<std::string, std::string>{{"CI_JOB_TOKEN", token},
-                                           {"CI_SERVER_URL", instance.url()},
-                                           {"CI_SERVER_HOST", "127.0.0.1"},
-                                           // The instance's address on plain http too, as far as netpol is told.
-                                           {"CI_SERVER_PORT", std::to_string(plain_port)},
-                                           {"CI_API_V4_URL", instance.url() + "/api/v4"},
-                                           {"SSL_CERT_FILE", ca_file},
-                                           {"GITLAB_CI", "true"}},
+        std::map<std::string, std::string>{
+            {"CI_JOB_TOKEN", token},
+            {"CI_SERVER_URL", instance.url()},
+            {"CI_SERVER_HOST", "127.0.0.1"},
+            // The instance's address on plain http too, as far as netpol is told.
+            {"CI_SERVER_PORT", std::to_string(plain_port)},
+            {"CI_API_V4_URL", instance.url() + "/api/v4"},
+            {"SSL_CERT_FILE", ca_file},
+            {"GITLAB_CI", "true"}},
         (work.path() / name / "out").string());
     const auto rc = child->wait(std::chrono::seconds(120));
     EXPECT_TRUE(rc.has_value());
@@ -168,7 +170,8 @@ TEST_F(PrivateImportE2e, HttpIsRefusedAndGetsNoToken) {
   seen.clear();
   auto plain_import = lint("http://127.0.0.1:" + std::to_string(plain_port) + k_file, private_body);
   EXPECT_NE(exit_code, 0);
-  EXPECT_THAT(plain_import->err(), HasSubstr("HTTP 404 (the job token is sent only over https://)"));
+  EXPECT_THAT(plain_import->err(),
+              HasSubstr("HTTP 404 (the job token is sent only over https://)"));
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0], "plain " + k_file + " token=");
 }

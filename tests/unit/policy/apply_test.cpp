@@ -13,8 +13,8 @@
 namespace netpol::policy {
 namespace {
 
-using nlohmann::json;
 using netpol::test::TempDir;
+using nlohmann::json;
 using test::InMemoryPolicyApi;
 using ::testing::Contains;
 using ::testing::ElementsAre;

@@ -39,7 +39,8 @@ TEST(FetchSettings, NothingSetNamesNoInstanceAndNoToken) {
 }
 
 TEST(FetchSettings, AHostWithAPathOrUserInItNamesNoHost) {
-  MapEnvironment env{{"CI_JOB_TOKEN", "t"}, {"CI_SERVER_HOST", "evil.example/x@gitlab.example.com"}};
+  MapEnvironment env{{"CI_JOB_TOKEN", "t"},
+                     {"CI_SERVER_HOST", "evil.example/x@gitlab.example.com"}};
   EXPECT_THAT(fetch_settings(env).instance, IsEmpty());
 }
 

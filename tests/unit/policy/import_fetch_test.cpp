@@ -151,7 +151,8 @@ protected:
 };
 
 TEST_F(PrivateImport, TheInstanceServesThePrivateFileForTheJobToken) {
-  auto r = import(instance.url() + "/api/v4/projects/7/repository/files/base.yaml/raw", private_body);
+  auto r =
+      import(instance.url() + "/api/v4/projects/7/repository/files/base.yaml/raw", private_body);
   ASSERT_THAT(r.errors, IsEmpty()) << r.errors.front().message;
   EXPECT_THAT(names(r), ElementsAre("from-private-project"));
   ASSERT_EQ(instance_seen.requests.size(), 1u);
@@ -160,7 +161,8 @@ TEST_F(PrivateImport, TheInstanceServesThePrivateFileForTheJobToken) {
 
 TEST_F(PrivateImport, AWrongTokenIsRefusedAndTheErrorNamesNoToken) {
   env.set("CI_JOB_TOKEN", "not-the-token");
-  auto r = import(instance.url() + "/api/v4/projects/7/repository/files/base.yaml/raw", private_body);
+  auto r =
+      import(instance.url() + "/api/v4/projects/7/repository/files/base.yaml/raw", private_body);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors[0].message, HasSubstr("HTTP 401 (sent with the job token"));
   EXPECT_THAT(r.errors[0].message, Not(HasSubstr("not-the-token")));
@@ -169,7 +171,8 @@ TEST_F(PrivateImport, AWrongTokenIsRefusedAndTheErrorNamesNoToken) {
 
 TEST_F(PrivateImport, WithoutAJobTokenNothingIsSent) {
   env.set("CI_JOB_TOKEN", "");
-  auto r = import(instance.url() + "/api/v4/projects/7/repository/files/base.yaml/raw", private_body);
+  auto r =
+      import(instance.url() + "/api/v4/projects/7/repository/files/base.yaml/raw", private_body);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors[0].message, HasSubstr("HTTP 401"));
   ASSERT_EQ(instance_seen.requests.size(), 1u);
@@ -218,7 +221,8 @@ TEST_F(PrivateImport, TheTokenNeverGoesOverHttpEvenToTheInstance) {
                       "/api/v4/projects/7/repository/files/base.yaml/raw",
                   private_body);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_THAT(r.errors[0].message, HasSubstr("HTTP 401 (the job token is sent only over https://)"));
+  EXPECT_THAT(r.errors[0].message,
+              HasSubstr("HTTP 401 (the job token is sent only over https://)"));
   ASSERT_EQ(plain_seen.requests.size(), 1u);
   EXPECT_EQ(plain_seen.requests[0].second, "");
   expect_no_token_in(r);
@@ -235,9 +239,9 @@ TEST_F(PrivateImport, TheInstanceCaIsNotTrustedForOtherHosts) {
 }
 
 TEST_F(PrivateImport, ErrorsNameTheUrlWithoutItsCredentials) {
-  auto r = import("https://user:url-password@127.0.0.1:" + std::to_string(plain_port) +
-                      "/to-nowhere",
-                  public_body);
+  auto r =
+      import("https://user:url-password@127.0.0.1:" + std::to_string(plain_port) + "/to-nowhere",
+             public_body);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors[0].message, HasSubstr("import https://user:[REDACTED]@127.0.0.1:"));
   EXPECT_THAT(r.errors[0].message, Not(HasSubstr("url-password")));
