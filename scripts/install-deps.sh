@@ -23,6 +23,8 @@ cluster_pkgs=(
   chromium
   # the image's shell, put in the root file system tests/ci/test_image_rootfs.py assembles
   busybox-static
+  # .clang-tidy's naming rules, checked as errors (tests/ci/test_naming.py)
+  clang-tidy-14
 )
 
 sudo=""

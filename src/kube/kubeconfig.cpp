@@ -632,7 +632,12 @@ Result<ClientConfig> load_client_config(const LoadOptions& options) {
       continue;
     }
     auto text = read_text_file(path);
-    if (!text) return fail(text.error());
+    if (!text) {
+      // Name what the file was for: a newcomer's first error is often this one.
+      return fail(text.error().code, "kubeconfig " + text.error().message +
+                                         " (point --kubeconfig or KUBECONFIG at the cluster's "
+                                         "kubeconfig; a GitLab agent's job sets KUBECONFIG)");
+    }
     auto p = parse_file(*text, path);
     if (!p) return fail(p.error());
     parsed.push_back(std::move(*p));
@@ -641,7 +646,9 @@ Result<ClientConfig> load_client_config(const LoadOptions& options) {
     std::string list;
     for (const auto& m : missing)
       list += (list.empty() ? "" : ", ") + m;
-    return fail(ErrorCode::config, "none of the kubeconfig files exist: " + list);
+    return fail(ErrorCode::config, "none of the kubeconfig files exist: " + list +
+                                       " (point --kubeconfig or KUBECONFIG at the cluster's "
+                                       "kubeconfig; a GitLab agent's job sets KUBECONFIG)");
   }
   return resolve_parsed(parsed, options.context);
 }

@@ -173,7 +173,8 @@ public:
   // Runs the transfer `h` (options set, not in any multi) to its end on the loop thread,
   // where its callbacks run; returns its result code.
   CURLcode perform(CURL* h) {
-    Job job{h};
+    Job job;
+    job.handle = h;
     {
       std::lock_guard lock(m_mutex);
       m_incoming.push_back(&job);
@@ -186,7 +187,7 @@ public:
 
 private:
   struct Job {
-    CURL* handle;
+    CURL* handle = nullptr;
     CURLcode rc = CURLE_OK;
     bool done = false;
     std::mutex mutex;

@@ -338,12 +338,16 @@ TEST(Kubeconfig, ExplicitFilesMustExistListedOnesMayBeMissing) {
   auto r = load({"/nonexistent/kc"}, "", true);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::config);
-  EXPECT_THAT(r.error().message, HasSubstr("/nonexistent/kc"));
+  // Says that it is the kubeconfig and how to give one, not only that a file is missing.
+  EXPECT_THAT(r.error().message,
+              AllOf(HasSubstr("kubeconfig /nonexistent/kc: cannot read file"),
+                    HasSubstr("point --kubeconfig or KUBECONFIG at the cluster's kubeconfig")));
 
   r = load({"/nonexistent/a", "/nonexistent/b"});
   ASSERT_FALSE(r);
   EXPECT_THAT(r.error().message, AllOf(HasSubstr("none of the kubeconfig files exist"),
-                                       HasSubstr("/nonexistent/a, /nonexistent/b")));
+                                       HasSubstr("/nonexistent/a, /nonexistent/b"),
+                                       HasSubstr("--kubeconfig or KUBECONFIG")));
 }
 
 TEST(Kubeconfig, UnquotedNumbersAreStrings) {
