@@ -50,6 +50,17 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     if (!b) return fail(b.error());
     o.fail_on_drops = *b;
   }
+  if (args.count("fail-on-new-drops")) {
+    auto b = parse_bool(args["fail-on-new-drops"].as<std::string>(), "--fail-on-new-drops");
+    if (!b) return fail(b.error());
+    o.fail_on_new_drops = *b;
+  }
+  const bool given = args.count("previous-summary") != 0;
+  auto previous =
+      droplog::previous_source(given ? args["previous-summary"].as<std::string>() : std::string(),
+                               given, ctx.global().output_dir, ctx.env());
+  if (!previous) return fail(previous.error());
+  o.previous = std::move(*previous);
   return o;
 }
 
@@ -85,7 +96,7 @@ Result<int> run_drops(const po::variables_map& args, Context& ctx) {
         fmt::format("--fail-on-drops: {} dropped or audited flows", outcome->counts.flows_matched));
     return exit_code(ErrorCode::check_failed);
   }
-  return 0;
+  return check_new_drops(*outcome, ctx.reporter());
 }
 
 void describe(po::options_description& options, po::positional_options_description&) {
@@ -111,8 +122,56 @@ void describe_drops_options(po::options_description& options) {
      "default CI_PIPELINE_CREATED_AT, else 1h; all of a file]")
     ("all-namespaces,A", po::bool_switch(), "keep flows of every namespace")
     ("fail-on-drops", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
-     "exit 4 when flows were dropped or audited [NETWORK_POLICY_FAIL_ON_DROPS]");
+     "exit 4 when flows were dropped or audited [NETWORK_POLICY_FAIL_ON_DROPS]")
+    ("previous-summary", po::value<std::string>()->value_name("FILE|auto|none"),
+     "mark the rows not in a previous run's drop-summary.json as new; auto: the previous "
+     "successful run of this job, from the project's job artifacts with CI_JOB_TOKEN "
+     "[NETPOL_PREVIOUS_SUMMARY; default auto in a GitLab job, else none]")
+    ("fail-on-new-drops", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "exit 4 only when rows are new since the previous run (--previous-summary); exit 1 "
+     "when the previous summary cannot be read [NETWORK_POLICY_FAIL_ON_NEW_DROPS]");
   // clang-format on
+}
+
+bool drop_checks_requested(const po::variables_map& args) {
+  for (const char* name : {"fail-on-drops", "fail-on-new-drops"}) {
+    if (args.count(name) && parse_bool(args[name].as<std::string>(), "").value_or(true)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<int> check_new_drops(const DropsOutcome& outcome, report::Reporter& reporter,
+                            report::JUnitReport* junit, const std::string& classname) {
+  if (!outcome.fail_on_new_drops) return 0;
+  const std::string name = "no new dropped or audited flows";
+  if (outcome.compared && !outcome.new_rows) {
+    // Fail closed: a previous summary that could not be read cannot show a row is known.
+    const std::string message =
+        "--fail-on-new-drops: cannot tell which rows are new: " + outcome.previous;
+    if (junit != nullptr) junit->add({classname, name, report::CaseStatus::failed, message, "", 0});
+    return fail(ErrorCode::io, message);
+  }
+  size_t fresh = outcome.new_rows.value_or(outcome.rows);
+  if (!outcome.compared && outcome.rows != 0) {
+    reporter.warn("--fail-on-new-drops: no previous run's drop summary to compare with "
+                  "(--previous-summary none): every row counts as new");
+  }
+  std::string message;
+  if (fresh != 0) {
+    message = fmt::format("--fail-on-new-drops: {} of {} rows {} new since the previous run (see "
+                          "drop-log.txt)",
+                          fresh, outcome.rows, fresh == 1 ? "is" : "are");
+  }
+  if (junit != nullptr) {
+    junit->add({classname, name,
+                fresh != 0 ? report::CaseStatus::failed : report::CaseStatus::passed, message, "",
+                0});
+  }
+  if (fresh == 0) return 0;
+  reporter.warn(message);
+  return exit_code(ErrorCode::check_failed);
 }
 
 Command drops_command() {
@@ -120,6 +179,7 @@ Command drops_command() {
       .name = "drops",
       .summary = "collect dropped and audited flows into the drop log",
       .usage = "drops [--from-file PATH|-] [--since TIME|DURATION] [-A] [--fail-on-drops] "
+               "[--previous-summary FILE|auto|none] [--fail-on-new-drops] "
                "[--cilium-namespace NS]",
       .help = "Reads Hubble flow events (the Cilium agents' exporter output, or a file with\n"
               "--from-file), keeps DROPPED and AUDIT flows whose source or destination is in\n"
@@ -129,15 +189,23 @@ Command drops_command() {
               "Without --from-file, the cilium-agent container logs of every Cilium agent pod\n"
               "(label k8s-app=cilium) are read from --since on, all pods at once; the pods\n"
               "are listed in every namespace, or only in --cilium-namespace (a token that may\n"
-              "list pods only in kube-system is served from there: examples/rbac/drops.yaml).\n\n"
+              "list pods only in kube-system is served from there: examples/rbac/drops.yaml).\n"
+              "With a previous run's drop-summary.json (--previous-summary; in a GitLab job the\n"
+              "previous successful run of the same job, from the project's artifacts), rows it\n"
+              "did not have (same direction, source and destination workload, port and\n"
+              "protocol) are marked new in every view; --fail-on-new-drops fails on them only.\n\n"
               "Examples:\n"
               "  netpol drops --from-file hubble-export.jsonl -n shop\n"
               "  hubble observe -o jsonpb --verdict DROPPED | netpol drops --from-file - -A\n"
-              "  netpol drops -n shop --since 30m --fail-on-drops",
+              "  netpol drops -n shop --since 30m --fail-on-drops\n"
+              "  netpol drops -n shop --since 24h --previous-summary last/drop-summary.json "
+              "--fail-on-new-drops",
       .needs_cluster = false, // not with --from-file; otherwise the client is built on use
       .describe = describe,
       .env = {{"since", "NETPOL_SINCE"},
               {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"},
+              {"previous-summary", "NETPOL_PREVIOUS_SUMMARY"},
+              {"fail-on-new-drops", "NETWORK_POLICY_FAIL_ON_NEW_DROPS"},
               {"cilium-namespace", "CILIUM_NAMESPACE"}},
       .run = run_drops,
   };

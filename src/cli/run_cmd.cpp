@@ -257,7 +257,7 @@ Result<void> policies_step(const po::variables_map& args, Context& ctx, const Ru
   return {};
 }
 
-// Step 4: the drop log. Returns the exit code of a failed --fail-on-drops check (4) or 0.
+// Step 4: the drop log. Returns the exit code of a failed --fail-on-(new-)drops check (4) or 0.
 Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
                               const RunOptions& options, RunState& state) {
   const auto& provider = state.detection->provider;
@@ -289,11 +289,8 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
       ctx.reporter().warn(settled.error().message);
     if (outcome.error().code == ErrorCode::cancelled) return fail(outcome.error());
     // The drop log reports; it does not gate the deployment, unless the job asked to fail on
-    // drops: then an unreadable log cannot pass that check (fail closed).
-    auto fail_on_drops = args.count("fail-on-drops")
-                             ? parse_bool(args["fail-on-drops"].as<std::string>(), "")
-                             : Result<bool>(false);
-    if (fail_on_drops.value_or(true)) return fail(outcome.error());
+    // (new) drops: then an unreadable log cannot pass that check (fail closed).
+    if (drop_checks_requested(args)) return fail(outcome.error());
     ctx.reporter().warn("drop log not collected: " + outcome.error().message);
     return 0;
   }
@@ -318,8 +315,10 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
       exit = exit_code(ErrorCode::check_failed);
     }
   }
+  auto new_drops = check_new_drops(*outcome, ctx.reporter(), &state.junit, k_classname);
   state.drops = std::move(*outcome);
-  return exit;
+  if (!new_drops) return fail(new_drops.error());
+  return exit != 0 ? exit : *new_drops;
 }
 
 void add_metrics(RunState& state) {
@@ -449,7 +448,9 @@ Command run_command() {
                                      {"install-cilium", "CILIUM_INSTALL"},
                                      {"drop-log", "NETWORK_POLICY_DROP_LOG"},
                                      {"since", "NETPOL_SINCE"},
-                                     {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"}};
+                                     {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"},
+                                     {"previous-summary", "NETPOL_PREVIOUS_SUMMARY"},
+                                     {"fail-on-new-drops", "NETWORK_POLICY_FAIL_ON_NEW_DROPS"}};
   for (const auto& binding : policy_env())
     env.push_back(binding);
   for (const auto& binding : cilium_env())

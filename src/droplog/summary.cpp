@@ -124,6 +124,14 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
     return fail(ErrorCode::internal, "the drop log needs a cluster or a file to read");
   }
   const auto source = make_source(opts, api);
+  // The previous run's summary first: a bad file is the user's to fix before anything runs;
+  // the artifact is only ever a warning.
+  std::optional<Previous> previous;
+  if (opts.previous.kind != PreviousSource::Kind::none) {
+    auto loaded = load_previous(opts.previous);
+    if (!loaded) return fail(loaded.error());
+    previous = std::move(*loaded);
+  }
 
   auto jsonl = report::AtomicFile::open(session.output.path() / "drop-log.jsonl");
   if (!jsonl) return fail(jsonl.error());
@@ -158,6 +166,7 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
     });
   }
   summary.rows = collector.take_rows();
+  if (previous) mark_new_rows(summary, *previous);
   auto written = write_views(summary, session);
 
   if (!read) {
@@ -186,6 +195,14 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
   phase.done(fmt::format("{} flows in {} rows from {} ({} lines)", summary.counts.flows_matched,
                          summary.rows.size(), read->description, summary.counts.lines_read));
 
+  if (summary.previous) {
+    const std::string line = previous_line(summary);
+    if (summary.marks_new())
+      session.reporter.info(line);
+    else
+      session.reporter.warn(line);
+  }
+
   const TextSink to_stdout = [&](std::string_view text) { session.out << text; };
   if (opts.print && session.format == report::Format::json) {
     write_summary_json(summary, to_stdout);
@@ -198,6 +215,12 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
   for (const auto& row : summary.rows)
     (row.verdict == "AUDIT" ? outcome.audited : outcome.dropped) += row.count;
   outcome.fail_on_drops = opts.fail_on_drops;
+  outcome.fail_on_new_drops = opts.fail_on_new_drops;
+  if (summary.previous) {
+    outcome.compared = true;
+    if (summary.marks_new()) outcome.new_rows = summary.new_rows;
+    outcome.previous = previous_line(summary);
+  }
   outcome.source = read->description;
   return outcome;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "droplog/collector.hpp"
+#include "droplog/previous.hpp"
 #include "kube/api.hpp"
 #include "report/session.hpp"
 #include "util/error.hpp"
@@ -21,6 +22,8 @@ struct DropsOptions {
   bool since_given = false;            // --since or NETPOL_SINCE, not a default
   std::vector<std::string> namespaces; // flows of these namespaces; empty = all
   bool fail_on_drops = false;          // carried into the outcome for the caller's check
+  bool fail_on_new_drops = false;      // the same, for --fail-on-new-drops
+  PreviousSource previous;             // the previous run's summary to mark new rows against
   // Where to list the agents: only there (--cilium-namespace), or in every namespace and,
   // when the token may not, in `agents_namespace` ("" = kube-system).
   std::optional<std::string> cilium_namespace;
@@ -34,7 +37,14 @@ struct DropsOutcome {
   uint64_t dropped = 0; // flows with verdict DROPPED
   uint64_t audited = 0; // flows with verdict AUDIT (would have been dropped)
   bool fail_on_drops = false;
+  bool fail_on_new_drops = false;
   std::string source; // what was read ("3 cilium agents", a file name)
+  // Compared with a previous run (options.previous): the rows not in it, and the line that
+  // says so (previous_line). new_rows is empty when new-ness is unknown, `previous` then
+  // says why.
+  bool compared = false;
+  std::optional<size_t> new_rows;
+  std::string previous;
 };
 
 // The files the drop log writes (SPEC §5), on every way out; junit-drops.xml besides.
