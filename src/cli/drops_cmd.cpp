@@ -133,7 +133,8 @@ void describe_drops_options(po::options_description& options) {
   // clang-format on
 }
 
-bool drop_checks_requested(const po::variables_map& args) {
+bool drop_log_failure_ends_run(const po::variables_map& args, const Error& error) {
+  if (error.code == ErrorCode::usage || error.code == ErrorCode::config) return true;
   for (const char* name : {"fail-on-drops", "fail-on-new-drops"}) {
     if (args.count(name) && parse_bool(args[name].as<std::string>(), "").value_or(true)) {
       return true;

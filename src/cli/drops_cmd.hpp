@@ -19,9 +19,11 @@ void describe_drops_options(po::options_description& options);
 using droplog::DropsOutcome;
 using droplog::k_drop_reports;
 
-// Whether a check on the drop log was asked for (--fail-on-drops or --fail-on-new-drops true,
-// or unparsable): then a drop log that cannot be read must not pass (fail closed).
-bool drop_checks_requested(const po::variables_map& args);
+// Whether a drop log that failed ends `run` with its error instead of a warning: a check on
+// it was asked for (--fail-on-drops or --fail-on-new-drops true, or unparsable; an unreadable
+// log must not pass it: fail closed), or the error is the user's input (a bad
+// --previous-summary FILE, a bad --since: exit 2).
+bool drop_log_failure_ends_run(const po::variables_map& args, const Error& error);
 
 // --fail-on-new-drops on a collected drop log: 0, or the exit code of the failed check (4)
 // when rows are new since the previous run. When the previous summary could not be read, no

@@ -289,8 +289,9 @@ Result<int> drops_step_of_run(const po::variables_map& args, Context& ctx,
       ctx.reporter().warn(settled.error().message);
     if (outcome.error().code == ErrorCode::cancelled) return fail(outcome.error());
     // The drop log reports; it does not gate the deployment, unless the job asked to fail on
-    // (new) drops: then an unreadable log cannot pass that check (fail closed).
-    if (drop_checks_requested(args)) return fail(outcome.error());
+    // (new) drops: then an unreadable log cannot pass that check (fail closed); a bad option
+    // of its own (--previous-summary FILE) is exit 2.
+    if (drop_log_failure_ends_run(args, outcome.error())) return fail(outcome.error());
     ctx.reporter().warn("drop log not collected: " + outcome.error().message);
     return 0;
   }

@@ -71,6 +71,15 @@ TEST(RunNewDropsE2e, FailsOnlyOnRowsThePreviousRunDidNotHave) {
               HasSubstr("<failure message=\"--fail-on-new-drops: 1 of 2 rows is new since the "
                         "previous run (see drop-log.txt)\""));
   EXPECT_EQ(nlohmann::json::parse(slurp(dir.file("fresh/drop-summary.json")))["new_rows"], 1);
+
+  // A previous summary given that is not one is the user's to fix, also without the check.
+  env.set("NETWORK_POLICY_FAIL_ON_NEW_DROPS", "false");
+  const std::string bad = dir.write("bad.json", "{\"rows\": {}}");
+  auto wrong = run("wrong", {"--previous-summary", bad});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_THAT(wrong.err, HasSubstr("--previous-summary: " + bad + ": not a drop summary"));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("wrong/junit-run.xml")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("wrong/drop-log.txt")));
 }
 
 TEST(RunNewDropsE2e, AnArtifactsApiThatFailsFailsTheCheckAfterEveryReport) {
