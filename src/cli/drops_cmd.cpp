@@ -12,7 +12,10 @@ namespace {
 using droplog::DropsOptions;
 using droplog::parse_since;
 
-Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
+} // namespace
+
+Result<DropsOptions> read_drops_options(const po::variables_map& args, Context& ctx,
+                                        NamespaceWhen when) {
   DropsOptions o;
   if (args.count("from-file")) o.from_file = args["from-file"].as<std::string>();
   if (args.count("since")) {
@@ -39,7 +42,7 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     const auto& ns = ctx.global().namespace_name;
     if (!o.from_file.empty() || !ns.empty()) {
       o.namespaces = {ns.empty() ? std::string("default") : ns};
-    } else {
+    } else if (when == NamespaceWhen::now) {
       auto from_context = ctx.namespace_name();
       if (!from_context) return fail(from_context.error());
       o.namespaces = {*from_context};
@@ -61,42 +64,40 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
                                given, ctx.global().output_dir, ctx.env());
   if (!previous) return fail(previous.error());
   o.previous = std::move(*previous);
-  return o;
-}
-
-} // namespace
-
-Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print,
-                                const std::string& agents_namespace) {
-  ctx.reports().junit("drops");
-  ctx.reports().owe(k_drop_reports);
-  auto opts = read_options(args, ctx);
-  if (!opts) return fail(opts.error());
-  opts->print = print;
-  opts->agents_namespace = agents_namespace;
+  if (o.previous.kind == droplog::PreviousSource::Kind::file) {
+    // A file given is read with the options: a bad one is the user's to fix (exit 2) before
+    // anything runs.
+    auto loaded = droplog::load_previous(o.previous);
+    if (!loaded) return fail(loaded.error());
+    o.previous_file = std::move(*loaded);
+  }
   if (args.count("cilium-namespace")) {
-    opts->cilium_namespace = args["cilium-namespace"].as<std::string>();
+    o.cilium_namespace = args["cilium-namespace"].as<std::string>();
   }
-  kube::KubeApi* api = nullptr;
-  if (opts->from_file.empty()) {
-    auto cluster = ctx.kube();
-    if (!cluster) return fail(cluster.error());
-    api = *cluster;
-  }
-  return droplog::collect_drops(*opts, ctx.session(), api);
+  return o;
 }
 
 namespace {
 
 Result<int> run_drops(const po::variables_map& args, Context& ctx) {
-  auto outcome = drops_step(args, ctx, true);
+  ctx.reports().junit("drops");
+  ctx.reports().owe(k_drop_reports);
+  auto options = read_drops_options(args, ctx);
+  if (!options) return fail(options.error());
+  kube::KubeApi* api = nullptr;
+  if (options->from_file.empty()) {
+    auto cluster = ctx.kube();
+    if (!cluster) return fail(cluster.error());
+    api = *cluster;
+  }
+  auto outcome = droplog::collect_drops(*options, ctx.session(), api);
   if (!outcome) return fail(outcome.error());
   if (outcome->fail_on_drops && outcome->rows != 0) {
     ctx.reporter().warn(
         fmt::format("--fail-on-drops: {} dropped or audited flows", outcome->counts.flows_matched));
     return exit_code(ErrorCode::check_failed);
   }
-  return check_new_drops(*outcome, ctx.reporter());
+  return droplog::check_new_drops(*outcome, ctx.reporter());
 }
 
 void describe(po::options_description& options, po::positional_options_description&) {
@@ -131,48 +132,6 @@ void describe_drops_options(po::options_description& options) {
      "exit 4 only when rows are new since the previous run (--previous-summary); exit 1 "
      "when the previous summary cannot be read [NETWORK_POLICY_FAIL_ON_NEW_DROPS]");
   // clang-format on
-}
-
-bool drop_log_failure_ends_run(const po::variables_map& args, const Error& error) {
-  if (error.code == ErrorCode::usage || error.code == ErrorCode::config) return true;
-  for (const char* name : {"fail-on-drops", "fail-on-new-drops"}) {
-    if (args.count(name) && parse_bool(args[name].as<std::string>(), "").value_or(true)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-Result<int> check_new_drops(const DropsOutcome& outcome, report::Reporter& reporter,
-                            report::JUnitReport* junit, const std::string& classname) {
-  if (!outcome.fail_on_new_drops) return 0;
-  const std::string name = "no new dropped or audited flows";
-  if (outcome.compared && !outcome.new_rows) {
-    // Fail closed: a previous summary that could not be read cannot show a row is known.
-    const std::string message =
-        "--fail-on-new-drops: cannot tell which rows are new: " + outcome.previous;
-    if (junit != nullptr) junit->add({classname, name, report::CaseStatus::failed, message, "", 0});
-    return fail(ErrorCode::io, message);
-  }
-  size_t fresh = outcome.new_rows.value_or(outcome.rows);
-  if (!outcome.compared && outcome.rows != 0) {
-    reporter.warn("--fail-on-new-drops: no previous run's drop summary to compare with "
-                  "(--previous-summary none): every row counts as new");
-  }
-  std::string message;
-  if (fresh != 0) {
-    message = fmt::format("--fail-on-new-drops: {} of {} rows {} new since the previous run (see "
-                          "drop-log.txt)",
-                          fresh, outcome.rows, fresh == 1 ? "is" : "are");
-  }
-  if (junit != nullptr) {
-    junit->add({classname, name,
-                fresh != 0 ? report::CaseStatus::failed : report::CaseStatus::passed, message, "",
-                0});
-  }
-  if (fresh == 0) return 0;
-  reporter.warn(message);
-  return exit_code(ErrorCode::check_failed);
 }
 
 Command drops_command() {

@@ -24,6 +24,8 @@ struct DropsOptions {
   bool fail_on_drops = false;          // carried into the outcome for the caller's check
   bool fail_on_new_drops = false;      // the same, for --fail-on-new-drops
   PreviousSource previous;             // the previous run's summary to mark new rows against
+  // previous.kind == file: the file, already read (by the caller, so a bad one fails first)
+  std::optional<Previous> previous_file;
   // Where to list the agents: only there (--cilium-namespace), or in every namespace and,
   // when the token may not, in `agents_namespace` ("" = kube-system).
   std::optional<std::string> cilium_namespace;
@@ -65,5 +67,14 @@ Result<int64_t> parse_since(const std::string& text, const std::string& what);
 // either way.
 Result<DropsOutcome> collect_drops(const DropsOptions& options, const report::Session& session,
                                    kube::KubeApi* api);
+
+// --fail-on-new-drops on a collected drop log: 0, or the exit code of the failed check (4)
+// when rows are new since the previous run (without a previous summary every row counts).
+// When the previous summary could not be read no row can be shown not to be new: an error
+// (exit 1), for the caller to return after every report is written. Adds its case to `junit`
+// (classname `classname`) when given.
+Result<int> check_new_drops(const DropsOutcome& outcome, report::Reporter& reporter,
+                            report::JUnitReport* junit = nullptr,
+                            const std::string& classname = "netpol.drops");
 
 } // namespace netpol::droplog
