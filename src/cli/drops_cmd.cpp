@@ -53,6 +53,24 @@ Result<DropsOptions> read_drops_options(const po::variables_map& args, Context& 
     if (!b) return fail(b.error());
     o.fail_on_drops = *b;
   }
+  if (args.count("fail-on-new-drops")) {
+    auto b = parse_bool(args["fail-on-new-drops"].as<std::string>(), "--fail-on-new-drops");
+    if (!b) return fail(b.error());
+    o.fail_on_new_drops = *b;
+  }
+  const bool given = args.count("previous-summary") != 0;
+  auto previous =
+      droplog::previous_source(given ? args["previous-summary"].as<std::string>() : std::string(),
+                               given, ctx.global().output_dir, ctx.env());
+  if (!previous) return fail(previous.error());
+  o.previous = std::move(*previous);
+  if (o.previous.kind == droplog::PreviousSource::Kind::file) {
+    // A file given is read with the options: a bad one is the user's to fix (exit 2) before
+    // anything runs.
+    auto loaded = droplog::load_previous(o.previous);
+    if (!loaded) return fail(loaded.error());
+    o.previous_file = std::move(*loaded);
+  }
   if (args.count("cilium-namespace")) {
     o.cilium_namespace = args["cilium-namespace"].as<std::string>();
   }
@@ -79,7 +97,7 @@ Result<int> run_drops(const po::variables_map& args, Context& ctx) {
         fmt::format("--fail-on-drops: {} dropped or audited flows", outcome->counts.flows_matched));
     return exit_code(ErrorCode::check_failed);
   }
-  return 0;
+  return droplog::check_new_drops(*outcome, ctx.reporter());
 }
 
 void describe(po::options_description& options, po::positional_options_description&) {
@@ -105,7 +123,14 @@ void describe_drops_options(po::options_description& options) {
      "default CI_PIPELINE_CREATED_AT, else 1h; all of a file]")
     ("all-namespaces,A", po::bool_switch(), "keep flows of every namespace")
     ("fail-on-drops", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
-     "exit 4 when flows were dropped or audited [NETWORK_POLICY_FAIL_ON_DROPS]");
+     "exit 4 when flows were dropped or audited [NETWORK_POLICY_FAIL_ON_DROPS]")
+    ("previous-summary", po::value<std::string>()->value_name("FILE|auto|none"),
+     "mark the rows not in a previous run's drop-summary.json as new; auto: the previous "
+     "successful run of this job, from the project's job artifacts with CI_JOB_TOKEN "
+     "[NETPOL_PREVIOUS_SUMMARY; default auto in a GitLab job, else none]")
+    ("fail-on-new-drops", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "exit 4 only when rows are new since the previous run (--previous-summary); exit 1 "
+     "when the previous summary cannot be read [NETWORK_POLICY_FAIL_ON_NEW_DROPS]");
   // clang-format on
 }
 
@@ -114,6 +139,7 @@ Command drops_command() {
       .name = "drops",
       .summary = "collect dropped and audited flows into the drop log",
       .usage = "drops [--from-file PATH|-] [--since TIME|DURATION] [-A] [--fail-on-drops] "
+               "[--previous-summary FILE|auto|none] [--fail-on-new-drops] "
                "[--cilium-namespace NS]",
       .help = "Reads Hubble flow events (the Cilium agents' exporter output, or a file with\n"
               "--from-file), keeps DROPPED and AUDIT flows whose source or destination is in\n"
@@ -123,15 +149,23 @@ Command drops_command() {
               "Without --from-file, the cilium-agent container logs of every Cilium agent pod\n"
               "(label k8s-app=cilium) are read from --since on, all pods at once; the pods\n"
               "are listed in every namespace, or only in --cilium-namespace (a token that may\n"
-              "list pods only in kube-system is served from there: examples/rbac/drops.yaml).\n\n"
+              "list pods only in kube-system is served from there: examples/rbac/drops.yaml).\n"
+              "With a previous run's drop-summary.json (--previous-summary; in a GitLab job the\n"
+              "previous successful run of the same job, from the project's artifacts), rows it\n"
+              "did not have (same direction, source and destination workload, port and\n"
+              "protocol) are marked new in every view; --fail-on-new-drops fails on them only.\n\n"
               "Examples:\n"
               "  netpol drops --from-file hubble-export.jsonl -n shop\n"
               "  hubble observe -o jsonpb --verdict DROPPED | netpol drops --from-file - -A\n"
-              "  netpol drops -n shop --since 30m --fail-on-drops",
+              "  netpol drops -n shop --since 30m --fail-on-drops\n"
+              "  netpol drops -n shop --since 24h --previous-summary last/drop-summary.json "
+              "--fail-on-new-drops",
       .needs_cluster = false, // not with --from-file; otherwise the client is built on use
       .describe = describe,
       .env = {{"since", "NETPOL_SINCE"},
               {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"},
+              {"previous-summary", "NETPOL_PREVIOUS_SUMMARY"},
+              {"fail-on-new-drops", "NETWORK_POLICY_FAIL_ON_NEW_DROPS"},
               {"cilium-namespace", "CILIUM_NAMESPACE"}},
       .run = run_drops,
   };

@@ -127,7 +127,9 @@ Command run_command() {
                                      {"install-cilium", "CILIUM_INSTALL"},
                                      {"drop-log", "NETWORK_POLICY_DROP_LOG"},
                                      {"since", "NETPOL_SINCE"},
-                                     {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"}};
+                                     {"fail-on-drops", "NETWORK_POLICY_FAIL_ON_DROPS"},
+                                     {"previous-summary", "NETPOL_PREVIOUS_SUMMARY"},
+                                     {"fail-on-new-drops", "NETWORK_POLICY_FAIL_ON_NEW_DROPS"}};
   for (const auto& binding : policy_env())
     env.push_back(binding);
   for (const auto& binding : cilium_env())

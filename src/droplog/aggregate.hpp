@@ -30,6 +30,8 @@ struct DropRow {
   std::string last_seen;
   int64_t first_ns = 0;
   int64_t last_ns = 0;
+  // Not seen in the previous run's summary (DropSummary::previous); not part of the key.
+  bool is_new = false;
 };
 
 // Rows in a deque: it grows without moving rows (a vector's doubling would hold the old and

@@ -41,4 +41,24 @@ std::string flow_name(const DropRow& r) {
   return out;
 }
 
+std::string previous_line(const DropSummary& s) {
+  if (!s.previous) return {};
+  const PreviousRun& p = *s.previous;
+  switch (p.state) {
+  case PreviousRun::State::read:
+    return fmt::format("{} of {} rows are new since the previous run ({}, until {}, {} row{})",
+                       s.new_rows, s.rows.size(), p.source, or_dash(p.until), p.rows,
+                       p.rows == 1 ? "" : "s");
+  case PreviousRun::State::not_found:
+    return fmt::format("{} of {} rows are new since the previous run (no previous run: every "
+                       "row is new; none at {})",
+                       s.new_rows, s.rows.size(), p.source);
+  case PreviousRun::State::unknown:
+    return fmt::format("new-ness unknown: the previous run's drop summary could not be read "
+                       "({}: {})",
+                       p.source, p.problem);
+  }
+  return {};
+}
+
 } // namespace netpol::droplog

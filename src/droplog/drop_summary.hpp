@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,22 @@
 
 namespace netpol::droplog {
 
+// The previous run's drop summary the rows were compared with (--previous-summary): a row is
+// new when no previous row had its direction, source and destination workloads, port and
+// protocol (droplog/previous.hpp).
+struct PreviousRun {
+  enum class State {
+    read,      // read: each row's is_new says whether it is new
+    not_found, // there is no previous run (the artifacts API answered 404): every row is new
+    unknown,   // it could not be read (`problem`): no row is marked, new-ness is unknown
+  };
+  State state = State::read;
+  std::string source;  // the file, or the URL (never with a token)
+  std::string until;   // the previous summary's "until"; "" when unknown
+  size_t rows = 0;     // the previous summary's rows
+  std::string problem; // State::unknown: why
+};
+
 struct DropSummary {
   std::string since; // RFC 3339; "" when the window had no start (shown as null)
   std::string until;
@@ -22,7 +39,17 @@ struct DropSummary {
   // when nothing can be told. Shown in every view when one has a gap.
   std::vector<Coverage> coverage;
   DropRows rows; // sorted, count descending
+  // Set when a previous summary was asked for; absent, every view is as without one.
+  std::optional<PreviousRun> previous;
+  size_t new_rows = 0; // rows with is_new (previous read or not found)
+  // Whether the views mark rows as new: a previous summary was read, or there was none.
+  bool marks_new() const { return previous && previous->state != PreviousRun::State::unknown; }
 };
+
+// "3 of 12 rows are new since the previous run (<source>, until <until>)", "new-ness unknown
+// (...)": the line the job log, drop-log.txt and drop-log.html say it with. "" without a
+// previous summary.
+std::string previous_line(const DropSummary& summary);
 
 // One line per coverage entry with a gap, saying how far back it reaches and since when flows
 // may be missing ("kube-system/cilium-abcde reaches back to 2026-11-26T10:03:12Z only: …").

@@ -13,7 +13,9 @@ void append_html_row(std::string& out, const DropRow& r) {
   append_html(out, r.verdict);
   out += "\">";
   append_html(out, r.verdict);
-  out += "</span></td><td>";
+  out += "</span>";
+  if (r.is_new) out += " <span class=\"new\">new</span>";
+  out += "</td><td>";
   append_html(out, r.direction);
   for (const FlowEndpoint* e : {&r.source, &r.destination}) {
     out += "</td><td>";
@@ -73,7 +75,7 @@ td.empty {{ text-align: center; color: #555; padding: 24px; }}
 .v {{ font-weight: 600; padding: 1px 6px; border-radius: 4px; }}
 .v-DROPPED {{ background: #fde2e1; color: #a4000f; }}
 .v-AUDIT {{ background: #fff1c2; color: #6b4a00; }}
-</style>
+{}</style>
 </head>
 <body>
 <h1>Dropped and audited flows</h1>
@@ -117,6 +119,11 @@ td.empty {{ text-align: center; color: #555; padding: 24px; }}
 </html>
 )";
 
+constexpr const char* k_previous_style =
+    "p.previous { margin: -8px 0 16px; color: #555; }\n"
+    ".new { font-weight: 600; padding: 1px 6px; border-radius: 4px; background: #dbe9ff; "
+    "color: #0b4fa8; }\n";
+
 // Stands for the rows in the page while it is formatted; the rows are streamed in its place.
 constexpr std::string_view k_rows_marker = "\x1frows\x1f";
 
@@ -129,8 +136,14 @@ void write_html(const DropSummary& s, const TextSink& out) {
     coverage += html_escape(line);
   }
   if (!coverage.empty()) coverage += "</p>\n";
+  // Compared with a previous run: the line saying so, and the "new" badge's style.
+  std::string style;
+  if (const std::string previous = previous_line(s); !previous.empty()) {
+    coverage += "<p class=\"previous\">" + html_escape(previous) + "</p>\n";
+    style = k_previous_style;
+  }
   const std::string page =
-      fmt::format(k_page, html_escape(header_line(s)), coverage, k_rows_marker);
+      fmt::format(k_page, style, html_escape(header_line(s)), coverage, k_rows_marker);
   const size_t at = page.find(k_rows_marker);
   out(std::string_view(page).substr(0, at));
   if (s.rows.empty()) {

@@ -1,6 +1,7 @@
 #include "droplog/junit_view.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -37,11 +38,39 @@ void add_coverage_case(report::JUnitReport& junit, const DropSummary& s) {
   });
 }
 
+// "compared with the previous run": passed with how many rows are new, or skipped when the
+// previous summary could not be read. None without a previous summary.
+void add_previous_case(report::JUnitReport& junit, const DropSummary& s) {
+  if (!s.previous) return;
+  std::string line = previous_line(s);
+  junit.add(report::TestCase{
+      .classname = "netpol.drops",
+      .name = "compared with the previous run",
+      .status = s.marks_new() ? report::CaseStatus::passed : report::CaseStatus::skipped,
+      .message = line,
+      .detail = line,
+      .seconds = 0.0,
+  });
+}
+
+// The rows in the order their cases are written: as sorted, or, compared with a previous run,
+// the new rows first (the cases are capped at k_junit_max_rows).
+std::vector<size_t> case_order(const DropSummary& s) {
+  std::vector<size_t> order(s.rows.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  if (s.marks_new()) {
+    std::stable_partition(order.begin(), order.end(), [&](size_t i) { return s.rows[i].is_new; });
+  }
+  return order;
+}
+
 } // namespace
 
 report::JUnitReport render_junit(const DropSummary& s) {
   report::JUnitReport junit("drops");
   add_coverage_case(junit, s);
+  add_previous_case(junit, s);
   if (s.rows.empty()) {
     std::string scope = s.namespaces.empty() ? "all" : s.namespaces.front();
     junit.add(report::TestCase{
@@ -55,16 +84,18 @@ report::JUnitReport render_junit(const DropSummary& s) {
     return junit;
   }
   const size_t shown = std::min(s.rows.size(), k_junit_max_rows);
+  const std::vector<size_t> order = case_order(s);
   for (size_t i = 0; i < shown; ++i) {
-    const DropRow& r = s.rows[i];
+    const DropRow& r = s.rows[order[i]];
     const std::string& ns = !r.destination.namespace_name.empty() ? r.destination.namespace_name
                                                                   : r.source.namespace_name;
     const bool audit = r.verdict == "AUDIT";
     std::string why = r.reason;
     if (!r.policies.empty()) why += (why.empty() ? "policy " : ", policy ") + policies_text(r);
-    std::string message = fmt::format("{} flow{} {}{}", r.count, r.count == 1 ? "" : "s",
-                                      audit ? "would have been dropped (audit mode)" : "dropped",
-                                      why.empty() ? "" : " (" + why + ")");
+    std::string message = fmt::format(
+        "{}{} flow{} {}{}", r.is_new ? "new since the previous run: " : "", r.count,
+        r.count == 1 ? "" : "s", audit ? "would have been dropped (audit mode)" : "dropped",
+        why.empty() ? "" : " (" + why + ")");
     std::string detail = fmt::format(
         "{}\nsource: {}{}\ndestination: {}{}\nfirst seen: {}\nlast seen: {}", message,
         endpoint_name(r.source), r.source.pod.empty() ? "" : " (pod " + r.source.pod + ")",
@@ -73,8 +104,8 @@ report::JUnitReport render_junit(const DropSummary& s) {
         or_dash(r.last_seen));
     junit.add(report::TestCase{
         .classname = "netpol.drops." + (ns.empty() ? std::string("cluster") : ns),
-        .name =
-            fmt::format("{} {} {} ({})", r.verdict, r.direction, flow_name(r), or_dash(r.reason)),
+        .name = fmt::format("{}{} {} {} ({})", r.is_new ? "new: " : "", r.verdict, r.direction,
+                            flow_name(r), or_dash(r.reason)),
         .status = report::CaseStatus::failed,
         .message = std::move(message),
         .detail = std::move(detail),
@@ -86,7 +117,7 @@ report::JUnitReport render_junit(const DropSummary& s) {
     // report of tens of MB. The rest stay countable here and visible in the other views.
     uint64_t flows = 0;
     for (size_t i = shown; i < s.rows.size(); ++i)
-      flows += s.rows[i].count;
+      flows += s.rows[order[i]].count;
     const size_t rest = s.rows.size() - shown;
     std::string message =
         fmt::format("{} more row{} not shown ({} flow{}): see drop-log.txt, drop-log.html or "

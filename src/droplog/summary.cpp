@@ -124,6 +124,14 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
     return fail(ErrorCode::internal, "the drop log needs a cluster or a file to read");
   }
   const auto source = make_source(opts, api);
+  // The previous run's summary first: a bad file is the user's to fix before anything runs;
+  // the artifact is only ever a warning.
+  std::optional<Previous> previous = opts.previous_file;
+  if (!previous && opts.previous.kind != PreviousSource::Kind::none) {
+    auto loaded = load_previous(opts.previous);
+    if (!loaded) return fail(loaded.error());
+    previous = std::move(*loaded);
+  }
 
   auto jsonl = report::AtomicFile::open(session.output.path() / "drop-log.jsonl");
   if (!jsonl) return fail(jsonl.error());
@@ -158,6 +166,7 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
     });
   }
   summary.rows = collector.take_rows();
+  if (previous) mark_new_rows(summary, *previous);
   auto written = write_views(summary, session);
 
   if (!read) {
@@ -186,6 +195,14 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
   phase.done(fmt::format("{} flows in {} rows from {} ({} lines)", summary.counts.flows_matched,
                          summary.rows.size(), read->description, summary.counts.lines_read));
 
+  if (summary.previous) {
+    const std::string line = previous_line(summary);
+    if (summary.marks_new())
+      session.reporter.info(line);
+    else
+      session.reporter.warn(line);
+  }
+
   const TextSink to_stdout = [&](std::string_view text) { session.out << text; };
   if (opts.print && session.format == report::Format::json) {
     write_summary_json(summary, to_stdout);
@@ -198,8 +215,46 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
   for (const auto& row : summary.rows)
     (row.verdict == "AUDIT" ? outcome.audited : outcome.dropped) += row.count;
   outcome.fail_on_drops = opts.fail_on_drops;
+  outcome.fail_on_new_drops = opts.fail_on_new_drops;
+  if (summary.previous) {
+    outcome.compared = true;
+    if (summary.marks_new()) outcome.new_rows = summary.new_rows;
+    outcome.previous = previous_line(summary);
+  }
   outcome.source = read->description;
   return outcome;
+}
+
+Result<int> check_new_drops(const DropsOutcome& outcome, report::Reporter& reporter,
+                            report::JUnitReport* junit, const std::string& classname) {
+  if (!outcome.fail_on_new_drops) return 0;
+  const std::string name = "no new dropped or audited flows";
+  if (outcome.compared && !outcome.new_rows) {
+    // Fail closed: a previous summary that could not be read cannot show a row is known.
+    const std::string message =
+        "--fail-on-new-drops: cannot tell which rows are new: " + outcome.previous;
+    if (junit != nullptr) junit->add({classname, name, report::CaseStatus::failed, message, "", 0});
+    return fail(ErrorCode::io, message);
+  }
+  size_t fresh = outcome.new_rows.value_or(outcome.rows);
+  if (!outcome.compared && outcome.rows != 0) {
+    reporter.warn("--fail-on-new-drops: no previous run's drop summary to compare with "
+                  "(--previous-summary none): every row counts as new");
+  }
+  std::string message;
+  if (fresh != 0) {
+    message = fmt::format("--fail-on-new-drops: {} of {} rows {} new since the previous run (see "
+                          "drop-log.txt)",
+                          fresh, outcome.rows, fresh == 1 ? "is" : "are");
+  }
+  if (junit != nullptr) {
+    junit->add({classname, name,
+                fresh != 0 ? report::CaseStatus::failed : report::CaseStatus::passed, message, "",
+                0});
+  }
+  if (fresh == 0) return 0;
+  reporter.warn(message);
+  return exit_code(ErrorCode::check_failed);
 }
 
 } // namespace netpol::droplog

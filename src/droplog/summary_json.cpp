@@ -65,7 +65,7 @@ Result<FlowEndpoint> endpoint_from_json(const nlohmann::json& j, const std::stri
   return e;
 }
 
-ordered_json row_to_json(const DropRow& r) {
+ordered_json row_to_json(const DropRow& r, bool with_new) {
   ordered_json row;
   row["verdict"] = r.verdict;
   row["direction"] = r.direction;
@@ -78,6 +78,7 @@ ordered_json row_to_json(const DropRow& r) {
   row["count"] = r.count;
   row["first_seen"] = string_or_null(r.first_seen);
   row["last_seen"] = string_or_null(r.last_seen);
+  if (with_new) row["new"] = r.is_new;
   return row;
 }
 
@@ -101,6 +102,21 @@ ordered_json summary_head(const DropSummary& s) {
     entry["gap"] = c.gap;
     j["coverage"].push_back(std::move(entry));
   }
+  if (s.previous) {
+    // What the rows were compared with; "status" says whether "new" is known.
+    const PreviousRun& p = *s.previous;
+    ordered_json previous;
+    previous["source"] = p.source;
+    previous["until"] = string_or_null(p.until);
+    const bool known = s.marks_new();
+    previous["rows"] = known ? ordered_json(p.rows) : ordered_json(nullptr);
+    previous["status"] = p.state == PreviousRun::State::read        ? "read"
+                         : p.state == PreviousRun::State::not_found ? "none"
+                                                                    : "unknown";
+    if (!known) previous["problem"] = p.problem;
+    j["previous"] = std::move(previous);
+    j["new_rows"] = known ? ordered_json(s.new_rows) : ordered_json(nullptr);
+  }
   j["rows"] = ordered_json::array();
   return j;
 }
@@ -110,7 +126,7 @@ ordered_json summary_head(const DropSummary& s) {
 ordered_json summary_to_json(const DropSummary& s) {
   ordered_json j = summary_head(s);
   for (const auto& r : s.rows)
-    j["rows"].push_back(row_to_json(r));
+    j["rows"].push_back(row_to_json(r, s.marks_new()));
   return j;
 }
 
@@ -190,7 +206,7 @@ void append_endpoint(std::string& out, const FlowEndpoint& e) {
 
 // One row exactly as `row_to_json(r).dump(2)` nested in the summary's "rows" (at 4 spaces)
 // would read.
-void append_row(std::string& out, const DropRow& r) {
+void append_row(std::string& out, const DropRow& r, bool with_new) {
   out += "    {\n      \"verdict\": ";
   append_json_string(out, r.verdict);
   out += ",\n      \"direction\": ";
@@ -224,6 +240,7 @@ void append_row(std::string& out, const DropRow& r) {
   append_string_or_null(out, r.first_seen);
   out += ",\n      \"last_seen\": ";
   append_string_or_null(out, r.last_seen);
+  if (with_new) out += r.is_new ? ",\n      \"new\": true" : ",\n      \"new\": false";
   out += "\n    }";
 }
 
@@ -243,7 +260,7 @@ void write_summary_json(const DropSummary& s, const TextSink& sink) {
   out.text().append(head, 0, head.size() - k_tail.size());
   out.text() += "[\n";
   for (size_t i = 0; i < s.rows.size(); ++i) {
-    append_row(out.text(), s.rows[i]);
+    append_row(out.text(), s.rows[i], s.marks_new());
     out.text() += i + 1 == s.rows.size() ? "\n" : ",\n";
     out.done();
   }

@@ -13,8 +13,9 @@ namespace netpol::droplog {
 
 namespace {
 
-constexpr size_t k_text_columns = 8;
-constexpr size_t k_count_column = 5;
+// Column 0 (NEW) is shown only when rows are compared with a previous run.
+constexpr size_t k_text_columns = 9;
+constexpr size_t k_count_column = 6;
 
 // A table line's cells, one after the other in one reused string (no string per cell):
 // cell c is text.substr(bounds[c], bounds[c + 1] - bounds[c]).
@@ -78,13 +79,15 @@ void escape_cells(TextCells& cells) {
   cells.bounds = bounds;
 }
 
-// The cells of `r`: verdict, direction, flow_name(r), reason, policies, count, first and
-// last seen, with control characters escaped.
+// The cells of `r`: "new" or "" (only read with a previous run), verdict, direction, flow_name(r),
+// reason, policies, count, first and last seen, with control characters escaped.
 void text_cells(const DropRow& r, TextCells& cells) {
   std::string& t = cells.text;
   t.clear();
   size_t c = 0;
   const auto next = [&] { cells.bounds[++c] = t.size(); };
+  if (r.is_new) t += "new";
+  next();
   t += r.verdict;
   next();
   t += r.direction;
@@ -124,19 +127,24 @@ void write_text(const DropSummary& s, const TextSink& sink, size_t max_rows) {
     out.text() += line;
     out.text() += '\n';
   }
+  if (const std::string previous = previous_line(s); !previous.empty()) {
+    out.text() += log::printable(previous);
+    out.text() += '\n';
+  }
   if (s.rows.empty()) {
     out.text() += "No dropped or audited flows.\n";
     return;
   }
   TextCells head;
   size_t column = 0;
-  for (const char* name :
-       {"VERDICT", "DIRECTION", "FLOW", "REASON", "POLICY", "COUNT", "FIRST SEEN", "LAST SEEN"}) {
+  for (const char* name : {"NEW", "VERDICT", "DIRECTION", "FLOW", "REASON", "POLICY", "COUNT",
+                           "FIRST SEEN", "LAST SEEN"}) {
     head.text += name;
     head.bounds[++column] = head.text.size();
   }
   // Two passes over the rows (widths, then lines) instead of holding the table; the cells
   // of a row are rebuilt in the second pass, which is cheaper than keeping them.
+  const size_t first = s.marks_new() ? 0 : 1;
   std::array<size_t, k_text_columns> widths{};
   for (size_t c = 0; c < k_text_columns; ++c)
     widths[c] = width(head.cell(c));
@@ -149,7 +157,7 @@ void write_text(const DropSummary& s, const TextSink& sink, size_t max_rows) {
   }
   auto emit = [&](const TextCells& row) {
     std::string& line = out.text();
-    for (size_t c = 0; c < k_text_columns; ++c) {
+    for (size_t c = first; c < k_text_columns; ++c) {
       const bool last = c + 1 == k_text_columns;
       const bool numeric = c == k_count_column;
       const std::string_view cell = row.cell(c);

@@ -155,7 +155,7 @@ Result<droplog::DropsOutcome> collect(const RunOptions& options, const RunSite& 
   return droplog::collect_drops(drops, session, api);
 }
 
-// Step 4: the drop log. Returns the exit code of a failed --fail-on-drops check (4) or 0.
+// Step 4: the drop log. Returns the exit code of a failed --fail-on-(new-)drops check (4) or 0.
 Result<int> drops_step(const RunOptions& options, const RunSite& site,
                        const report::Session& session, RunState& state) {
   const auto& provider = state.detection->provider;
@@ -187,9 +187,10 @@ Result<int> drops_step(const RunOptions& options, const RunSite& site,
         !settled)
       session.reporter.warn(settled.error().message);
     // The drop log reports; it does not gate the deployment, unless the job asked to fail on
-    // drops: then an unreadable log cannot pass that check (fail closed). A cancellation ends
-    // the job either way.
-    if (outcome.error().code == ErrorCode::cancelled || options.drops->fail_on_drops)
+    // (new) drops: then an unreadable log cannot pass that check (fail closed). A cancellation
+    // ends the job either way.
+    if (outcome.error().code == ErrorCode::cancelled || options.drops->fail_on_drops ||
+        options.drops->fail_on_new_drops)
       return fail(outcome.error());
     session.reporter.warn("drop log not collected: " + outcome.error().message);
     return 0;
@@ -216,8 +217,10 @@ Result<int> drops_step(const RunOptions& options, const RunSite& site,
       exit = exit_code(ErrorCode::check_failed);
     }
   }
+  auto new_drops = droplog::check_new_drops(*outcome, session.reporter, &state.junit, k_classname);
   state.drops = std::move(*outcome);
-  return exit;
+  if (!new_drops) return fail(new_drops.error());
+  return exit != 0 ? exit : *new_drops;
 }
 
 } // namespace

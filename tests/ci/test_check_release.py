@@ -76,8 +76,9 @@ class CheckRelease(unittest.TestCase):
 
     def test_the_release_is_dated_in_the_changelog(self):
         text = (ROOT / "CHANGELOG.md").read_text()
-        self.assertRegex(text, rf"(?m)^## \[Unreleased\]\n\n## \[{re.escape(self.version)}\] - "
-                               r"\d{4}-\d\d-\d\d$")
+        # [Unreleased] may hold the changes since; the next section is this release's.
+        self.assertRegex(text, rf"(?m)^## \[Unreleased\]\n(?:(?!## ).*\n)*"
+                               rf"## \[{re.escape(self.version)}\] - \d{{4}}-\d\d-\d\d$")
 
     def test_a_cmake_version_bump_alone_fails(self):
         self.edit("CMakeLists.txt", f"project(netpol VERSION {self.version}",

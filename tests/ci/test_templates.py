@@ -49,7 +49,7 @@ TEMPLATES = [COMPONENT, AUTO_DEVOPS]
 # SPEC §9: the component's inputs.
 SPEC_INPUTS = {
     "stage", "image", "mode", "policies_path", "default_policy", "install_cilium",
-    "cilium_version", "cilium_audit_mode", "drop_log", "fail_on_drops",
+    "cilium_version", "cilium_audit_mode", "drop_log", "fail_on_drops", "fail_on_new_drops",
     "require_enforcement", "namespace", "kube_context", "environment", "job_prefix",
     "timeout", "expire_in", "artifacts_access", "remove_on_stop",
 }
@@ -61,6 +61,7 @@ INPUT_VARIABLES = {
     "require_enforcement": ("NETWORK_POLICY_REQUIRE_ENFORCEMENT", False),
     "drop_log": ("NETWORK_POLICY_DROP_LOG", True),
     "fail_on_drops": ("NETWORK_POLICY_FAIL_ON_DROPS", False),
+    "fail_on_new_drops": ("NETWORK_POLICY_FAIL_ON_NEW_DROPS", False),
     "install_cilium": ("CILIUM_INSTALL", False),
     "cilium_version": ("CILIUM_VERSION", ""),  # empty: the version pinned in the image
     "cilium_audit_mode": ("CILIUM_AUDIT_MODE", True),
@@ -72,7 +73,8 @@ NETPOL_READS = {
     "KUBECONFIG", "KUBE_CONTEXT", "KUBE_NAMESPACE", "NETPOL_OUTPUT_DIR", "NETPOL_LOG_LEVEL",
     "NO_COLOR", "NETPOL_SINCE", "NETWORK_POLICY_MODE", "NETWORK_POLICY_PATH",
     "NETWORK_POLICY_DEFAULT", "NETWORK_POLICY_PRUNE", "NETWORK_POLICY_REQUIRE_ENFORCEMENT",
-    "NETWORK_POLICY_DROP_LOG", "NETWORK_POLICY_FAIL_ON_DROPS", "NETWORK_POLICY_DISABLED",
+    "NETWORK_POLICY_DROP_LOG", "NETWORK_POLICY_FAIL_ON_DROPS", "NETWORK_POLICY_FAIL_ON_NEW_DROPS",
+    "NETPOL_PREVIOUS_SUMMARY", "NETWORK_POLICY_DISABLED",
     "CILIUM_INSTALL", "CILIUM_VERSION", "CILIUM_CHART", "CILIUM_AUDIT_MODE", "CILIUM_VALUES_FILE",
 }
 DOTENV_KEYS = {"NETPOL_FLAVOR", "NETPOL_PROVIDER", "NETPOL_PROVIDER_VERSION", "NETPOL_ENFORCES",
@@ -91,6 +93,7 @@ CUSTOM_INPUTS = {
     "require_enforcement": True,
     "drop_log": False,
     "fail_on_drops": True,
+    "fail_on_new_drops": True,
     "install_cilium": True,
     "cilium_version": "1.18.2",
     "cilium_audit_mode": False,
@@ -339,6 +342,16 @@ class ComponentJobTest(unittest.TestCase):
         })
         self.assertEqual(artifacts["expose_as"], "Network policy drop log")
         self.assertEqual(gitlab_ci.expose_as_problems(artifacts), [])
+
+    def test_the_previous_summary_is_where_the_next_run_looks(self):
+        """--previous-summary auto reads <output dir>/drop-summary.json of this job's artifact:
+        the job writes its reports where the artifact keeps them, under the same job name."""
+        for given in ({}, CUSTOM_INPUTS):
+            job = next(iter(self.render(given).values()))
+            self.assertIn("--output-dir netpol-report", " ".join(job["script"]))
+            self.assertIn("netpol-report/", job["artifacts"]["paths"])
+            self.assertNotIn("NETPOL_PREVIOUS_SUMMARY", job["variables"])
+            self.assertNotIn("NETPOL_OUTPUT_DIR", job["variables"])
 
     def test_expose_as_rules_are_checked(self):
         for paths in (["./netpol-report/"], ["$NETPOL_OUTPUT_DIR/"], ["netpol-report/*.html"]):
@@ -602,6 +615,19 @@ class AutoDevOpsTest(unittest.TestCase):
         for name in FOLLOWS:
             script = " ".join(self.job(name)["script"])
             self.assertRegex(script, r"\brun\b.*--no-install-cilium")
+
+    def test_drop_log_checks_come_from_the_projects_variables(self):
+        """NETWORK_POLICY_FAIL_ON_DROPS and NETWORK_POLICY_FAIL_ON_NEW_DROPS are project or
+        environment-scoped variables here: no job variable hides them."""
+        for name in FOLLOWS:
+            variables = self.job(name).get("variables") or {}
+            for variable in ("NETWORK_POLICY_FAIL_ON_DROPS", "NETWORK_POLICY_FAIL_ON_NEW_DROPS",
+                             "NETPOL_PREVIOUS_SUMMARY"):
+                self.assertNotIn(variable, variables, name)
+        header = AUTO_DEVOPS.read_text().split("spec:", 1)[0]
+        self.assertIn("NETWORK_POLICY_FAIL_ON_NEW_DROPS", header)
+        self.assertIn("`NETWORK_POLICY_FAIL_ON_NEW_DROPS`",
+                      (ROOT / "docs/auto-devops.md").read_text())
 
     def test_artifacts_as_in_the_component(self):
         component = next(iter(gitlab_ci.render(COMPONENT).values()))
