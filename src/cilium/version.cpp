@@ -79,4 +79,9 @@ std::optional<std::string> older_than_supported(std::string_view running_version
                      running->text, supported_lines(), defaults::k_oldest_supported_minor - 1);
 }
 
+std::optional<std::string> unsupported_provider_version(const detect::Provider& provider) {
+  if (provider.name != detect::ProviderName::cilium || !provider.version) return std::nullopt;
+  return older_than_supported(*provider.version);
+}
+
 } // namespace netpol::cilium

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "detect/detection.hpp"
+
 namespace netpol::cilium {
 
 struct Version {
@@ -40,5 +42,10 @@ std::string supported_lines();
 // tag that names no version says nothing either way). `detect` and `install-cilium` both warn
 // with it.
 std::optional<std::string> older_than_supported(std::string_view running_version);
+
+// older_than_supported of a detected Cilium (the primary provider, or one chained beside
+// another CNI); nullopt for any other provider or an unknown version. Detection's check of the
+// version it finds (detect::DetectOptions::unsupported_version).
+std::optional<std::string> unsupported_provider_version(const detect::Provider& provider);
 
 } // namespace netpol::cilium

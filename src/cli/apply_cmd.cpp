@@ -87,8 +87,9 @@ void describe_apply_options(po::options_description& options) {
   // clang-format on
 }
 
-Result<policy::ApplyOptions> read_apply_options(const po::variables_map& args, Context& ctx) {
-  auto plan = read_plan_options(args, ctx);
+Result<policy::ApplyOptions> read_apply_options(const po::variables_map& args, Context& ctx,
+                                                NamespaceWhen when) {
+  auto plan = read_plan_options(args, ctx, when);
   if (!plan) return fail(plan.error());
   policy::ApplyOptions o;
   o.plan = std::move(*plan);

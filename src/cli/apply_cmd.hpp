@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli/command.hpp"
+#include "cli/policy_options.hpp"
 #include "policy/apply.hpp"
 
 namespace netpol::cli {
@@ -14,6 +15,7 @@ void describe_apply_options(po::options_description& options);
 
 // Those options as policy::apply takes them (read_plan_options, then the two switches);
 // mode and require_enforcement are left for the caller to decide.
-Result<policy::ApplyOptions> read_apply_options(const po::variables_map& args, Context& ctx);
+Result<policy::ApplyOptions> read_apply_options(const po::variables_map& args, Context& ctx,
+                                                NamespaceWhen when = NamespaceWhen::now);
 
 } // namespace netpol::cli

@@ -46,6 +46,11 @@ struct Io {
   bool err_is_tty = false;
 };
 
+// When a command's options read the namespace (-n, else the kubeconfig context's): now, which
+// needs a readable kubeconfig, or later, by the caller when it first uses the cluster (run: a
+// bad kubeconfig is then detection's failure, with its reports).
+enum class NamespaceWhen { now, later };
+
 class Context {
 public:
   // `command` names the subcommand in reports ("apply").

@@ -17,13 +17,6 @@ void describe_options(po::options_description& options, po::positional_options_d
   // clang-format on
 }
 
-// A Cilium older than the lines netpol supports (the primary provider, or one chained beside
-// another CNI).
-std::optional<std::string> unsupported_cilium(const detect::Provider& p) {
-  if (p.name != detect::ProviderName::cilium || !p.version) return std::nullopt;
-  return cilium::older_than_supported(*p.version);
-}
-
 Result<int> run_detect(const po::variables_map& args, Context& ctx) {
   bool require_enforcement = false;
   if (args.count("require-enforcement")) {
@@ -58,7 +51,7 @@ Result<detect::Detection> detect_and_report(Context& ctx, bool require_enforceme
   }
   detect::DetectOptions options;
   options.require_enforcement = require_enforcement;
-  options.unsupported_version = unsupported_cilium;
+  options.unsupported_version = cilium::unsupported_provider_version;
   return detect::detect_and_report([&ctx] { return ctx.kube(); }, hints, options, ctx.session());
 }
 

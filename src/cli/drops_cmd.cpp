@@ -12,7 +12,10 @@ namespace {
 using droplog::DropsOptions;
 using droplog::parse_since;
 
-Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
+} // namespace
+
+Result<DropsOptions> read_drops_options(const po::variables_map& args, Context& ctx,
+                                        NamespaceWhen when) {
   DropsOptions o;
   if (args.count("from-file")) o.from_file = args["from-file"].as<std::string>();
   if (args.count("since")) {
@@ -39,7 +42,7 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     const auto& ns = ctx.global().namespace_name;
     if (!o.from_file.empty() || !ns.empty()) {
       o.namespaces = {ns.empty() ? std::string("default") : ns};
-    } else {
+    } else if (when == NamespaceWhen::now) {
       auto from_context = ctx.namespace_name();
       if (!from_context) return fail(from_context.error());
       o.namespaces = {*from_context};
@@ -50,35 +53,26 @@ Result<DropsOptions> read_options(const po::variables_map& args, Context& ctx) {
     if (!b) return fail(b.error());
     o.fail_on_drops = *b;
   }
-  return o;
-}
-
-} // namespace
-
-Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print,
-                                const std::string& agents_namespace) {
-  ctx.reports().junit("drops");
-  ctx.reports().owe(k_drop_reports);
-  auto opts = read_options(args, ctx);
-  if (!opts) return fail(opts.error());
-  opts->print = print;
-  opts->agents_namespace = agents_namespace;
   if (args.count("cilium-namespace")) {
-    opts->cilium_namespace = args["cilium-namespace"].as<std::string>();
+    o.cilium_namespace = args["cilium-namespace"].as<std::string>();
   }
-  kube::KubeApi* api = nullptr;
-  if (opts->from_file.empty()) {
-    auto cluster = ctx.kube();
-    if (!cluster) return fail(cluster.error());
-    api = *cluster;
-  }
-  return droplog::collect_drops(*opts, ctx.session(), api);
+  return o;
 }
 
 namespace {
 
 Result<int> run_drops(const po::variables_map& args, Context& ctx) {
-  auto outcome = drops_step(args, ctx, true);
+  ctx.reports().junit("drops");
+  ctx.reports().owe(k_drop_reports);
+  auto options = read_drops_options(args, ctx);
+  if (!options) return fail(options.error());
+  kube::KubeApi* api = nullptr;
+  if (options->from_file.empty()) {
+    auto cluster = ctx.kube();
+    if (!cluster) return fail(cluster.error());
+    api = *cluster;
+  }
+  auto outcome = droplog::collect_drops(*options, ctx.session(), api);
   if (!outcome) return fail(outcome.error());
   if (outcome->fail_on_drops && outcome->rows != 0) {
     ctx.reporter().warn(

@@ -13,14 +13,13 @@ Command drops_command();
 // --from-file, --since, -A/--all-namespaces, --fail-on-drops (shared with `run`).
 void describe_drops_options(po::options_description& options);
 
-using droplog::DropsOutcome;
 using droplog::k_drop_reports;
 
-// `drops`' options from the command line, then droplog::collect_drops: every view of the drop
-// log and, with `print`, the table (or JSON) on stdout. `agents_namespace` (detection's answer,
-// for `run`) is where to list the agents when the token may not list pods in every namespace;
-// "" = kube-system.
-Result<DropsOutcome> drops_step(const po::variables_map& args, Context& ctx, bool print = true,
-                                const std::string& agents_namespace = "");
+// --from-file, --since (else CI_PIPELINE_CREATED_AT, else an hour ago for the cluster),
+// -A/-n, --fail-on-drops and --cilium-namespace as droplog::collect_drops takes them. Without
+// -A, -n or a file, the namespace is the kubeconfig context's: read now, or with `later` left
+// out (namespaces empty) for the caller to fill in when it first uses the cluster.
+Result<droplog::DropsOptions> read_drops_options(const po::variables_map& args, Context& ctx,
+                                                 NamespaceWhen when = NamespaceWhen::now);
 
 } // namespace netpol::cli

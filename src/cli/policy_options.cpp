@@ -90,17 +90,19 @@ bool policies_declared(const po::variables_map& args) {
   return policy::policies_declared(desired_sources(args));
 }
 
-Result<policy::RenderOptions> render_options(Context& ctx) {
+Result<policy::RenderOptions> render_options(Context& ctx, NamespaceWhen when) {
   policy::RenderOptions r;
   r.project_id = ctx.getenv("CI_PROJECT_ID").value_or("");
   r.environment = ctx.getenv("CI_ENVIRONMENT_SLUG").value_or("");
+  if (when == NamespaceWhen::later) return r;
   auto ns = ctx.namespace_name();
   if (!ns) return fail(ns.error());
   r.namespace_name = *ns;
   return r;
 }
 
-Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx) {
+Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx,
+                                              NamespaceWhen when) {
   policy::PlanOptions o;
   auto prune = prune_option(args);
   if (!prune) return fail(prune.error());
@@ -112,7 +114,7 @@ Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Con
   auto listed = listed_template_vars(args);
   if (!listed) return fail(listed.error());
   o.desired.listed_vars = std::move(*listed);
-  auto render = render_options(ctx);
+  auto render = render_options(ctx, when);
   if (!render) return fail(render.error());
   o.render = std::move(*render);
   return o;

@@ -30,12 +30,13 @@ void describe_policy_options(po::options_description& options);
 std::vector<EnvBinding> policy_env();
 
 // The project's identity: CI_PROJECT_ID and CI_ENVIRONMENT_SLUG as they are (build_desired
-// requires them), the namespace from ctx (fails as the kubeconfig does).
-Result<policy::RenderOptions> render_options(Context& ctx);
+// requires them), the namespace from ctx (fails as the kubeconfig does; "" with `later`).
+Result<policy::RenderOptions> render_options(Context& ctx, NamespaceWhen when = NamespaceWhen::now);
 
 // describe_policy_options' options and the identity, for plan_step. Usage errors name the flag
 // (a bad --prune/NETWORK_POLICY_PRUNE, --var or --template-vars); results are printed.
-Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx);
+Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx,
+                                              NamespaceWhen when = NamespaceWhen::now);
 
 // policy::policies_declared of --policies and --default-policy.
 bool policies_declared(const po::variables_map& args);

@@ -121,5 +121,33 @@ TEST(RunCommand, AnInstallThatCannotStartStillWritesItsReports) {
   EXPECT_THAT(dir.read("out/provider.json"), HasSubstr("not written: netpol run ended"));
 }
 
+// Every step's options are read before the first step: a bad drop-log or policy option is a
+// usage error before Cilium is installed or the cluster is read, and every report the steps
+// owe says so.
+TEST(RunCommand, ABadStepOptionIsAUsageErrorBeforeAnyStepAndEveryReportSaysIt) {
+  TempDir dir;
+  auto r = run_cli({"--kubeconfig", dir.file("missing"), "--output-dir", dir.file("out"), "run",
+                    "--install-cilium", "--mode", "enforce", "--since", "yesterday"},
+                   {});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--since"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr(dir.file("missing"))))
+      << "no step ran, so the kubeconfig was never read";
+  const auto files = files_in(dir.path() / "out");
+  for (const char* name : {"junit-install-cilium.xml", "cilium-values.yaml", "provider.json",
+                           "plan.json", "drop-summary.json", "junit-run.xml", "metrics.txt"})
+    EXPECT_EQ(files.count(name), 1U) << name;
+  EXPECT_THAT(dir.read("out/cilium-values.yaml"), HasSubstr("--since"));
+  EXPECT_THAT(dir.read("out/plan.json"), HasSubstr("--since"));
+
+  TempDir vars;
+  auto bad_var = run_cli({"--kubeconfig", vars.file("missing"), "--output-dir", vars.file("out"),
+                          "run", "--mode", "enforce", "--var", "NO_EQUALS_SIGN"},
+                         {});
+  EXPECT_EQ(bad_var.exit_code, 2) << bad_var.err;
+  EXPECT_THAT(bad_var.err, HasSubstr("--var"));
+  EXPECT_THAT(vars.read("out/policies.yaml"), HasSubstr("--var"));
+}
+
 } // namespace
 } // namespace netpol::test
