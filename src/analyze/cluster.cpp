@@ -1,7 +1,8 @@
 #include "analyze/cluster.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "util/yaml.hpp"
 
 namespace netpol::analyze {
 namespace {
@@ -66,25 +67,6 @@ Parsed<void> parse_container_ports(const nlohmann::json& containers, const std::
 }
 
 } // namespace
-
-const char* to_string(Protocol protocol) {
-  switch (protocol) {
-  case Protocol::tcp: return "TCP";
-  case Protocol::udp: return "UDP";
-  case Protocol::sctp: return "SCTP";
-  }
-  return "?";
-}
-
-std::optional<Protocol> parse_protocol(std::string_view text) {
-  std::string upper;
-  for (char c : text)
-    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (upper == "TCP") return Protocol::tcp;
-  if (upper == "UDP") return Protocol::udp;
-  if (upper == "SCTP") return Protocol::sctp;
-  return std::nullopt;
-}
 
 std::optional<int> Pod::named_port(std::string_view port_name, Protocol protocol) const {
   for (const auto& p : ports) {

@@ -12,23 +12,27 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analyze/ip.hpp"
-#include "analyze/issue.hpp"
-#include "analyze/selector.hpp"
+#include "model/ip.hpp"
+#include "model/issue.hpp"
+#include "model/port.hpp"
+#include "model/selector.hpp"
 
 namespace netpol::analyze {
 
-enum class Protocol { tcp, udp, sctp };
-
-const char* to_string(Protocol protocol); // "TCP", "UDP", "SCTP"
-// Accepts the Kubernetes spellings TCP, UDP, SCTP (and lower case, for the command line).
-std::optional<Protocol> parse_protocol(std::string_view text);
-
-struct ContainerPort {
-  std::string name; // "" when unnamed
-  int port = 0;
-  Protocol protocol = Protocol::tcp;
-};
+// The engine speaks the shared policy model (model/); these names are its vocabulary.
+using model::ContainerPort;
+using model::IpAddress;
+using model::IpBlock;
+using model::Issue;
+using model::Labels;
+using model::LabelSelector;
+using model::parse_protocol;
+using model::Parsed;
+using model::problem;
+using model::Protocol;
+using model::Requirement;
+using model::SelectorOperator;
+using model::to_string;
 
 struct Namespace {
   std::string name;

@@ -92,7 +92,7 @@ Result<void> add_policy_object(PolicySet& set, const nlohmann::json& object,
     }
     return {};
   }
-  if (!is_policy_kind(text_field(object, "kind", ""))) {
+  if (!model::policy_kind(text_field(object, "kind", ""))) {
     ++set.ignored_objects;
     return {};
   }

@@ -33,7 +33,7 @@ Parsed<IpBlock> parse_ip_block(const json& value, const std::string& pointer,
     return problem(pointer, "ipBlock needs a cidr");
   }
   const std::string text = value["cidr"].get<std::string>();
-  auto cidr = Cidr::parse(text);
+  auto cidr = Cidr::parse(text, model::IpSyntax::canonical);
   if (!cidr) {
     return problem(pointer + "/cidr", "'" + text + "' is not a valid CIDR");
   }
@@ -44,7 +44,8 @@ Parsed<IpBlock> parse_ip_block(const json& value, const std::string& pointer,
     for (size_t i = 0; i < (*except)->size(); ++i) {
       const auto& e = (**except)[i];
       const std::string at = pointer + "/" + except_key + "/" + std::to_string(i);
-      auto inner = e.is_string() ? Cidr::parse(e.get<std::string>()) : std::nullopt;
+      auto inner = e.is_string() ? Cidr::parse(e.get<std::string>(), model::IpSyntax::canonical)
+                                 : std::nullopt;
       if (!inner) {
         return problem(at, "'" + (e.is_string() ? e.get<std::string>() : e.dump()) +
                                "' is not a valid CIDR");
@@ -440,7 +441,8 @@ Parsed<Rule> parse_cilium_rule(const json& value, const std::string& pointer, bo
     for (size_t i = 0; i < (*cidrs)->size(); ++i) {
       const auto& c = (**cidrs)[i];
       const std::string at = pointer + "/" + cidr_key + "/" + std::to_string(i);
-      auto block = c.is_string() ? Cidr::parse(c.get<std::string>()) : std::nullopt;
+      auto block = c.is_string() ? Cidr::parse(c.get<std::string>(), model::IpSyntax::canonical)
+                                 : std::nullopt;
       if (!block) {
         return problem(at, "'" + (c.is_string() ? c.get<std::string>() : c.dump()) +
                                "' is not a valid CIDR");
@@ -609,20 +611,6 @@ Parsed<std::vector<Policy>> parse_cilium_policy(const json& object, const Policy
 
 } // namespace
 
-const char* to_string(PolicyKind kind) {
-  switch (kind) {
-  case PolicyKind::network_policy: return "NetworkPolicy";
-  case PolicyKind::cilium_network_policy: return "CiliumNetworkPolicy";
-  case PolicyKind::cilium_clusterwide_network_policy: return "CiliumClusterwideNetworkPolicy";
-  }
-  return "?";
-}
-
-bool is_policy_kind(std::string_view kind) {
-  return kind == "NetworkPolicy" || kind == "CiliumNetworkPolicy" ||
-         kind == "CiliumClusterwideNetworkPolicy";
-}
-
 std::string PodMatcher::canonical() const {
   std::string out = cilium_labels ? "cilium|" : "k8s|";
   out += namespace_name ? "ns=" + *namespace_name : std::string("ns=*");
@@ -665,12 +653,8 @@ Parsed<std::vector<Policy>> parse_policy_object(const json& object,
   }
   const std::string kind = object.value("kind", std::string());
   Policy base;
-  if (kind == "NetworkPolicy") {
-    base.kind = PolicyKind::network_policy;
-  } else if (kind == "CiliumNetworkPolicy") {
-    base.kind = PolicyKind::cilium_network_policy;
-  } else if (kind == "CiliumClusterwideNetworkPolicy") {
-    base.kind = PolicyKind::cilium_clusterwide_network_policy;
+  if (auto known = model::policy_kind(kind)) {
+    base.kind = *known;
   } else {
     return problem("/kind", "'" + kind + "' is not a policy kind analyze understands");
   }

@@ -13,17 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include "analyze/cluster.hpp"
-#include "analyze/ip.hpp"
-#include "analyze/issue.hpp"
-#include "analyze/selector.hpp"
+#include "model/ip.hpp"
+#include "model/policy_kind.hpp"
+#include "model/selector.hpp"
 
 namespace netpol::analyze {
 
-enum class PolicyKind { network_policy, cilium_network_policy, cilium_clusterwide_network_policy };
-
-const char* to_string(PolicyKind kind); // "NetworkPolicy", ...
-// True for the kinds parse_policy understands.
-bool is_policy_kind(std::string_view kind);
+using model::Cidr;
+using model::PolicyKind;
 
 // A set of pods; every condition that is set must hold.
 struct PodMatcher {

@@ -1,36 +1,17 @@
 #include "cli/analyze_cmd.hpp"
 
-#include <cstdio>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "analyze/connectivity_file.hpp"
-#include "analyze/input.hpp"
-#include "analyze/live.hpp"
-#include "analyze/output.hpp"
+#include "analyze/analyze_step.hpp"
 #include "cli/policy_options.hpp"
 #include "policy/check.hpp"
 #include "policy/defaults.hpp"
-#include "policy/template.hpp"
-#include "report/junit.hpp"
 
 namespace netpol::cli {
 namespace {
-
-struct AnalyzeOptions {
-  bool live = false;
-  std::string pods_from;       // "" with --live: the cluster's pods
-  bool policies_given = false; // --policies or NETWORK_POLICY_PATH
-  std::vector<std::string> policies;
-  std::vector<std::string> base_policies;
-  bool diff = false;
-  std::optional<analyze::PortProtocol> port;
-  analyze::EngineOptions engine;
-  std::string default_namespace = "default";
-};
 
 void describe(po::options_description& options, po::positional_options_description&) {
   // clang-format off
@@ -54,8 +35,8 @@ void describe(po::options_description& options, po::positional_options_descripti
   // clang-format on
 }
 
-Result<AnalyzeOptions> read_options(const po::variables_map& args, const Context& ctx) {
-  AnalyzeOptions o;
+Result<analyze::AnalyzeOptions> read_options(const po::variables_map& args, const Context& ctx) {
+  analyze::AnalyzeOptions o;
   o.live = args["live"].as<bool>();
   if (!args.count("pods-from") && !o.live) {
     return fail(ErrorCode::usage, "analyze needs --pods-from FILE (Namespace and Pod objects to "
@@ -105,182 +86,25 @@ Result<AnalyzeOptions> read_options(const po::variables_map& args, const Context
   o.engine.ipblock_matches_pods = *matches;
   if (!ctx.global().namespace_name.empty()) {
     o.default_namespace = ctx.global().namespace_name;
+    o.namespace_given = true;
   }
   return o;
 }
 
-// Everything the analysis reads, loaded before anything is computed.
-struct AnalyzeInput {
-  analyze::Cluster cluster;
-  analyze::PolicySet planned;
-  std::optional<analyze::PolicySet> base;
-};
-
-// What is analysed must be what apply would accept: the policy files are validated and
-// linted as `netpol lint` does before anything is computed (an invalid policy is exit 3).
-Result<void> check_policy_files(const std::vector<std::string>& paths,
-                                const std::string& default_namespace, Context& ctx,
-                                const char* flag) {
-  const policy::TemplateVariables vars(ctx.env());
-  policy::LoadOptions load;
-  load.vars = &vars;
-  policy::LintOptions lint;
-  lint.default_namespace = default_namespace;
-  const auto report = policy::check_policies(policy::load_policies(paths, load), lint);
-  if (!report.has_errors()) return {};
-  Error e = report.error();
-  if (e.code != ErrorCode::invalid_policy) return fail(e.wrap(flag));
-  const int errors = report.count(policy::Severity::error);
-  for (const auto& f : report.findings) {
-    if (f.severity != policy::Severity::error) continue;
-    e.message =
-        fmt::format("{}: {}{}", flag, f.text(),
-                    errors > 1 ? fmt::format(" (and {} more: `netpol lint` lists them)", errors - 1)
-                               : std::string());
-    break;
-  }
-  return fail(std::move(e));
-}
-
-// Offline: pods from --pods-from, planned from --policies, base from --base-policies.
-Result<void> load_offline(const AnalyzeOptions& o, AnalyzeInput& input, Context& ctx) {
-  auto cluster = analyze::load_cluster(o.pods_from, o.default_namespace);
-  if (!cluster) return fail(cluster.error());
-  input.cluster = std::move(*cluster);
-  auto planned = analyze::load_policies(o.policies, o.default_namespace);
-  if (!planned) return fail(planned.error());
-  if (auto ok = check_policy_files(o.policies, o.default_namespace, ctx, "--policies"); !ok)
-    return ok;
-  input.planned = std::move(*planned);
-  if (o.diff) {
-    auto base = analyze::load_policies(o.base_policies, o.default_namespace);
-    if (!base) return fail(base.error());
-    if (auto ok = check_policy_files(o.base_policies, o.default_namespace, ctx, "--base-policies");
-        !ok)
-      return ok;
-    input.base = std::move(*base);
-  }
-  return {};
-}
-
-// --live: pods (unless --pods-from) and the policies in force from the cluster; --policies
-// are applied over those; --diff compares with those.
-Result<void> load_live(const AnalyzeOptions& o, Context& ctx, AnalyzeInput& input) {
-  if (o.policies_given) {
-    if (auto ok = check_policy_files(o.policies, o.default_namespace, ctx, "--policies"); !ok)
-      return ok;
-  }
-  auto api = ctx.kube();
-  if (!api) return fail(api.error());
-  auto objects = analyze::list_live(**api);
-  if (!objects) return fail(objects.error());
-  if (o.pods_from.empty()) {
-    auto cluster = analyze::cluster_from(*objects);
-    if (!cluster) return fail(cluster.error());
-    input.cluster = std::move(*cluster);
-  } else {
-    auto cluster = analyze::load_cluster(o.pods_from, o.default_namespace);
-    if (!cluster) return fail(cluster.error());
-    input.cluster = std::move(*cluster);
-  }
-  auto in_force = analyze::policies_from(objects->policies);
-  if (!in_force) return fail(in_force.error());
-  if (o.policies_given) {
-    auto planned = analyze::load_policies(o.policies, o.default_namespace);
-    if (!planned) return fail(planned.error());
-    input.planned = analyze::overlay(*in_force, *planned);
-  } else {
-    input.planned = *in_force;
-  }
-  if (o.diff) input.base = std::move(*in_force);
-  return {};
-}
-
-Result<AnalyzeInput> load_input(AnalyzeOptions& o, Context& ctx) {
-  auto phase = ctx.reporter().phase(o.live ? "Reading pods and policies from the cluster"
-                                           : "Loading pods and policies");
-  AnalyzeInput input;
-  if (o.live && ctx.global().namespace_name.empty()) {
-    // Planned policies without a namespace go where they would be applied.
-    auto ns = ctx.namespace_name();
-    if (!ns) {
-      phase.failed(ns.error().message);
-      return fail(ns.error());
-    }
-    o.default_namespace = *ns;
-  }
-  auto loaded = o.live ? load_live(o, ctx, input) : load_offline(o, input, ctx);
-  if (!loaded) {
-    phase.failed(loaded.error().message);
-    return fail(loaded.error());
-  }
-  auto count = [](size_t n, const char* one, const char* many) {
-    return fmt::format("{} {}", n, n == 1 ? one : many);
-  };
-  phase.done(fmt::format(
-      "{}, {}{}", count(input.cluster.pods().size(), "pod", "pods"),
-      count(input.planned.policies.size(), "policy", "policies"),
-      input.base ? ", " + count(input.base->policies.size(), "base policy", "base policies")
-                 : std::string()));
-  return input;
-}
-
-std::vector<std::string> all_warnings(const AnalyzeInput& input) {
-  std::vector<std::string> out = input.planned.warnings;
-  if (input.base) {
-    for (const auto& w : input.base->warnings)
-      out.push_back("base: " + w);
-  }
-  return out;
-}
-
 Result<int> run_analyze(const po::variables_map& args, Context& ctx) {
   auto& junit = ctx.reports().junit("analyze"); // written by the dispatcher
-  ctx.reports().owe({"connectivity.txt", "connectivity.json"});
-  auto fail_with_report = [&](const Error& error) -> Result<int> {
-    report::TestCase c;
-    c.classname = "netpol.analyze";
-    c.name = "inputs are readable and valid";
-    c.status = report::CaseStatus::error;
-    c.message = error.message;
-    junit.add(std::move(c));
-    return fail(error);
-  };
-
+  ctx.reports().owe(analyze::k_analyze_reports);
   auto options = read_options(args, ctx);
   if (!options) return fail(options.error());
-  auto input = load_input(*options, ctx);
-  if (!input) return fail_with_report(input.error());
-  const auto warnings = all_warnings(*input);
-  for (const auto& w : warnings)
-    ctx.reporter().warn(w);
-
-  auto phase = ctx.reporter().phase("Analysing connectivity");
-  const auto results = analyze::analyze_ports(input->cluster, input->planned.policies,
-                                              input->base ? &input->base->policies : nullptr,
-                                              options->port, options->engine);
-  phase.done(fmt::format("{} {}", results.size(), results.size() == 1 ? "port" : "ports"));
-
-  const std::string text =
-      analyze::to_text(input->cluster, results, input->planned.policies.size());
-  analyze::add_junit_cases(junit, input->cluster, results, warnings);
-
-  if (auto written = ctx.output().write("connectivity.txt", text); !written) {
-    return fail(written.error());
-  }
-  auto written =
-      analyze::write_connectivity_json(ctx.output().path() / "connectivity.json", input->cluster,
-                                       results, {.connectivity = true, .diff = options->diff});
-  if (!written) return fail(written.error());
-  ctx.output().note_written("connectivity.json");
-
-  if (ctx.global().format == OutputFormat::json) {
-    analyze::write_json_results(ctx.out(), input->cluster, results,
-                                {.connectivity = !options->diff, .diff = options->diff},
-                                options->port.has_value());
-  } else {
-    ctx.out() << text;
-  }
+  analyze::AnalyzeServices services;
+  services.connect = [&ctx] { return ctx.kube(); };
+  services.cluster_namespace = [&ctx] { return ctx.namespace_name(); };
+  services.check_policy_files = [&ctx](const std::vector<std::string>& paths,
+                                       const std::string& default_namespace, const char* flag) {
+    return policy::check_files(paths, default_namespace, ctx.env(), flag);
+  };
+  if (auto done = analyze::analyze_step(std::move(*options), services, ctx.session(), junit); !done)
+    return fail(done.error());
   return 0;
 }
 

@@ -43,7 +43,7 @@ Result<policy::LintFilesOptions> read_options(const po::variables_map& args, con
   o.listed_vars = std::move(*listed);
   if (!ctx.global().namespace_name.empty()) o.default_namespace = ctx.global().namespace_name;
   for (const auto& c : strings(args, "pod-cidr")) {
-    auto cidr = policy::parse_cidr(c);
+    auto cidr = model::Cidr::parse(c, model::IpSyntax::api_server);
     if (!cidr) return fail(ErrorCode::usage, "--pod-cidr " + c + ": not a CIDR");
     o.pod_cidrs.push_back(*cidr);
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "policy/template.hpp"
+
 namespace netpol::policy {
 
 bool CheckReport::has_errors() const {
@@ -107,6 +109,30 @@ nlohmann::ordered_json to_json(const CheckReport& report) {
       {"input_errors", report.loaded.errors.size()}, {"errors", report.count(Severity::error)},
       {"warnings", report.count(Severity::warning)}, {"info", report.count(Severity::info)}};
   return out;
+}
+
+Result<void> check_files(const std::vector<std::string>& paths,
+                         const std::string& default_namespace, const Environment& env,
+                         const char* flag) {
+  const TemplateVariables vars(env);
+  LoadOptions load;
+  load.vars = &vars;
+  LintOptions lint;
+  lint.default_namespace = default_namespace;
+  const auto report = check_policies(load_policies(paths, load), lint);
+  if (!report.has_errors()) return {};
+  Error e = report.error();
+  if (e.code != ErrorCode::invalid_policy) return fail(e.wrap(flag));
+  const int errors = report.count(Severity::error);
+  for (const auto& f : report.findings) {
+    if (f.severity != Severity::error) continue;
+    e.message =
+        fmt::format("{}: {}{}", flag, f.text(),
+                    errors > 1 ? fmt::format(" (and {} more: `netpol lint` lists them)", errors - 1)
+                               : std::string());
+    break;
+  }
+  return fail(std::move(e));
 }
 
 } // namespace netpol::policy

@@ -11,6 +11,8 @@
 #include "policy/loader.hpp"
 #include "policy/validate.hpp"
 #include "report/junit.hpp"
+#include "util/env.hpp"
+#include "util/error.hpp"
 
 namespace netpol::policy {
 
@@ -31,6 +33,14 @@ struct CheckReport {
 };
 
 CheckReport check_policies(LoadResult loaded, const LintOptions& options);
+
+// Loads (templates reading `env`), validates and lints the policy files at `paths` as
+// `netpol lint` does, for a command that reads them for another purpose (analyze). Fails with
+// check_policies' error; for invalid policies its message is the first error finding
+// prefixed by `flag` ("--policies: ...", with how many more there are).
+Result<void> check_files(const std::vector<std::string>& paths,
+                         const std::string& default_namespace, const Environment& env,
+                         const char* flag);
 
 // junit-<subcommand>.xml content: one case per object ("valid") and one per finding.
 // Errors and warnings fail their case; info passes with its message.

@@ -12,7 +12,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
-#include "policy/cidr.hpp"
+#include "model/ip.hpp"
 #include "policy/policy_object.hpp"
 #include "util/embedded.hpp"
 #include "util/yaml.hpp"
@@ -74,13 +74,6 @@ const Schemas& schemas() {
   return loaded;
 }
 
-std::string escape_token(const std::string& token) {
-  std::string out;
-  for (char c : token)
-    out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return out;
-}
-
 // valijson's context ["<root>", "[spec]", "[ingress]", "[0]"] → "/spec/ingress/0".
 std::string pointer_of(const std::vector<std::string>& context) {
   std::string out;
@@ -89,7 +82,7 @@ std::string pointer_of(const std::vector<std::string>& context) {
     std::string token = part.substr(1, part.size() - 2);
     if (token.size() >= 2 && token.front() == '"' && token.back() == '"')
       token = token.substr(1, token.size() - 2);
-    out += "/" + escape_token(token);
+    out += "/" + pointer_token(token);
   }
   return out;
 }
@@ -138,7 +131,7 @@ SchemaError describe(const json& openapi, const json& object, std::string pointe
   if (message.rfind(k_required, 0) == 0) {
     const std::string name = message.substr(
         k_required.size(), message.find('\'', k_required.size()) - k_required.size());
-    return {pointer + "/" + escape_token(name), "Required value", ""};
+    return {pointer + "/" + pointer_token(name), "Required value", ""};
   }
   const json* value = object.contains(json::json_pointer(pointer))
                           ? &object.at(json::json_pointer(pointer))
@@ -171,7 +164,8 @@ void check_formats(const json& node, const json& value, const std::string& point
   if (!node.is_object()) return;
   if (node.contains("format") && node["format"].is_string()) {
     const std::string format = node["format"];
-    if (format == "cidr" && value.is_string() && !parse_cidr(value.get<std::string>())) {
+    if (format == "cidr" && value.is_string() &&
+        !model::Cidr::parse(value.get<std::string>(), model::IpSyntax::api_server)) {
       out.push_back({pointer, "Invalid value",
                      quoted(value) + ": must be of type cidr (address/prefix length)"});
     }
@@ -203,7 +197,7 @@ void check_formats(const json& node, const json& value, const std::string& point
                       node.value("x-kubernetes-preserve-unknown-fields", false) ||
                       properties.empty();
     for (const auto& [key, child] : value.items()) {
-      const std::string p = pointer + "/" + escape_token(key);
+      const std::string p = pointer + "/" + pointer_token(key);
       if (auto it = properties.find(key); it != properties.end()) {
         check_formats(*it->second, child, p, out);
       } else if (node.contains("additionalProperties") &&

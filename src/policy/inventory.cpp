@@ -85,38 +85,4 @@ Inventory make_inventory(const std::vector<OtherObject>& objects,
   return inv;
 }
 
-bool selector_matches(const json& selector, const Labels& labels) {
-  if (selector.is_null()) return true;
-  if (!selector.is_object()) return false;
-  const json& match_labels = field_at(selector, {"matchLabels"});
-  if (match_labels.is_object()) {
-    for (const auto& [k, v] : match_labels.items()) {
-      auto it = labels.find(k);
-      if (!v.is_string() || it == labels.end() || it->second != v.get<std::string>()) return false;
-    }
-  }
-  const json& exprs = field_at(selector, {"matchExpressions"});
-  if (exprs.is_array()) {
-    for (const auto& e : exprs) {
-      const json& key = field_at(e, {"key"});
-      const json& op = field_at(e, {"operator"});
-      if (!key.is_string() || !op.is_string()) return false;
-      auto it = labels.find(key.get<std::string>());
-      bool in_values = false;
-      const json& values = field_at(e, {"values"});
-      if (it != labels.end() && values.is_array()) {
-        for (const auto& v : values)
-          in_values = in_values || (v.is_string() && v == it->second);
-      }
-      const std::string o = op.get<std::string>();
-      if (o == "In" && !in_values) return false;
-      if (o == "NotIn" && in_values) return false;
-      if (o == "Exists" && it == labels.end()) return false;
-      if (o == "DoesNotExist" && it != labels.end()) return false;
-      if (o != "In" && o != "NotIn" && o != "Exists" && o != "DoesNotExist") return false;
-    }
-  }
-  return true;
-}
-
 } // namespace netpol::policy

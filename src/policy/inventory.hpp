@@ -9,12 +9,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/selector.hpp"
 #include "policy/loader.hpp"
 
 namespace netpol::policy {
 
-using Labels = std::map<std::string, std::string>;
+using model::Labels;
 
+// A container port as the manifest spells it. Unlike analyze's model::ContainerPort the
+// protocol stays text: lint compares it with a policy port's protocol as written, so a
+// misspelt one ("udp") on both sides still pairs up while validation reports the policy's.
 struct ContainerPort {
   std::string name; // "" when unnamed
   int port = 0;
@@ -47,9 +51,5 @@ struct Inventory {
 // ignored.
 Inventory make_inventory(const std::vector<OtherObject>& objects,
                          const std::string& default_namespace);
-
-// Label selector semantics (matchLabels and In/NotIn/Exists/DoesNotExist). A malformed
-// selector matches nothing.
-bool selector_matches(const nlohmann::json& selector, const Labels& labels);
 
 } // namespace netpol::policy

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "model/selector.hpp"
+
 namespace netpol::policy {
 namespace {
 
@@ -137,8 +139,10 @@ private:
 
   std::vector<const PodInfo*> pods_in(const std::string& ns, const json& selector) const {
     std::vector<const PodInfo*> out;
+    const auto read = model::LabelSelector::read_lenient(selector);
+    if (!read) return out; // a malformed selector matches nothing
     for (const auto& pod : m_options.inventory->pods)
-      if (pod.namespace_name == ns && selector_matches(selector, pod.labels)) out.push_back(&pod);
+      if (pod.namespace_name == ns && read->matches(pod.labels)) out.push_back(&pod);
     return out;
   }
 
@@ -256,7 +260,7 @@ private:
       const json& block = field_at(peer, {"ipBlock"});
       const json& cidr_text = field_at(block, {"cidr"});
       if (!cidr_text.is_string()) return;
-      auto cidr = parse_cidr(cidr_text.get<std::string>());
+      auto cidr = model::Cidr::parse(cidr_text.get<std::string>(), model::IpSyntax::api_server);
       if (!cidr) return;
       for (const auto& pod_cidr : m_options.pod_cidrs) {
         if (!cidr->contains(pod_cidr) && !pod_cidr.contains(*cidr)) continue;
@@ -264,7 +268,9 @@ private:
         const json& except = field_at(block, {"except"});
         if (except.is_array()) {
           for (const auto& e : except) {
-            auto ex = e.is_string() ? parse_cidr(e.get<std::string>()) : std::nullopt;
+            auto ex = e.is_string()
+                          ? model::Cidr::parse(e.get<std::string>(), model::IpSyntax::api_server)
+                          : std::nullopt;
             excepted = excepted || (ex && ex->contains(pod_cidr));
           }
         }
@@ -331,8 +337,10 @@ private:
       bool selected = false;
       for (const auto& p : m_policies) {
         if (p.kind != PolicyKind::network_policy || ns_of(p) != pod.namespace_name) continue;
-        selected =
-            selected || selector_matches(field_at(p.value, {"spec", "podSelector"}), pod.labels);
+        if (selected) break;
+        const auto read =
+            model::LabelSelector::read_lenient(field_at(p.value, {"spec", "podSelector"}));
+        selected = read && read->matches(pod.labels);
       }
       if (!selected) {
         m_findings.push_back({Severity::info, "pod-not-isolated", pod.describe(), pod.where,

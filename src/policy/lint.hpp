@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/cidr.hpp"
+#include "model/ip.hpp"
 #include "policy/inventory.hpp"
 #include "policy/policy_object.hpp"
 
@@ -31,7 +31,7 @@ struct Finding {
 struct LintOptions {
   std::string default_namespace = "default"; // for objects that name none
   std::optional<Inventory> inventory;        // workloads and namespaces, when known
-  std::vector<Cidr> pod_cidrs;               // the cluster's pod CIDRs, when known
+  std::vector<model::Cidr> pod_cidrs;        // the cluster's pod CIDRs, when known
 };
 
 // The ids of every check, for docs and --help.

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/cidr.hpp"
+#include "model/ip.hpp"
 #include "report/session.hpp"
 #include "util/env.hpp"
 #include "util/error.hpp"
@@ -17,7 +17,7 @@ namespace netpol::policy {
 struct LintFilesOptions {
   std::vector<std::string> paths;            // policy files or directories
   std::vector<std::string> pods_from;        // workload manifests, for the checks that need pods
-  std::vector<Cidr> pod_cidrs;               // for ipblock-covers-pod-cidr
+  std::vector<model::Cidr> pod_cidrs;        // for ipblock-covers-pod-cidr
   std::map<std::string, std::string> vars;   // template variables, over the environment
   std::set<std::string> listed_vars;         // names templates may read besides GitLab's predefined
   std::string default_namespace = "default"; // for objects that name none

@@ -4,15 +4,6 @@
 
 namespace netpol::policy {
 
-const char* to_string(PolicyKind kind) {
-  switch (kind) {
-  case PolicyKind::network_policy: return "NetworkPolicy";
-  case PolicyKind::cilium_network_policy: return "CiliumNetworkPolicy";
-  case PolicyKind::cilium_clusterwide_network_policy: return "CiliumClusterwideNetworkPolicy";
-  }
-  return "?";
-}
-
 std::string PolicyObject::where(const std::string& pointer) const {
   if (!document) return origin;
   return document->where(base_pointer + pointer);

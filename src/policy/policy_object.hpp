@@ -10,17 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/policy_kind.hpp"
 #include "util/yaml.hpp"
 
 namespace netpol::policy {
 
-enum class PolicyKind {
-  network_policy,                    // networking.k8s.io/v1 NetworkPolicy
-  cilium_network_policy,             // cilium.io/v2 CiliumNetworkPolicy
-  cilium_clusterwide_network_policy, // cilium.io/v2 CiliumClusterwideNetworkPolicy
-};
-
-const char* to_string(PolicyKind kind); // the Kubernetes kind name
+using model::PolicyKind;
+using model::to_string;
 
 struct PolicyObject {
   PolicyKind kind = PolicyKind::network_policy;

@@ -5,8 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "policy/cidr.hpp"
+#include "model/ip.hpp"
 #include "policy/cilium_schema.hpp"
+#include "util/yaml.hpp"
 
 namespace netpol::policy {
 namespace {
@@ -38,12 +39,7 @@ struct Path {
   }
   // A map entry: the API path stays on the map (as ValidateLabels reports it), the line is
   // the entry's.
-  Path entry(const std::string& key) const {
-    std::string escaped;
-    for (char c : key)
-      escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-    return {field, pointer + "/" + escaped};
-  }
+  Path entry(const std::string& key) const { return {field, pointer + "/" + pointer_token(key)}; }
 };
 
 // Go's %q-ish rendering of a value in "Invalid value: <v>".
@@ -299,10 +295,10 @@ public:
     }
   }
 
-  void cidr_field(const json& v, const Path& p, std::optional<Cidr>& out) {
+  void cidr_field(const json& v, const Path& p, std::optional<model::Cidr>& out) {
     if (!expect(v, json::value_t::string, p, "a string")) return;
     const auto& s = v.get_ref<const std::string&>();
-    out = parse_cidr(s);
+    out = model::Cidr::parse(s, model::IpSyntax::api_server);
     if (!out) {
       invalid(p, v, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)");
       return;
@@ -322,7 +318,7 @@ public:
       required(p.child("cidr"), "");
       return;
     }
-    std::optional<Cidr> net;
+    std::optional<model::Cidr> net;
     cidr_field(*cidr, p.child("cidr"), net);
     if (!net) return;
     const json* except = get(block, "except");
@@ -330,7 +326,7 @@ public:
       return;
     for (size_t i = 0; i < except->size(); ++i) {
       const Path ep = p.child("except").index(i);
-      std::optional<Cidr> ex;
+      std::optional<model::Cidr> ex;
       cidr_field((*except)[i], ep, ex);
       if (!ex) continue;
       if (!net->contains(*ex) || net->prefix >= ex->prefix)

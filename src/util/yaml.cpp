@@ -17,11 +17,10 @@
 #include "util/file.hpp"
 
 namespace netpol {
-namespace {
 
-std::string escape_pointer_token(const std::string& token) {
+std::string pointer_token(std::string_view key) {
   std::string out;
-  for (char c : token) {
+  for (char c : key) {
     if (c == '~')
       out += "~0";
     else if (c == '/')
@@ -31,6 +30,8 @@ std::string escape_pointer_token(const std::string& token) {
   }
   return out;
 }
+
+namespace {
 
 size_t count_digits(std::string_view s, size_t from, int base = 10) {
   size_t i = from;
@@ -333,8 +334,7 @@ private:
   std::pair<std::string, int> next_child(const YAML::Mark& mark) const {
     if (m_stack.empty()) return {"", mark.line + 1};
     const Frame& top = m_stack.back();
-    if (top.value.is_object())
-      return {top.pointer + "/" + escape_pointer_token(top.key), top.key_line};
+    if (top.value.is_object()) return {top.pointer + "/" + pointer_token(top.key), top.key_line};
     return {top.pointer + "/" + std::to_string(top.next_index), mark.line + 1};
   }
 
@@ -343,7 +343,7 @@ private:
     // Kubernetes (and kubectl's strict decoding) refuse a repeated key; taking the last one
     // silently would apply something other than what a reviewer read.
     if (top.value.contains(key)) {
-      const auto first = lines.find(top.pointer + "/" + escape_pointer_token(key));
+      const auto first = lines.find(top.pointer + "/" + pointer_token(key));
       throw InputRefused(mark, fmt::format("duplicate key \"{}\"{}: remove one of them", key,
                                            first != lines.end()
                                                ? fmt::format(" (also at line {})", first->second)

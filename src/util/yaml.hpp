@@ -18,6 +18,10 @@ class Emitter;
 
 namespace netpol {
 
+// One JSON pointer token for a map key: "a/b" -> "a~1b", "a~b" -> "a~0b" (RFC 6901), as
+// YamlDocument::lines keys its nodes.
+std::string pointer_token(std::string_view key);
+
 struct YamlDocument {
   nlohmann::json value; // null for an empty document
   std::string source;   // file name (or "<stdin>") the document came from

@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   policy::LintOptions lint_options;
   lint_options.inventory = policy::make_inventory(loaded.others, "default");
-  lint_options.pod_cidrs.push_back(*policy::parse_cidr("10.244.0.0/16"));
+  lint_options.pod_cidrs.push_back(
+      *model::Cidr::parse("10.244.0.0/16", model::IpSyntax::api_server));
   (void)policy::lint(loaded.policies, lint_options);
   return 0;
 }

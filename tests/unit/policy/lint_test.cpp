@@ -203,7 +203,7 @@ TEST(Lint, IpBlockCoveringThePodCidr) {
                            "    - ipBlock: {cidr: 10.0.0.0/8, except: [10.244.0.0/16]}\n";
   EXPECT_EQ(count(lint_text(text), "ipblock-covers-pod-cidr"), 0); // pod CIDR unknown
   LintOptions options;
-  options.pod_cidrs.push_back(*parse_cidr("10.244.0.0/16"));
+  options.pod_cidrs.push_back(*model::Cidr::parse("10.244.0.0/16", model::IpSyntax::api_server));
   auto findings = lint_text(text, options);
   ASSERT_EQ(count(findings, "ipblock-covers-pod-cidr"), 1) << dump(findings);
   EXPECT_EQ(findings[0].where, "p.yaml:8"); // the 0.0.0.0/0 peer

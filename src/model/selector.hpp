@@ -1,16 +1,19 @@
-// Kubernetes label selectors (matchLabels + matchExpressions), as used by NetworkPolicy
-// podSelector/namespaceSelector and by Cilium endpoint selectors.
+// Kubernetes label selectors (matchLabels + matchExpressions), as NetworkPolicy
+// podSelector/namespaceSelector and Cilium endpoint selectors use them: read once, then
+// matched against the labels of pods, workloads and namespaces.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "analyze/issue.hpp"
+#include "model/issue.hpp"
 
-namespace netpol::analyze {
+namespace netpol::model {
 
 using Labels = std::map<std::string, std::string, std::less<>>;
 
@@ -32,6 +35,12 @@ public:
   // an unknown operator, In/NotIn without values or Exists/DoesNotExist with values.
   // `pointer` is where the selector sits in its object (for the Issue).
   static Parsed<LabelSelector> parse(const nlohmann::json& value, const std::string& pointer);
+  // Reads a selector as lint has always matched it, without reporting (validation does):
+  // null is the empty selector; a non-object, a non-string matchLabels value, an expression
+  // without a string key and operator or with an unknown operator make a selector that
+  // matches nothing (nullopt); a matchLabels or matchExpressions of the wrong type, values
+  // that are not strings and values of Exists/DoesNotExist are ignored.
+  static std::optional<LabelSelector> read_lenient(const nlohmann::json& value);
 
   bool matches(const Labels& labels) const;
   bool empty() const { return m_requirements.empty(); }
@@ -51,4 +60,4 @@ private:
   std::vector<Requirement> m_requirements;
 };
 
-} // namespace netpol::analyze
+} // namespace netpol::model

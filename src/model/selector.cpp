@@ -1,8 +1,10 @@
-#include "analyze/selector.hpp"
+#include "model/selector.hpp"
 
 #include <algorithm>
 
-namespace netpol::analyze {
+#include "util/yaml.hpp"
+
+namespace netpol::model {
 namespace {
 
 const char* operator_name(SelectorOperator op) {
@@ -104,6 +106,51 @@ Parsed<LabelSelector> LabelSelector::parse(const nlohmann::json& value,
   return selector;
 }
 
+std::optional<LabelSelector> LabelSelector::read_lenient(const nlohmann::json& value) {
+  LabelSelector selector;
+  if (value.is_null()) return selector;
+  if (!value.is_object()) return std::nullopt;
+  if (auto it = value.find("matchLabels"); it != value.end() && it->is_object()) {
+    for (const auto& [key, v] : it->items()) {
+      if (!v.is_string()) return std::nullopt;
+      selector.add({key, SelectorOperator::in, {v.get<std::string>()}});
+    }
+  }
+  if (auto it = value.find("matchExpressions"); it != value.end() && it->is_array()) {
+    for (const auto& e : *it) {
+      if (!e.is_object()) return std::nullopt;
+      const auto key = e.find("key");
+      const auto op = e.find("operator");
+      if (key == e.end() || !key->is_string() || op == e.end() || !op->is_string()) {
+        return std::nullopt;
+      }
+      Requirement r;
+      r.key = key->get<std::string>();
+      const auto& name = op->get_ref<const std::string&>();
+      if (name == "In") {
+        r.op = SelectorOperator::in;
+      } else if (name == "NotIn") {
+        r.op = SelectorOperator::not_in;
+      } else if (name == "Exists") {
+        r.op = SelectorOperator::exists;
+      } else if (name == "DoesNotExist") {
+        r.op = SelectorOperator::does_not_exist;
+      } else {
+        return std::nullopt;
+      }
+      // In without values matches nothing and NotIn without values everything, as before.
+      const bool needs_values = r.op == SelectorOperator::in || r.op == SelectorOperator::not_in;
+      if (auto values = e.find("values"); needs_values && values != e.end() && values->is_array()) {
+        for (const auto& v : *values) {
+          if (v.is_string()) r.values.push_back(v.get<std::string>());
+        }
+      }
+      selector.add(std::move(r));
+    }
+  }
+  return selector;
+}
+
 void LabelSelector::add(Requirement requirement) {
   std::sort(requirement.values.begin(), requirement.values.end());
   m_requirements.push_back(std::move(requirement));
@@ -138,9 +185,8 @@ bool LabelSelector::mentions(std::string_view key) const {
 }
 
 bool LabelSelector::mentions_prefix(std::string_view prefix) const {
-  return std::any_of(m_requirements.begin(), m_requirements.end(), [&](const Requirement& r) {
-    return std::string_view(r.key).substr(0, prefix.size()) == prefix;
-  });
+  return std::any_of(m_requirements.begin(), m_requirements.end(),
+                     [&](const Requirement& r) { return r.key.starts_with(prefix); });
 }
 
 std::string LabelSelector::canonical() const {
@@ -161,4 +207,4 @@ std::string LabelSelector::canonical() const {
   return out;
 }
 
-} // namespace netpol::analyze
+} // namespace netpol::model
