@@ -208,7 +208,9 @@ TEST(ClusterSource, AQuietAgentIsCoveredALogThatStartsLateIsAGap) {
   api.logs["cilium-rotated"] = agent_log("shop", "2026-11-26T10:20:00.5Z");
   // Lines without the kubelet's time (not a real kubelet): nothing to tell.
   api.logs["cilium-untimed"] = "level=info msg=\"Starting agent\"\n";
-  droplog::ClusterSource source(api, {"2026-11-26T10:00:00Z"});
+  droplog::ClusterSourceOptions options;
+  options.since_time = "2026-11-26T10:00:00Z";
+  droplog::ClusterSource source(api, options);
   auto report = source.read([](std::string_view) {});
   ASSERT_TRUE(report) << report.error().message;
   ASSERT_EQ(report->coverage.size(), 3u);
@@ -259,7 +261,10 @@ TEST(ClusterSource, ARestartInTheWindowReadsThePreviousLogFirst) {
   api.logs["cilium-b"] = agent_log("after", "2026-11-26T10:03:10Z");
   api.logs["cilium-c"] = agent_log("after", "2026-11-26T09:30:10Z");
   api.logs["cilium-d"] = agent_log("after", "2026-11-26T09:00:00Z");
-  droplog::ClusterSource source(api, {"2026-11-26T10:00:00Z", "k8s-app=cilium", "cilium-agent", 1});
+  droplog::ClusterSourceOptions options;
+  options.since_time = "2026-11-26T10:00:00Z";
+  options.max_parallel = 1;
+  droplog::ClusterSource source(api, options);
   std::vector<std::string> namespaces;
   droplog::DropCollector collector(droplog::DropFilter{});
   auto report = source.read([&](std::string_view l) {
