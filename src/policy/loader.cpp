@@ -132,12 +132,7 @@ nlohmann::json expand_all(const nlohmann::json& v, const std::string& pointer,
   if (v.is_object()) {
     auto out = nlohmann::json::object();
     for (const auto& [key, value] : v.items()) {
-      std::string token = key;
-      // JSON pointer escaping, as util/yaml records lines.
-      std::string escaped;
-      for (char c : token)
-        escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-      const std::string at = pointer + "/" + escaped;
+      const std::string at = pointer + "/" + pointer_token(key); // as util/yaml records lines
       out[expand(key, at)] = expand_all(value, at, doc, vars, errors);
     }
     return out;

@@ -51,21 +51,32 @@ Result<void> preflight(kube::KubeApi& api, const Plan& plan, bool prune, AccessA
       continue;
     }
     if (!*allowed) {
-      missing.push_back(fmt::format("{} {}{}{}", verb, resource, group.empty() ? "" : "." + group,
-                                    ns.empty() ? " (cluster-wide)" : " in namespace " + ns));
+      missing.push_back(missing_right(verb, group, resource, ns));
     }
   }
   if (first_error) return fail(std::move(*first_error));
   if (missing.empty()) return {};
+  auto e = missing_permissions("apply", "changed", missing);
+  e.details = missing; // one line each on stderr and in junit-apply.xml
+  return tl::unexpected(std::move(e));
+}
+
+std::string missing_right(const std::string& verb, const std::string& group,
+                          const std::string& resource, const std::string& ns) {
+  return fmt::format("{} {}{}{}", verb, resource, group.empty() ? "" : "." + group,
+                     ns.empty() ? " (cluster-wide)" : " in namespace " + ns);
+}
+
+Error missing_permissions(const std::string& command, const std::string& not_done,
+                          const std::vector<std::string>& missing) {
   Error e(ErrorCode::api,
-          fmt::format("apply: missing permissions, nothing was changed: {} (grant them to the "
-                      "job's identity: examples/rbac/apply-namespace.yaml; see "
+          fmt::format("{}: missing permissions, nothing was {}: {} (grant them to the job's "
+                      "identity: examples/rbac/apply-namespace.yaml; see "
                       "docs/cluster-access.md#permissions)",
-                      fmt::join(missing, ", ")));
+                      command, not_done, fmt::join(missing, ", ")));
   e.http_status = 403;
   e.reason = "Forbidden";
-  e.details = missing;
-  return tl::unexpected(std::move(e));
+  return e;
 }
 
 } // namespace netpol::policy

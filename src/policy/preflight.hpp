@@ -43,4 +43,14 @@ std::set<AccessAnswers::Question> likely_questions(const std::string& ns);
 // review that fails is that failure.
 Result<void> preflight(kube::KubeApi& api, const Plan& plan, bool prune, AccessAnswers& answers);
 
+// One missing right as the errors list it: "delete networkpolicies.networking.k8s.io in
+// namespace shop", "... (cluster-wide)" for an empty namespace.
+std::string missing_right(const std::string& verb, const std::string& group,
+                          const std::string& resource, const std::string& ns);
+
+// The error of a command that changed nothing for want of rights: ErrorCode::api, http_status
+// 403, "<command>: missing permissions, nothing was <not_done>: <rights> (grant them ...)".
+Error missing_permissions(const std::string& command, const std::string& not_done,
+                          const std::vector<std::string>& missing);
+
 } // namespace netpol::policy

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "policy/preflight.hpp"
+
 namespace netpol::policy {
 namespace {
 
@@ -56,21 +58,10 @@ Result<int> remove_policies(const RenderOptions& render, bool dry_run, kube::Kub
     auto allowed = api.can_i({"delete", t.info.group, t.info.resource, t.namespace_name, ""});
     if (!allowed) return fail(allowed.error());
     if (!*allowed) {
-      missing.push_back(fmt::format(
-          "delete {}{}{}", t.info.resource, t.info.group.empty() ? "" : "." + t.info.group,
-          t.namespace_name.empty() ? " (cluster-wide)" : " in namespace " + t.namespace_name));
+      missing.push_back(missing_right("delete", t.info.group, t.info.resource, t.namespace_name));
     }
   }
-  if (!missing.empty()) {
-    Error e(ErrorCode::api,
-            fmt::format("remove: missing permissions, nothing was deleted: {} (grant them to the "
-                        "job's identity: examples/rbac/apply-namespace.yaml; see "
-                        "docs/cluster-access.md#permissions)",
-                        fmt::join(missing, ", ")));
-    e.http_status = 403;
-    e.reason = "Forbidden";
-    return tl::unexpected(std::move(e));
-  }
+  if (!missing.empty()) return tl::unexpected(missing_permissions("remove", "deleted", missing));
   std::optional<Error> first_error;
   int removed = 0;
   for (const auto& t : targets) {
