@@ -32,18 +32,11 @@ RUN_CLANG_TIDY = tool("run-clang-tidy-14", "run-clang-tidy")
 MISSING = CLANG_TIDY is None or RUN_CLANG_TIDY is None
 
 
-def skip_or_fail(test):
-    if MISSING and os.environ.get("CI") != "true":
-        return unittest.skip("clang-tidy is not installed (scripts/install-deps.sh installs it)")(test)
-    return test
-
-
 class NamingTest(unittest.TestCase):
     def setUp(self):
-        if MISSING:
+        if MISSING:  # installed by scripts/install-deps.sh; a check that cannot run fails
             self.fail("clang-tidy-14 is not installed: scripts/install-deps.sh installs it")
 
-    @skip_or_fail
     def test_every_source_file_keeps_the_naming_rules(self):
         build = Path(os.environ.get("NETPOL_BUILD_DIR", ROOT / "build" / "dev"))
         self.assertTrue((build / "compile_commands.json").is_file(), build)
@@ -55,7 +48,6 @@ class NamingTest(unittest.TestCase):
         self.assertEqual(findings, [], r.stdout[-4000:])
         self.assertEqual(r.returncode, 0, r.stdout[-4000:] + r.stderr[-2000:])
 
-    @skip_or_fail
     def test_a_name_that_breaks_a_rule_fails(self):
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "bad.cpp"

@@ -132,9 +132,11 @@ TEST_F(PreviousArtifact, MarksTheRowsThePreviousRunDidNotHaveInEveryView) {
     EXPECT_EQ(row["new"], row["source"]["workload"] == "203.0.113.9") << row.dump();
   }
   EXPECT_THAT(report("drop-log.txt"), HasSubstr("1 of 2 rows are new since the previous run"));
-  EXPECT_THAT(report("drop-log.txt"), HasSubstr("\nnew  DROPPED  INGRESS    203.0.113.9 → shop/web:443"));
+  EXPECT_THAT(report("drop-log.txt"),
+              HasSubstr("\nnew  DROPPED  INGRESS    203.0.113.9 → shop/web:443"));
   EXPECT_THAT(report("drop-log.html"), HasSubstr("<span class=\"new\">new</span>"));
-  EXPECT_THAT(report("junit-drops.xml"), HasSubstr("name=\"new: DROPPED INGRESS 203.0.113.9 → shop/web"));
+  EXPECT_THAT(report("junit-drops.xml"),
+              HasSubstr("name=\"new: DROPPED INGRESS 203.0.113.9 → shop/web"));
   EXPECT_THAT(r.out, HasSubstr("\nnew  DROPPED"));
   EXPECT_THAT(r.err, HasSubstr("1 of 2 rows are new since the previous run (" + url));
   // drop-log.jsonl stays the raw flows.

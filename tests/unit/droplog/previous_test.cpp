@@ -126,7 +126,8 @@ TEST(PreviousSummary, EveryViewMarksTheNewRows) {
     names.push_back(c.name);
   ASSERT_EQ(names.size(), 3u);
   EXPECT_EQ(names[0], "compared with the previous run");
-  EXPECT_THAT(names[1], HasSubstr("new: AUDIT INGRESS 203.0.113.9 → shop/web:443/TCP")); // new first
+  EXPECT_THAT(names[1],
+              HasSubstr("new: AUDIT INGRESS 203.0.113.9 → shop/web:443/TCP")); // new first
   EXPECT_THAT(names[2], testing::StartsWith("DROPPED INGRESS shop/frontend"));
   EXPECT_THAT(junit.cases()[1].message, testing::StartsWith("new since the previous run: 1 flow"));
 }
