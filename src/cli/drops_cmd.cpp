@@ -37,17 +37,6 @@ Result<DropsOptions> read_drops_options(const po::variables_map& args, Context& 
         std::chrono::duration_cast<std::chrono::nanoseconds>(an_hour_ago.time_since_epoch())
             .count();
   }
-  if (!args["all-namespaces"].as<bool>()) {
-    // A file needs no kubeconfig: its namespace is -n/KUBE_NAMESPACE or "default".
-    const auto& ns = ctx.global().namespace_name;
-    if (!o.from_file.empty() || !ns.empty()) {
-      o.namespaces = {ns.empty() ? std::string("default") : ns};
-    } else if (when == NamespaceWhen::now) {
-      auto from_context = ctx.namespace_name();
-      if (!from_context) return fail(from_context.error());
-      o.namespaces = {*from_context};
-    }
-  }
   if (args.count("fail-on-drops")) {
     auto b = parse_bool(args["fail-on-drops"].as<std::string>(), "--fail-on-drops");
     if (!b) return fail(b.error());
@@ -73,6 +62,18 @@ Result<DropsOptions> read_drops_options(const po::variables_map& args, Context& 
   }
   if (args.count("cilium-namespace")) {
     o.cilium_namespace = args["cilium-namespace"].as<std::string>();
+  }
+  if (!args["all-namespaces"].as<bool>()) {
+    // Last, so that every flag is checked before the kubeconfig is read. A file needs no
+    // kubeconfig: its namespace is -n/KUBE_NAMESPACE or "default".
+    const auto& ns = ctx.global().namespace_name;
+    if (!o.from_file.empty() || !ns.empty()) {
+      o.namespaces = {ns.empty() ? std::string("default") : ns};
+    } else if (when == NamespaceWhen::now) {
+      auto from_context = ctx.namespace_name();
+      if (!from_context) return fail(from_context.error());
+      o.namespaces = {*from_context};
+    }
   }
   return o;
 }
