@@ -70,6 +70,13 @@ Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, k
   const auto check_cases = junit_for(state->check, junit.subcommand());
   for (const auto& c : check_cases.cases())
     junit.add(c);
+  if (auto w = session.output.write(
+          k_code_quality_report,
+          report::code_quality_json(code_quality_issues(state->check),
+                                    env.get("CI_PROJECT_DIR").value_or("")));
+      !w) {
+    return fail(w.error());
+  }
   const bool json = session.format == report::Format::json;
   const bool print = options.print;
   if (print && !json) {

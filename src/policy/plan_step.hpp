@@ -20,8 +20,8 @@
 namespace netpol::policy {
 
 // The files plan and apply write (SPEC §5), on every way out.
-inline constexpr std::initializer_list<const char*> k_plan_reports = {"policies.yaml", "plan.txt",
-                                                                      "plan.json"};
+inline constexpr std::initializer_list<const char*> k_plan_reports = {
+    "policies.yaml", "plan.txt", "plan.json", "gl-code-quality-report.json"};
 
 struct PlanOptions {
   DesiredOptions desired;
