@@ -1,11 +1,13 @@
 #include "analyze/change.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "analyze/connectivity_file.hpp"
+#include "analyze/engine.hpp"
 #include "analyze/live.hpp"
 #include "analyze/output.hpp"
 
@@ -59,6 +61,20 @@ analyze_change(kube::KubeApi& api, const std::vector<nlohmann::json>& desired,
     out.verified = true;
     out.evidence = describe_window(*evidence);
     out.will_break = will_break(results, *observed);
+    if (!out.will_break.empty()) {
+      // Which of the planned policies cut each one: where a reviewer would change it.
+      const Engine desired(*cluster, planned->policies);
+      for (auto& c : out.will_break) {
+        for (size_t i = 0; i < planned->policies.size(); ++i) {
+          const auto& p = planned->policies[i];
+          const bool cuts = (p.isolates_ingress && desired.selected(i).test(c.example_to)) ||
+                            (p.isolates_egress && desired.selected(i).test(c.example_from));
+          if (cuts &&
+              std::find(c.isolated_by.begin(), c.isolated_by.end(), p.id()) == c.isolated_by.end())
+            c.isolated_by.push_back(p.id());
+        }
+      }
+    }
   }
   const ObservedIndex* seen = observed ? &*observed : nullptr;
   add_junit_cases(junit, *cluster, results, after.warnings, seen);

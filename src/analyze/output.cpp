@@ -201,6 +201,8 @@ std::vector<DeniedConnection> denied_connections(const PortResult& result,
   for_each_pair(*result.base, &result.planned, [&](size_t from, size_t to) {
     auto [it, added] = groups.try_emplace({observed.workload_id(from), observed.workload_id(to)});
     if (added) {
+      it->second.example_from = from;
+      it->second.example_to = to;
       it->second.from = log::printable(observed.workload_of(from));
       it->second.to = log::printable(observed.workload_of(to));
       it->second.port = result.port;

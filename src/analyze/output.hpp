@@ -46,6 +46,11 @@ struct DeniedConnection {
   AnalysedPort port;
   size_t pairs = 0; // pod pairs newly denied
   Seen seen;
+  size_t example_from = 0; // one of the pairs (pod indices)
+  size_t example_to = 0;
+  // The planned policies that isolate it: select the destination and isolate ingress, or the
+  // source and isolate egress ("Kind/ns/name"); filled by analyze_change for will_break.
+  std::vector<std::string> isolated_by;
 };
 
 // The newly denied pod pairs of `result` (which has a base) grouped by workload pair:

@@ -3,6 +3,7 @@
 #include <future>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "util/yaml.hpp"
 
@@ -27,7 +28,8 @@ nlohmann::ordered_json connectivity_json(const analyze::ConnectivityChange& c) {
                           {"pod_pairs", b.pairs},
                           {"observed", b.seen.count},
                           {"first_seen", b.seen.first_seen},
-                          {"last_seen", b.seen.last_seen}});
+                          {"last_seen", b.seen.last_seen},
+                          {"isolated_by", b.isolated_by}});
     }
   }
   return out;
@@ -37,8 +39,11 @@ nlohmann::ordered_json connectivity_json(const analyze::ConnectivityChange& c) {
 std::string connectivity_text(const analyze::ConnectivityChange& c) {
   std::string out;
   for (const auto& b : c.will_break) {
-    out += fmt::format("will break: {} -> {} {} ({})\n", b.from, b.to, analyze::port_label(b.port),
-                       analyze::describe_seen(b.seen));
+    out += fmt::format("will break: {} -> {} {} ({}{})\n", b.from, b.to,
+                       analyze::port_label(b.port), analyze::describe_seen(b.seen),
+                       b.isolated_by.empty()
+                           ? std::string()
+                           : fmt::format("; isolated by {}", fmt::join(b.isolated_by, ", ")));
   }
   out += fmt::format("connectivity: {} pod pair(s) newly denied, {} newly allowed{} "
                      "(connectivity.txt)\n",
@@ -47,6 +52,40 @@ std::string connectivity_text(const analyze::ConnectivityChange& c) {
                      : c.will_break.empty()
                          ? "; none of them seen in traffic"
                          : fmt::format("; {} seen in traffic will break", c.will_break.size()));
+  return out;
+}
+
+// Each connection the change would break, at the podSelector of the planned policy that cuts
+// it. A policy from a profile or an import has no line in the repository: left out.
+std::vector<report::CodeQualityIssue> will_break_issues(const analyze::ConnectivityChange& c,
+                                                        const std::vector<PolicyObject>& loaded,
+                                                        const std::string& render_namespace) {
+  std::vector<report::CodeQualityIssue> out;
+  for (const auto& b : c.will_break) {
+    for (const auto& id : b.isolated_by) {
+      for (const auto& object : loaded) {
+        const bool in_repository = object.document != nullptr &&
+                                   !object.origin.starts_with("profile:") &&
+                                   object.origin.find("://") == std::string::npos;
+        // A file's object without a namespace is rendered into the job's namespace.
+        const std::string ns =
+            object.namespace_name().empty() ? render_namespace : object.namespace_name();
+        if (!in_repository ||
+            fmt::format("{}/{}/{}", to_string(object.kind), ns, object.name()) != id)
+          continue;
+        report::CodeQualityIssue issue;
+        issue.description =
+            fmt::format("{}: will break {} -> {} {}, {}", id, b.from, b.to,
+                        analyze::port_label(b.port), analyze::describe_seen(b.seen));
+        issue.check_name = "netpol/will-break";
+        issue.severity = report::CodeQualitySeverity::major;
+        report::set_location(issue, object.where("/spec/podSelector"));
+        issue.identity =
+            fmt::format("{}\n{}\n{}\n{}", id, b.from, b.to, analyze::port_label(b.port));
+        out.push_back(std::move(issue));
+      }
+    }
+  }
   return out;
 }
 
@@ -70,13 +109,16 @@ Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, k
   const auto check_cases = junit_for(state->check, junit.subcommand());
   for (const auto& c : check_cases.cases())
     junit.add(c);
-  if (auto w = session.output.write(
-          k_code_quality_report,
-          report::code_quality_json(code_quality_issues(state->check),
-                                    env.get("CI_PROJECT_DIR").value_or("")));
-      !w) {
-    return fail(w.error());
-  }
+  // Findings first (also when they stop the plan); the connections the change would break
+  // are added once the analysis has run.
+  const auto write_code_quality = [&](std::vector<report::CodeQualityIssue> more) {
+    auto issues = code_quality_issues(state->check);
+    issues.insert(issues.end(), more.begin(), more.end());
+    return session.output.write(
+        k_code_quality_report,
+        report::code_quality_json(issues, env.get("CI_PROJECT_DIR").value_or("")));
+  };
+  if (auto w = write_code_quality({}); !w) return fail(w.error());
   const bool json = session.format == report::Format::json;
   const bool print = options.print;
   if (print && !json) {
@@ -171,6 +213,11 @@ Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, k
                  "plan goes on without them)"
                : ""));
     }
+  }
+  if (connectivity && !connectivity->will_break.empty()) {
+    auto w = write_code_quality(will_break_issues(*connectivity, state->check.loaded.policies,
+                                                  options.render.namespace_name));
+    if (!w) return fail(w.error());
   }
   if (connectivity) {
     // plan.json carries what the change does to connectivity, the connections it would break
