@@ -216,13 +216,25 @@ Parsed<bool> Cluster::add_object_unchecked(const nlohmann::json& object,
     return true;
   }
   if (kind == "Pod") {
-    const std::string phase =
-        object.value("status", nlohmann::json::object()).value("phase", std::string());
+    const auto status = object.value("status", nlohmann::json::object());
+    const auto spec = object.value("spec", nlohmann::json::object());
+    const std::string phase = status.is_object() ? status.value("phase", std::string()) : "";
     if (phase == "Succeeded" || phase == "Failed") {
+      return true;
+    }
+    // The pod shares the node's network namespace: its traffic is the node's, no pod selector
+    // selects it, only an ipBlock holding the node's IP does. It is no endpoint of the matrix.
+    if (spec.is_object() && spec.value("hostNetwork", false)) {
+      ++m_host_network_pods;
       return true;
     }
     auto pod = parse_pod(object, default_namespace);
     if (!pod) return tl::unexpected(pod.error());
+    // A status with a phase is the API server's: without an IP the pod takes no traffic yet
+    // (Pending). A pod written by hand without a status is a planned one and stays.
+    if (!phase.empty() && pod->ips.empty()) {
+      return true;
+    }
     auto ok = add_pod(std::move(*pod));
     if (!ok) return tl::unexpected(ok.error());
     return true;
@@ -260,6 +272,13 @@ const std::vector<Pod>& Cluster::pods() const {
 const Namespace* Cluster::find_namespace(std::string_view name) const {
   auto it = m_namespaces.find(name);
   return it == m_namespaces.end() ? nullptr : &it->second;
+}
+
+std::string host_network_note(const Cluster& cluster) {
+  const size_t n = cluster.host_network_pods();
+  if (n == 0) return {};
+  return std::to_string(n) + (n == 1 ? " hostNetwork pod is" : " hostNetwork pods are") +
+         " the node: not analysed as pods";
 }
 
 std::optional<size_t> Cluster::find_pod(std::string_view id) const {

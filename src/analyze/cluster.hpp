@@ -62,8 +62,11 @@ class Cluster {
 public:
   // Adds a Namespace or Pod object, or every such item of a List (kind List, PodList,
   // NamespaceList). Other kinds are ignored and reported false. A pod without
-  // metadata.namespace goes to `default_namespace`. Pods in phase Succeeded or Failed are
-  // skipped: they take no traffic. A duplicate pod or a malformed object is an Issue.
+  // metadata.namespace goes to `default_namespace`. Pods that are no policy endpoint are
+  // left out: those in phase Succeeded or Failed, those with a status phase (the API server's)
+  // but no IP yet (Pending), and hostNetwork pods (counted: they are the node, which only an
+  // ipBlock matches). A pod without a status (written by hand) stays. A duplicate pod or a
+  // malformed object is an Issue.
   Parsed<bool> add_object(const nlohmann::json& object, const std::string& default_namespace);
 
   void add_namespace(Namespace ns);
@@ -74,6 +77,8 @@ public:
   const std::vector<Pod>& pods() const;
   const std::map<std::string, Namespace, std::less<>>& namespaces() const { return m_namespaces; }
   const Namespace* find_namespace(std::string_view name) const;
+  // hostNetwork pods add_object left out of pods().
+  size_t host_network_pods() const { return m_host_network_pods; }
   // Index of the pod "ns/name", or nullopt.
   std::optional<size_t> find_pod(std::string_view id) const;
 
@@ -85,7 +90,11 @@ private:
   std::unordered_set<std::string> m_pod_ids;
   mutable std::vector<Pod> m_pods;
   mutable bool m_sorted = true;
+  size_t m_host_network_pods = 0;
 };
+
+// "N hostNetwork pods are the node: not analysed as pods", or empty when there are none.
+std::string host_network_note(const Cluster& cluster);
 
 // Parses one Pod object (no List handling).
 Parsed<Pod> parse_pod(const nlohmann::json& object, const std::string& default_namespace);

@@ -2,6 +2,7 @@
 // the pinned chart, the Hubble export filter, and the wait timings.
 #pragma once
 
+#include <array>
 #include <chrono>
 
 namespace netpol::cilium::defaults {
@@ -36,6 +37,40 @@ inline constexpr const char* k_config_map = "cilium-config";
 // Only dropped and audited flows leave the agent: the drop log needs nothing else, and the
 // filter runs in the agent, so the log volume stays small.
 inline constexpr const char* k_export_allowlist = R"({"verdict":["DROPPED","AUDIT"]})";
+
+// --export-forwarded (CILIUM_EXPORT_FORWARDED) adds this filter beside the one above (filters
+// of an allowlist are alternatives): allowed traffic becomes evidence for the change preview.
+inline constexpr const char* k_export_forwarded_filter = R"({"verdict":["FORWARDED"]})";
+// The first chart whose exporter aggregates (hubble.export.static.fieldAggregate,
+// cilium/cilium#42011). The charts 1.19 and 1.20 render the interval from
+// hubble.export.aggregationInterval (static.aggregationInterval alone renders as "0s", no
+// aggregation), so netpol sets both.
+inline constexpr int k_min_minor_for_export_aggregation = 19;
+inline constexpr const char* k_export_aggregation_interval = "10s";
+// What one aggregated line stands for: flows with equal values of these fields within an
+// interval (field paths of Hubble's Flow). Source port, TCP flags and time are left out, so a
+// connection's packets and repeated connections collapse into one line with counts; the fields
+// are also what `drops` reads from a dropped flow.
+inline constexpr std::array<const char*, 18> k_export_aggregate_fields = {
+    "verdict",
+    "traffic_direction",
+    "drop_reason_desc",
+    "ingress_denied_by",
+    "egress_denied_by",
+    "source.namespace",
+    "source.pod_name",
+    "source.labels",
+    "source.workloads",
+    "destination.namespace",
+    "destination.pod_name",
+    "destination.labels",
+    "destination.workloads",
+    "IP.source",
+    "IP.destination",
+    "l4.TCP.destination_port",
+    "l4.UDP.destination_port",
+    "l4.SCTP.destination_port",
+};
 
 // `cilium status --wait` polls every 2 s for at most 5 min (cilium-cli defaults).
 inline constexpr std::chrono::seconds k_wait_timeout{300};

@@ -141,6 +141,7 @@ Result<void> InstallRun::decide() {
   request.eks_mode = m_o.eks_mode;
   request.force = m_o.force;
   request.native_routing_cidr = m_o.native_routing_cidr;
+  request.export_forwarded = m_o.export_forwarded;
   if (m_o.values_file) {
     auto values = load_values_file(*m_o.values_file);
     if (!values) return failed(values.error());

@@ -30,6 +30,7 @@ struct InstallOptions {
   bool force = false;                                 // --force
   bool dry_run = false;                               // --dry-run
   bool restart_unmanaged = false;                     // --restart-unmanaged
+  bool export_forwarded = false;                      // --export-forwarded
   EksMode eks_mode = EksMode::chaining;               // --eks-mode
   std::optional<std::string> native_routing_cidr;     // --native-routing-cidr
   std::string namespace_name = defaults::k_namespace; // --cilium-namespace

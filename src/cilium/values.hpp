@@ -52,6 +52,9 @@ struct Request {
   bool force = false;                   // --force: install even where netpol would refuse
   // --native-routing-cidr: the cluster's pod CIDR; GKE's native routing needs it.
   std::optional<std::string> native_routing_cidr;
+  // --export-forwarded / CILIUM_EXPORT_FORWARDED: export FORWARDED flows too (aggregated, with
+  // a field mask, on charts 1.19+), so `drops` has evidence of allowed traffic.
+  bool export_forwarded = false;
   // --values / CILIUM_VALUES_FILE, deep-merged over everything netpol decides.
   nlohmann::json user_values = nlohmann::json::object();
 };

@@ -40,6 +40,11 @@ Result<cilium::InstallOptions> read_install_cilium_options(const po::variables_m
     if (!value) return fail(value.error());
     o.restart_unmanaged = *value;
   }
+  if (auto text = string_arg(args, "export-forwarded")) {
+    auto value = parse_bool(*text, "--export-forwarded (CILIUM_EXPORT_FORWARDED)");
+    if (!value) return fail(value.error());
+    o.export_forwarded = *value;
+  }
   if (auto mode = string_arg(args, "eks-mode")) {
     if (*mode == "eni") {
       o.eks_mode = cilium::EksMode::eni;
@@ -70,6 +75,7 @@ std::vector<EnvBinding> cilium_env() {
           {"native-routing-cidr", "CILIUM_NATIVE_ROUTING_CIDR"},
           {"cilium-namespace", "CILIUM_NAMESPACE"},
           {"restart-unmanaged", "CILIUM_RESTART_UNMANAGED"},
+          {"export-forwarded", "CILIUM_EXPORT_FORWARDED"},
           {"test-cluster", "NETPOL_TEST_CLUSTER"}};
 }
 
@@ -98,6 +104,10 @@ void describe_cilium_options(po::options_description& options) {
      "namespace of the release (default kube-system)")
     ("restart-unmanaged", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
      "delete running pods Cilium does not manage yet, so their controllers recreate them")
+    ("export-forwarded", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
+     "also export FORWARDED flows, as evidence of allowed traffic for the change preview "
+     "(default: false; Cilium 1.19+ aggregates them every 10s per pod pair and port, 1.18 "
+     "writes one agent log line per flow)")
     ("test-cluster", po::value<std::string>()->value_name("BOOL")->implicit_value("true"),
      "the cluster is a test cluster: allow a test build of the chart (version X.Y.Z-test)");
   // clang-format on

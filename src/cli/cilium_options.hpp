@@ -11,7 +11,8 @@
 namespace netpol::cli {
 
 // --chart, --cilium-version, --values, --[no-]audit-mode, --helm, --timeout, --eks-mode,
-// --native-routing-cidr, --cilium-namespace, --restart-unmanaged, --test-cluster
+// --native-routing-cidr, --cilium-namespace, --restart-unmanaged, --export-forwarded,
+// --test-cluster
 // (install-cilium adds --force and --dry-run).
 void describe_cilium_options(po::options_description& options);
 // Their variables (CILIUM_CHART, CILIUM_VERSION, ...).

@@ -19,6 +19,7 @@
 #include "cilium/chart_archive.hpp"
 #include "cilium/defaults.hpp"
 #include "cilium/values.hpp"
+#include "cilium/wait.hpp"
 #include "detect/detect.hpp"
 #include "support/fake_kube_api.hpp"
 #include "support/real_charts.hpp"
@@ -358,6 +359,74 @@ std::string chart_name(const ::testing::TestParamInfo<size_t>& param) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Pinned, RealChartSchemas, ::testing::Range<size_t>(0, 3), chart_name);
+
+// --export-forwarded rendered by each real chart: FORWARDED joins the allowlist; on 1.19 and
+// 1.20 the aggregation keys, the field mask and a non-zero interval reach cilium-config (the
+// interval only through hubble.export.aggregationInterval), and the agents still pass the
+// check of cilium-config netpol runs after the install.
+class RealChartsExportForwarded : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(RealChartsExportForwarded, RendersTheFilterAndOnNewerChartsTheAggregation) {
+  const auto chart = pinned_charts().at(GetParam());
+  NETPOL_REQUIRE_TOOL(check_chart(chart));
+  std::string why;
+  auto helm = real_helm(3, &why);
+  NETPOL_REQUIRE_TOOL(helm ? std::string() : why);
+  cilium::Platform p = platform("generic");
+  p.chart_version = chart.version;
+  cilium::Request r;
+  r.export_forwarded = true;
+  const auto d = cilium::decide_values(p, r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(schema_of(chart).errors(d->values), "") << d->values.dump(2);
+  std::string error;
+  const auto objects = helm_template(*helm, chart.path, d->values, "kube-system", &error);
+  ASSERT_TRUE(objects) << error;
+  const json cm = find_object(*objects, "ConfigMap", "cilium-config");
+  ASSERT_FALSE(cm.is_null());
+  EXPECT_EQ(cm_value(cm, "hubble-export-allowlist"),
+            std::string(cilium::defaults::k_export_allowlist) + " " +
+                cilium::defaults::k_export_forwarded_filter);
+  std::string fields;
+  for (const char* f : cilium::defaults::k_export_aggregate_fields)
+    fields += (fields.empty() ? "" : " ") + std::string(f);
+  if (chart.version.rfind("1.18.", 0) == 0) {
+    EXPECT_EQ(cm_value(cm, "hubble-export-fieldmask"), "");
+    EXPECT_EQ(cm_value(cm, "hubble-export-fieldaggregate"), "<absent>");
+    EXPECT_EQ(cm_value(cm, "hubble-export-aggregation-interval"), "<absent>");
+  } else {
+    EXPECT_EQ(cm_value(cm, "hubble-export-fieldaggregate"), fields);
+    EXPECT_EQ(cm_value(cm, "hubble-export-fieldmask"), "time " + fields);
+    EXPECT_EQ(cm_value(cm, "hubble-export-aggregation-interval"),
+              cilium::defaults::k_export_aggregation_interval);
+  }
+  // The drop log still reads this export, and the check after the install passes.
+  DetectScenario scenario;
+  scenario.name = "export-forwarded";
+  scenario.version = json::parse(R"({"major": "1", "minor": "30", "gitVersion": "v1.30.4"})");
+  for (auto o : *objects) {
+    if (!o.contains("metadata") || !o["metadata"].is_object()) continue;
+    scenario.objects.push_back(std::move(o));
+  }
+  FakeKubeApi api(scenario);
+  auto detection = detect::detect(api, {});
+  ASSERT_TRUE(detection) << detection.error().message;
+  EXPECT_EQ(detection->provider.drop_log_source, detect::DropLogSource::hubble_export_stdout);
+  auto verified = cilium::verify_config(api, "kube-system", d->values);
+  EXPECT_TRUE(verified) << verified.error().message;
+
+  // Without the option nothing of it is rendered.
+  const auto off = cilium::decide_values(p, {});
+  ASSERT_TRUE(off);
+  const auto plain = helm_template(*helm, chart.path, off->values, "kube-system", &error);
+  ASSERT_TRUE(plain) << error;
+  const json plain_cm = find_object(*plain, "ConfigMap", "cilium-config");
+  EXPECT_EQ(cm_value(plain_cm, "hubble-export-allowlist"), cilium::defaults::k_export_allowlist);
+  EXPECT_EQ(cm_value(plain_cm, "hubble-export-fieldmask"), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Pinned, RealChartsExportForwarded, ::testing::Range<size_t>(0, 3),
+                         chart_name);
 
 // The image's default chart is the newest pinned one, and resolve_chart reads it as helm does.
 TEST(RealChartArchive, NewestPinnedChartIsTheDefaultAndReadsWithoutHelm) {

@@ -41,9 +41,9 @@ TEST(AnalyzeLive, ReadsTheClusterAndDiffsPlannedPoliciesAgainstThePoliciesInForc
   NETPOL_REQUIRE_TEST_CLUSTER(cluster);
   auto api = cluster->admin();
   const auto ns = cluster->create_namespace("analyze");
-  for (const char* name : {"web", "db"}) {
-    ASSERT_TRUE(api->create(pod(ns, name)).has_value());
-  }
+  create_running_pod(*api, pod(ns, "web"), "10.96.7.1");
+  create_running_pod(*api, pod(ns, "db"), "10.96.7.2");
+  if (HasFatalFailure()) return;
   // In force: db accepts nothing.
   auto in_force = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
       "metadata":{"name":"db"},

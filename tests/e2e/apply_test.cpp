@@ -19,6 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -31,6 +32,13 @@ std::string policy(const std::string& name, int port) {
          "}}\n  ingress:\n"
          "  - ports: [{port: " +
          std::to_string(port) + "}]\n";
+}
+
+json app_pod(const std::string& ns, const std::string& name, const std::string& app) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", app}}}}},
+          {"spec", {{"containers", {{{"name", "main"}, {"image", "registry.invalid/a"}}}}}}};
 }
 
 struct ApplyFixture {
@@ -199,13 +207,9 @@ TEST(Apply, ModeDecisionsAgainstProviderStates) {
 
   // Enforcing provider, mode audit: nothing applied (it would block), and the analysis says
   // what it would block: the client can no longer reach web on any port but 80.
-  for (const char* name : {"web", "client"}) {
-    json pod = {{"apiVersion", "v1"},
-                {"kind", "Pod"},
-                {"metadata", {{"name", name}, {"namespace", f.ns}, {"labels", {{"app", name}}}}},
-                {"spec", {{"containers", {{{"name", "main"}, {"image", "registry.invalid/a"}}}}}}};
-    ASSERT_TRUE(api->create(pod).has_value());
-  }
+  create_running_pod(*api, app_pod(f.ns, "web", "web"), "10.96.8.1");
+  create_running_pod(*api, app_pod(f.ns, "client", "client"), "10.96.8.2");
+  if (HasFatalFailure()) return;
   f.set_provider(true, false);
   auto audit_enforcing = f.run("apply", {"--mode", "audit"});
   EXPECT_EQ(audit_enforcing.exit_code, 0) << audit_enforcing.err;
@@ -249,6 +253,46 @@ TEST(Apply, ModeDecisionsAgainstProviderStates) {
   EXPECT_THAT(prune.out, HasSubstr("prune     NetworkPolicy/" + f.ns + "/web"));
   EXPECT_THAT(prune.out, ::testing::ContainsRegex("connectivity: 0 pod pair\\(s\\) newly denied, "
                                                   "[1-9][0-9]* newly allowed"));
+}
+
+// A hostNetwork pod is the node (NetworkPolicy selects it by no pod selector): a plan that
+// isolates its namespace never names it as newly denied, even when its labels match.
+TEST(Plan, HostNetworkPodsAreNeverNewlyDenied) {
+  NETPOL_REQUIRE_TEST_CLUSTER(cluster);
+  auto api = cluster->admin();
+  ApplyFixture f(cluster, "plan-hostnet");
+  create_running_pod(*api, app_pod(f.ns, "web", "web"), "10.96.9.1");
+  create_running_pod(*api, app_pod(f.ns, "client", "client"), "10.96.9.2");
+  const std::vector<std::pair<std::string, std::string>> host_pods = {{"node-agent", "client"},
+                                                                      {"web-host", "web"}};
+  for (const auto& [name, app] : host_pods) {
+    auto host = app_pod(f.ns, name, app);
+    host["spec"]["hostNetwork"] = true;
+    create_running_pod(*api, host, "172.31.0.10");
+  }
+  if (HasFatalFailure()) return;
+  f.write("web", policy("web", 80));
+
+  auto plan = f.run("plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("connectivity: [1-9][0-9]* pod pair\\(s\\) "
+                                                 "newly denied"));
+  const auto results = json::parse(read_file(f.dir / "out" / "connectivity.json"));
+  bool client_to_web = false;
+  for (const auto& port : results) {
+    for (const auto& pair : port["newly_denied"]) {
+      const std::string from = pair["from"], to = pair["to"];
+      for (const auto& name : {from, to}) {
+        EXPECT_NE(name, f.ns + "/node-agent");
+        EXPECT_NE(name, f.ns + "/web-host");
+      }
+      client_to_web |= from == f.ns + "/client" && to == f.ns + "/web";
+    }
+  }
+  EXPECT_TRUE(client_to_web) << results.dump();
+  const auto text = read_file(f.dir / "out" / "connectivity.txt");
+  EXPECT_THAT(text, Not(HasSubstr("node-agent")));
+  EXPECT_THAT(text, Not(HasSubstr("web-host")));
 }
 
 // A job that cannot see the repository (no policy directory, no profile) must not read the

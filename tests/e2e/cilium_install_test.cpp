@@ -369,6 +369,26 @@ TEST_F(CiliumInstall, DryRunJsonShowsTheValuesFileMergedLast) {
   EXPECT_FALSE(config_map());
 }
 
+// CILIUM_EXPORT_FORWARDED reaches the values helm would be given: the FORWARDED filter beside
+// the drop filter, aggregated on this 1.19 chart.
+TEST_F(CiliumInstall, DryRunWithExportForwardedExportsAllowedFlowsAggregated) {
+  fs::create_directories(m_out);
+  auto r = install({"--dry-run", "--format", "json"}, {{"CILIUM_EXPORT_FORWARDED", "true"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto exported = json::parse(r.out)["values"]["hubble"]["export"];
+  EXPECT_EQ(exported["static"]["allowList"],
+            json::array({R"({"verdict":["DROPPED","AUDIT"]})", R"({"verdict":["FORWARDED"]})"}));
+  EXPECT_EQ(exported["aggregationInterval"], "10s");
+  EXPECT_THAT(exported["static"]["fieldAggregate"], ::testing::Contains("source.pod_name"));
+  EXPECT_FALSE(config_map());
+  // And the flag wins over the variable.
+  auto off = install({"--dry-run", "--format", "json", "--export-forwarded=false"},
+                     {{"CILIUM_EXPORT_FORWARDED", "true"}});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(json::parse(off.out)["values"]["hubble"]["export"]["static"]["allowList"],
+            json::array({R"({"verdict":["DROPPED","AUDIT"]})"}));
+}
+
 TEST_F(CiliumInstall, UpgradeKeepsTheAuditModeOfTheRunningInstall) {
   start_controllers(std::chrono::milliseconds(0));
   auto first = install({"--no-audit-mode"});

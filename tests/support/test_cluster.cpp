@@ -161,4 +161,12 @@ std::string TestCluster::write_identity_kubeconfig(const std::string& path, cons
                           namespace_name);
 }
 
+void create_running_pod(kube::KubeApi& api, const nlohmann::json& pod, const std::string& ip) {
+  auto created = api.create(pod);
+  ASSERT_TRUE(created) << created.error().message;
+  (*created)["status"] = {{"phase", "Running"}, {"podIP", ip}, {"podIPs", {{{"ip", ip}}}}};
+  auto updated = api.replace_status(*created);
+  ASSERT_TRUE(updated) << updated.error().message;
+}
+
 } // namespace netpol::test

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "kube/api.hpp"
 #include "kube/kubeconfig.hpp"
@@ -69,6 +70,11 @@ struct TestCluster {
                                         const std::vector<std::string>& groups,
                                         const std::string& namespace_name = "") const;
 };
+
+// Creates `pod` and plays its kubelet: sets its status to Running with `ip` as its pod IP
+// (this cluster runs no kubelet, so a pod stays Pending without an IP otherwise, and analyze
+// leaves such pods out). Fails the test when the server refuses.
+void create_running_pod(kube::KubeApi& api, const nlohmann::json& pod, const std::string& ip);
 
 } // namespace netpol::test
 

@@ -145,5 +145,88 @@ TEST(AnalyzeLive, PlannedPoliciesReplaceLiveOnesOfTheSameNameAndKeepTheRest) {
   EXPECT_TRUE(Engine(cluster, after.policies).matrix(port).allowed(db, web)) << "CNP kept";
 }
 
+// A pod as the API server lists it: a status with a phase, and an IP once it runs.
+json listed_pod(const std::string& name, const std::string& app, const std::string& ip,
+                bool host_network = false) {
+  json pod = {{"kind", "Pod"},
+              {"metadata", {{"name", name}, {"namespace", "shop"}, {"labels", {{"app", app}}}}},
+              {"spec", {{"containers", {{{"name", "main"}}}}}},
+              {"status", {{"phase", ip.empty() ? "Pending" : "Running"}}}};
+  if (host_network) pod["spec"]["hostNetwork"] = true;
+  if (!ip.empty()) pod["status"]["podIP"] = ip;
+  return pod;
+}
+
+TEST(AnalyzeLive, HostNetworkPodsAreTheNodeNotPodsOfTheMatrix) {
+  // The agent pods are selected by app=agent; one of them runs in the node's network.
+  LiveObjects live;
+  live.namespaces = {json::parse(R"({"kind":"Namespace","metadata":{"name":"shop"}})")};
+  live.pods = {listed_pod("agent-host", "agent", "172.18.0.2", true),
+               listed_pod("agent", "agent", "10.0.0.5"), listed_pod("web", "web", "10.0.0.6")};
+  const auto cluster = cluster_from(live).value();
+  ASSERT_EQ(cluster.pods().size(), 2u);
+  EXPECT_FALSE(cluster.find_pod("shop/agent-host").has_value());
+  EXPECT_EQ(cluster.host_network_pods(), 1u);
+  EXPECT_EQ(host_network_note(cluster), "1 hostNetwork pod is the node: not analysed as pods");
+
+  // A policy isolating app=agent, letting only app=agent pods in: the hostNetwork pod is not
+  // isolated by it (it is in no matrix), and its traffic, the node's, is not one of an
+  // app=agent pod: only an ipBlock holding the node's IP would let it in.
+  const auto policies = policies_from({json::parse(
+                                          R"({"kind":"NetworkPolicy",
+      "metadata":{"name":"agents","namespace":"shop"},
+      "spec":{"podSelector":{"matchLabels":{"app":"agent"}},
+              "ingress":[{"from":[{"podSelector":{"matchLabels":{"app":"agent"}}}]}]}})")})
+                            .value();
+  const Engine engine(cluster, policies.policies);
+  const PortProtocol port{80, Protocol::tcp};
+  const size_t agent = cluster.find_pod("shop/agent").value();
+  const size_t web = cluster.find_pod("shop/web").value();
+  EXPECT_TRUE(engine.matrix(port).allowed(agent, agent));
+  EXPECT_FALSE(engine.matrix(port).allowed(web, agent));
+  const auto node = Endpoint::outside(IpAddress::parse("172.18.0.2").value());
+  EXPECT_FALSE(engine.allowed(node, Endpoint::of_pod(agent), port));
+  EXPECT_TRUE(engine.allowed(node, Endpoint::of_pod(web), port));
+
+  live.pods.push_back(listed_pod("exporter", "exporter", "172.18.0.2", true));
+  EXPECT_EQ(host_network_note(cluster_from(live).value()),
+            "2 hostNetwork pods are the node: not analysed as pods");
+  live.pods = {listed_pod("web", "web", "10.0.0.6")};
+  EXPECT_EQ(host_network_note(cluster_from(live).value()), "");
+}
+
+TEST(AnalyzeLive, APendingPodWithoutAnIpTakesNoTrafficAndIsLeftOut) {
+  LiveObjects live;
+  live.pods = {listed_pod("web", "web", "10.0.0.6"), listed_pod("starting", "web", "")};
+  const auto cluster = cluster_from(live).value();
+  ASSERT_EQ(cluster.pods().size(), 1u);
+  EXPECT_EQ(cluster.pods()[0].id(), "shop/web");
+  EXPECT_EQ(cluster.host_network_pods(), 0u);
+}
+
+TEST(AnalyzeLive, APodWrittenByHandWithoutAStatusStays) {
+  // A planned pod in a --pods-from file has no status: it is analysed (without an IP).
+  Cluster cluster;
+  auto added = cluster.add_object(
+      json::parse(R"({"kind":"Pod","metadata":{"name":"planned","namespace":"shop"}})"), "default");
+  ASSERT_TRUE(added.has_value());
+  ASSERT_EQ(cluster.pods().size(), 1u);
+  EXPECT_EQ(cluster.pods()[0].id(), "shop/planned");
+  EXPECT_TRUE(cluster.pods()[0].ips.empty());
+  // A hand-written hostNetwork pod is the node all the same.
+  added = cluster.add_object(json::parse(R"({"kind":"Pod","metadata":{"name":"agent"},
+                                             "spec":{"hostNetwork":true}})"),
+                             "default");
+  ASSERT_TRUE(added.has_value());
+  EXPECT_EQ(cluster.pods().size(), 1u);
+  EXPECT_EQ(cluster.host_network_pods(), 1u);
+  // hostNetwork of the wrong type is an error naming the field type, not an exception.
+  EXPECT_FALSE(cluster
+                   .add_object(json::parse(R"({"kind":"Pod","metadata":{"name":"odd"},
+                                               "spec":{"hostNetwork":"yes"}})"),
+                               "default")
+                   .has_value());
+}
+
 } // namespace
 } // namespace netpol::analyze

@@ -530,6 +530,121 @@ TEST(CiliumValues, OldChartGetsANoteAboutTheExport) {
   EXPECT_THAT(recent->notes, Not(Contains(HasSubstr("cannot export"))));
 }
 
+json aggregate_fields() {
+  json out = json::array();
+  for (const char* field : defaults::k_export_aggregate_fields)
+    out.push_back(field);
+  return out;
+}
+
+const json k_drop_and_forwarded =
+    json::array({R"({"verdict":["DROPPED","AUDIT"]})", R"({"verdict":["FORWARDED"]})"});
+
+TEST(CiliumValues, ForwardedFlowsAreNotExportedByDefault) {
+  for (const char* version : {"1.18.12", "1.19.6", "1.20.0"}) {
+    auto p = platform("generic");
+    p.chart_version = version;
+    auto d = decide_values(p, {});
+    ASSERT_TRUE(d) << d.error().message;
+    expect_common(d->values, true);
+    EXPECT_EQ(at(d->values, "/hubble/export/static/fieldAggregate"), json()) << version;
+    EXPECT_EQ(at(d->values, "/hubble/export/static/fieldMask"), json()) << version;
+    EXPECT_EQ(at(d->values, "/hubble/export/aggregationInterval"), json()) << version;
+  }
+}
+
+TEST(CiliumValues, ExportForwardedOn118IsThePlainFilterAndItsCostIsSaid) {
+  auto p = platform("generic");
+  p.chart_version = "1.18.12";
+  Request r;
+  r.export_forwarded = true;
+  auto d = decide_values(p, r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(at(d->values, "/hubble/export/static/allowList"), k_drop_and_forwarded);
+  // 1.18's chart has no aggregation keys: nothing of it is written.
+  EXPECT_EQ(at(d->values, "/hubble/export/static/fieldAggregate"), json());
+  EXPECT_EQ(at(d->values, "/hubble/export/static/fieldMask"), json());
+  EXPECT_EQ(at(d->values, "/hubble/export/static/aggregationInterval"), json());
+  EXPECT_EQ(at(d->values, "/hubble/export/aggregationInterval"), json());
+  EXPECT_THAT(d->notes, Contains(AllOf(HasSubstr("chart 1.18.12"), HasSubstr("1.3 KB"),
+                                       HasSubstr("every forwarded flow is one line"))));
+}
+
+TEST(CiliumValues, ExportForwardedOn119And120IsAggregatedAndMasked) {
+  for (const char* version : {"1.19.6", "1.20.0"}) {
+    auto p = platform("generic");
+    p.chart_version = version;
+    Request r;
+    r.export_forwarded = true;
+    auto d = decide_values(p, r);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(at(d->values, "/hubble/export/static/allowList"), k_drop_and_forwarded) << version;
+    EXPECT_EQ(at(d->values, "/hubble/export/static/fieldAggregate"), aggregate_fields());
+    json mask = json::array({"time"});
+    for (const auto& f : aggregate_fields())
+      mask.push_back(f);
+    EXPECT_EQ(at(d->values, "/hubble/export/static/fieldMask"), mask);
+    EXPECT_EQ(at(d->values, "/hubble/export/static/aggregationInterval"), "10s");
+    EXPECT_EQ(at(d->values, "/hubble/export/aggregationInterval"), "10s");
+    EXPECT_THAT(d->notes, Not(Contains(HasSubstr("1.3 KB"))));
+    // What one line stands for: not a packet (source port, flags, time) but a connection kind.
+    const auto fields = aggregate_fields();
+    for (const char* left_out : {"time", "l4", "l4.TCP.source_port", "source", "destination"})
+      EXPECT_THAT(fields, Not(Contains(left_out)));
+    for (const char* kept : {"verdict", "source.pod_name", "destination.pod_name",
+                             "l4.TCP.destination_port", "drop_reason_desc", "ingress_denied_by"})
+      EXPECT_THAT(fields, Contains(kept));
+  }
+}
+
+TEST(CiliumValues, UpgradeWithExportForwardedKeepsTheOperatorsExporterValues) {
+  auto p = platform("generic", "cilium", true);
+  p.chart_version = "1.20.0";
+  p.release_chart_version = "1.20.0";
+  p.cilium_release = true;
+  p.release_values = json::parse(R"({"routingMode": "native",
+      "hubble": {"export": {"static": {"enabled": true, "filePath": "stdout",
+        "fieldMask": ["time", "verdict", "source", "destination", "l4"],
+        "allowList": ["{\"source_pod\":[\"shop/\"]}"]}}}})");
+  Request r;
+  r.export_forwarded = true;
+  auto d = decide_values(p, r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(at(d->values, "/routingMode"), "native");
+  EXPECT_EQ(at(d->values, "/hubble/export/static/allowList"),
+            json::array({R"({"source_pod":["shop/"]})", R"({"verdict":["DROPPED","AUDIT"]})",
+                         R"({"verdict":["FORWARDED"]})"}));
+  // The operator's field mask stands; what the release does not set is netpol's.
+  EXPECT_EQ(at(d->values, "/hubble/export/static/fieldMask"),
+            json::array({"time", "verdict", "source", "destination", "l4"}));
+  EXPECT_EQ(at(d->values, "/hubble/export/static/fieldAggregate"), aggregate_fields());
+  EXPECT_EQ(at(d->values, "/hubble/export/aggregationInterval"), "10s");
+  EXPECT_TRUE(d->agents_restart);
+  EXPECT_THAT(d->changes, Contains(HasSubstr("hubble.export.static.fieldAggregate")));
+
+  // Run again on the result: nothing left to change.
+  p.release_values = d->values;
+  auto again = decide_values(p, r);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_THAT(again->changes, IsEmpty());
+  EXPECT_FALSE(again->agents_restart);
+}
+
+TEST(CiliumValues, UpgradeWithExportForwardedLeavesAnExportOfEveryFlowAlone) {
+  auto p = platform("generic", "cilium", true);
+  p.chart_version = "1.19.6";
+  p.release_chart_version = "1.19.6";
+  p.cilium_release = true;
+  p.release_values =
+      json::parse(R"({"hubble": {"export": {"static": {"enabled": true, "filePath": "stdout"}}}})");
+  Request r;
+  r.export_forwarded = true;
+  auto d = decide_values(p, r);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->values, p.release_values);
+  EXPECT_THAT(d->changes, IsEmpty());
+}
+
 TEST(CiliumValues, MergeReplacesListsAndScalars) {
   json base = {{"a", {{"b", 1}, {"c", {1, 2}}}}, {"d", "x"}};
   json overlay = {{"a", {{"c", {3}}}}, {"d", {{"e", true}}}};

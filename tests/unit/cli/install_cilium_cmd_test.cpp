@@ -18,8 +18,23 @@ TEST(InstallCiliumCmd, ListedInHelpWithItsVariables) {
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, HasSubstr("Usage: netpol install-cilium"));
   for (const char* variable : {"CILIUM_CHART", "CILIUM_VERSION", "CILIUM_VALUES_FILE",
-                               "CILIUM_AUDIT_MODE", "NETPOL_HELM"}) {
+                               "CILIUM_AUDIT_MODE", "NETPOL_HELM", "CILIUM_EXPORT_FORWARDED"}) {
     EXPECT_THAT(r.out, HasSubstr(variable));
+  }
+  EXPECT_THAT(r.out, HasSubstr("--export-forwarded"));
+  // run takes the install options: its help teaches the option too.
+  auto run = run_cli({"run", "--help"});
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.out, HasSubstr("--export-forwarded"));
+  EXPECT_THAT(run.out, HasSubstr("CILIUM_EXPORT_FORWARDED"));
+}
+
+TEST(InstallCiliumCmd, ExportForwardedVariableMustBeABoolean) {
+  for (const char* verb : {"install-cilium", "run"}) {
+    auto r = run_cli({verb}, MapEnvironment{{"CILIUM_EXPORT_FORWARDED", "maybe"},
+                                            {"KUBECONFIG", "/nonexistent/kubeconfig"}});
+    EXPECT_EQ(r.exit_code, 2) << verb;
+    EXPECT_THAT(r.err, HasSubstr("--export-forwarded (CILIUM_EXPORT_FORWARDED)")) << verb;
   }
 }
 
