@@ -97,11 +97,13 @@ Result<AnalyzeInput> load_input(AnalyzeOptions& o, const AnalyzeServices& servic
   auto count = [](size_t n, const char* one, const char* many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
   };
+  const auto host_network = host_network_note(input.cluster);
   phase.done(fmt::format(
-      "{}, {}{}", count(input.cluster.pods().size(), "pod", "pods"),
+      "{}, {}{}{}", count(input.cluster.pods().size(), "pod", "pods"),
       count(input.planned.policies.size(), "policy", "policies"),
       input.base ? ", " + count(input.base->policies.size(), "base policy", "base policies")
-                 : std::string()));
+                 : std::string(),
+      host_network.empty() ? std::string() : "; " + host_network));
   return input;
 }
 

@@ -302,8 +302,9 @@ std::string to_text(const Cluster& cluster, const std::vector<PortResult>& resul
   const size_t n = cluster.pods().size();
   std::string out = fmt::format("{} pods in {} workloads, {} {}\n", n, groups.size(), policy_count,
                                 policy_count == 1 ? "policy" : "policies");
+  if (const auto note = host_network_note(cluster); !note.empty()) out += note + "\n";
   if (observed != nullptr) {
-    out += fmt::format("evidence: {} ({} joined pod workloads)\n",
+    out += fmt::format("evidence: {}; {} between this cluster's workloads\n",
                        describe_window(observed->evidence()), observed->flows_joined());
   }
   for (const auto& r : results) {
