@@ -21,10 +21,10 @@ std::set<std::string> files_in(const std::filesystem::path& dir) {
 
 // What `run` writes when every step its options include is in: the full set.
 const std::set<std::string> k_every_report = {
-    "junit-run.xml", "metrics.txt",       "junit-detect.xml",     "provider.json",
-    "netpol.env",    "junit-apply.xml",   "policies.yaml",        "plan.txt",
-    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",       "drop-log.txt",
-    "drop-log.html", "drop-summary.json", "suggested-policy.yaml"};
+    "junit-run.xml", "metrics.txt",       "junit-detect.xml",      "provider.json",
+    "netpol.env",    "junit-apply.xml",   "policies.yaml",         "plan.txt",
+    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",        "drop-log.txt",
+    "drop-log.html", "drop-summary.json", "suggested-policy.yaml", "flows-summary.json"};
 
 TEST(RunCommand, InvalidModeIsUsageErrorBeforeAnyClusterWork) {
   MapEnvironment env{{"NETWORK_POLICY_MODE", "maybe"}, {"KUBECONFIG", "/nonexistent/kubeconfig"}};
