@@ -139,24 +139,35 @@ Result<void> analyze_step(AnalyzeOptions options, const AnalyzeServices& service
                     input->base ? &input->base->policies : nullptr, options.port, options.engine);
   phase.done(fmt::format("{} {}", results.size(), results.size() == 1 ? "port" : "ports"));
 
-  const std::string text = to_text(input->cluster, results, input->planned.policies.size());
-  add_junit_cases(junit, input->cluster, results, warnings);
+  std::optional<ObservedIndex> observed;
+  if (options.evidence && options.diff) {
+    std::vector<AnalysedPort> ports;
+    for (const auto& r : results)
+      ports.push_back(r.port);
+    observed.emplace(input->cluster, *options.evidence, ports);
+  }
+  const ObservedIndex* seen = observed ? &*observed : nullptr;
+  const std::string text = to_text(input->cluster, results, input->planned.policies.size(), seen);
+  add_junit_cases(junit, input->cluster, results, warnings, seen);
 
   if (auto written = session.output.write("connectivity.txt", text); !written) {
     return fail(written.error());
   }
   auto written =
       write_connectivity_json(session.output.path() / "connectivity.json", input->cluster, results,
-                              {.connectivity = true, .diff = options.diff});
+                              {.connectivity = true, .diff = options.diff, .observed = seen});
   if (!written) return fail(written.error());
   session.output.note_written("connectivity.json");
 
   if (session.format == report::Format::json) {
     write_json_results(session.out, input->cluster, results,
-                       {.connectivity = !options.diff, .diff = options.diff},
+                       {.connectivity = !options.diff, .diff = options.diff, .observed = seen},
                        options.port.has_value());
   } else {
     session.out << text;
+  }
+  if (seen != nullptr && options.fail_on_breaking) {
+    return refuse_breaking(will_break(results, *seen));
   }
   return {};
 }

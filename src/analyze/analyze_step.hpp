@@ -5,12 +5,14 @@
 
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analyze/engine.hpp"
 #include "kube/api.hpp"
+#include "model/evidence.hpp"
 #include "report/junit.hpp"
 #include "report/session.hpp"
 #include "util/error.hpp"
@@ -34,6 +36,12 @@ struct AnalyzeOptions {
   // -n or KUBE_NAMESPACE was given; else --live puts planned policies without a namespace
   // into the context's namespace (AnalyzeServices::cluster_namespace).
   bool namespace_given = false;
+  // --flows: traffic seen, joined with the diff (every newly denied or allowed pair says how
+  // often its workloads were seen talking on the port). Null without evidence.
+  std::shared_ptr<const model::FlowEvidence> evidence;
+  // --fail-on-breaking: a connection seen in the evidence that the diff newly denies fails
+  // the analysis (ErrorCode::check_failed, exit 4) after every report is written.
+  bool fail_on_breaking = false;
 };
 
 // What the workflow needs from beside its floor, given by the command line.

@@ -11,11 +11,10 @@
 
 namespace netpol::analyze {
 
-Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
-                                          const std::vector<nlohmann::json>& desired,
-                                          const std::vector<std::string>& removed,
-                                          const report::Session& session,
-                                          report::JUnitReport& junit) {
+Result<ConnectivityChange>
+analyze_change(kube::KubeApi& api, const std::vector<nlohmann::json>& desired,
+               const std::vector<std::string>& removed, const model::FlowEvidence* evidence,
+               const report::Session& session, report::JUnitReport& junit) {
   auto phase = session.reporter.phase("Analysing what the change allows and denies");
   auto objects = list_live(api);
   if (!objects) return fail(objects.error());
@@ -51,17 +50,35 @@ Result<ConnectivityChange> analyze_change(kube::KubeApi& api,
       }
     }
   }
-  add_junit_cases(junit, *cluster, results, after.warnings);
+  std::optional<ObservedIndex> observed;
+  if (evidence != nullptr) {
+    std::vector<AnalysedPort> ports;
+    for (const auto& r : results)
+      ports.push_back(r.port);
+    observed.emplace(*cluster, *evidence, ports);
+    out.verified = true;
+    out.evidence = describe_window(*evidence);
+    out.will_break = will_break(results, *observed);
+  }
+  const ObservedIndex* seen = observed ? &*observed : nullptr;
+  add_junit_cases(junit, *cluster, results, after.warnings, seen);
   if (auto w = session.output.write("connectivity.txt",
-                                    to_text(*cluster, results, after.policies.size()));
+                                    to_text(*cluster, results, after.policies.size(), seen));
       !w) {
     return fail(w.error());
   }
-  auto written = write_connectivity_json(session.output.path() / "connectivity.json", *cluster,
-                                         results, {.connectivity = false, .diff = true});
+  auto written =
+      write_connectivity_json(session.output.path() / "connectivity.json", *cluster, results,
+                              {.connectivity = false, .diff = true, .observed = seen});
   if (!written) return fail(written.error());
-  phase.done(fmt::format("{} pod pair(s) newly denied, {} newly allowed over {} port(s), {} pods",
-                         out.newly_denied, out.newly_allowed, out.ports, out.pods));
+  phase.done(fmt::format(
+      "{} pod pair(s) newly denied, {} newly allowed over {} port(s), {} pods{}", out.newly_denied,
+      out.newly_allowed, out.ports, out.pods,
+      !out.verified ? std::string()
+      : out.will_break.empty()
+          ? "; none of the newly denied connections was seen in traffic"
+          : fmt::format("; {} newly denied {} seen in traffic", out.will_break.size(),
+                        out.will_break.size() == 1 ? "connection was" : "connections were")));
   return out;
 }
 

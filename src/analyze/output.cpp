@@ -1,6 +1,8 @@
 #include "analyze/output.hpp"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -61,8 +63,10 @@ private:
   std::string m_buffer;
 };
 
+// The pairs in `a` (less `b`); with `observed`, each carries the flows seen on `port`.
 void write_pairs(ChunkedWriter& out, const std::vector<std::string>& ids,
-                 const ConnectivityMatrix& a, const ConnectivityMatrix* b) {
+                 const ConnectivityMatrix& a, const ConnectivityMatrix* b,
+                 const ObservedIndex* observed = nullptr, const AnalysedPort* port = nullptr) {
   out += '[';
   bool first = true;
   for_each_pair(a, b, [&](size_t from, size_t to) {
@@ -72,9 +76,24 @@ void write_pairs(ChunkedWriter& out, const std::vector<std::string>& ids,
     out += ids[from];
     out += ",\"to\":";
     out += ids[to];
+    if (observed != nullptr) {
+      out += ",\"observed\":";
+      out += std::to_string(observed->seen(from, to, *port).count);
+    }
     out += '}';
   });
   out += ']';
+}
+
+std::string evidence_json(const model::FlowEvidence& evidence) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : evidence.files)
+    files.push_back(log::printable(f));
+  return nlohmann::json{{"since", evidence.since},
+                        {"until", evidence.until},
+                        {"flows_read", evidence.flows_read},
+                        {"files", files}}
+      .dump();
 }
 
 struct Workload {
@@ -176,6 +195,71 @@ void write_json_results(std::ostream& out, const Cluster& cluster,
   out << "\n]\n";
 }
 
+std::vector<DeniedConnection> denied_connections(const PortResult& result,
+                                                 const ObservedIndex& observed) {
+  std::map<std::pair<size_t, size_t>, DeniedConnection> groups;
+  for_each_pair(*result.base, &result.planned, [&](size_t from, size_t to) {
+    auto [it, added] = groups.try_emplace({observed.workload_id(from), observed.workload_id(to)});
+    if (added) {
+      it->second.from = log::printable(observed.workload_of(from));
+      it->second.to = log::printable(observed.workload_of(to));
+      it->second.port = result.port;
+      // Evidence is kept per workload pair: any pod pair of the two workloads sees it all.
+      it->second.seen = observed.seen(from, to, result.port);
+    }
+    ++it->second.pairs;
+  });
+  std::vector<DeniedConnection> out;
+  out.reserve(groups.size());
+  for (auto& [key, c] : groups)
+    out.push_back(std::move(c));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const DeniedConnection& a, const DeniedConnection& b) {
+                     if (a.seen.count != b.seen.count) return a.seen.count > b.seen.count;
+                     return std::tie(a.from, a.to) < std::tie(b.from, b.to);
+                   });
+  return out;
+}
+
+std::vector<DeniedConnection> will_break(const std::vector<PortResult>& results,
+                                         const ObservedIndex& observed) {
+  std::vector<DeniedConnection> out;
+  for (const auto& r : results) {
+    if (!r.base) continue;
+    for (auto& c : denied_connections(r, observed)) {
+      if (c.seen.count == 0) break; // observed ones come first
+      out.push_back(std::move(c));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const DeniedConnection& a, const DeniedConnection& b) {
+                     return a.seen.count > b.seen.count;
+                   });
+  return out;
+}
+
+Result<void> refuse_breaking(const std::vector<DeniedConnection>& breaking) {
+  if (breaking.empty()) return {};
+  const auto& first = breaking.front();
+  return fail(ErrorCode::check_failed,
+              fmt::format("the change newly denies {} {} seen in traffic: {} -> {} {} ({}){}",
+                          breaking.size(), breaking.size() == 1 ? "connection" : "connections",
+                          first.from, first.to, port_label(first.port), describe_seen(first.seen),
+                          breaking.size() > 1
+                              ? fmt::format(" and {} more (connectivity.txt)", breaking.size() - 1)
+                              : std::string()));
+}
+
+std::string describe_seen(const Seen& seen) {
+  std::string out = fmt::format("seen {} {}", seen.count, seen.count == 1 ? "time" : "times");
+  if (!seen.first_seen.empty() && !seen.last_seen.empty()) {
+    out += seen.first_seen == seen.last_seen
+               ? fmt::format(" at {}", seen.first_seen)
+               : fmt::format(" between {} and {}", seen.first_seen, seen.last_seen);
+  }
+  return out;
+}
+
 std::string port_label(const AnalysedPort& port) {
   std::string label = fmt::format("{}/{}", to_string(port.port.protocol), port.port.port);
   if (port.other) label += " (any port no policy names)";
@@ -199,19 +283,27 @@ void write_json(std::ostream& stream, const Cluster& cluster, const PortResult& 
   }
   if (content.diff && result.base) {
     out += ",\"newly_denied\":";
-    write_pairs(out, ids, *result.base, &result.planned);
+    write_pairs(out, ids, *result.base, &result.planned, content.observed, &result.port);
     out += ",\"newly_allowed\":";
-    write_pairs(out, ids, result.planned, &*result.base);
+    write_pairs(out, ids, result.planned, &*result.base, content.observed, &result.port);
+    if (content.observed != nullptr) {
+      out += ",\"evidence\":";
+      out += evidence_json(content.observed->evidence());
+    }
   }
   out += '}';
 }
 
 std::string to_text(const Cluster& cluster, const std::vector<PortResult>& results,
-                    size_t policy_count) {
+                    size_t policy_count, const ObservedIndex* observed) {
   const auto groups = workloads(cluster);
   const size_t n = cluster.pods().size();
   std::string out = fmt::format("{} pods in {} workloads, {} {}\n", n, groups.size(), policy_count,
                                 policy_count == 1 ? "policy" : "policies");
+  if (observed != nullptr) {
+    out += fmt::format("evidence: {} ({} joined pod workloads)\n",
+                       describe_window(observed->evidence()), observed->flows_joined());
+  }
   for (const auto& r : results) {
     out += fmt::format("\n{}: {} of {} pod pairs allowed\n", port_label(r.port), r.planned.count(),
                        n * n);
@@ -221,8 +313,20 @@ std::string to_text(const Cluster& cluster, const std::vector<PortResult>& resul
       const size_t allowed = diff_count(r.planned, *r.base);
       out += fmt::format("{}: {} pod pairs newly denied, {} newly allowed\n", port_label(r.port),
                          denied, allowed);
-      if (denied != 0) {
-        out += " newly denied:\n" + grouped_pairs(groups, *r.base, &r.planned, false);
+      if (denied != 0 && observed != nullptr) {
+        const auto connections = denied_connections(r, *observed);
+        std::string seen, unseen;
+        for (const auto& c : connections) {
+          (c.seen.count != 0 ? seen : unseen) += fmt::format(
+              "  {} -> {} ({} pod {}){}\n", c.from, c.to, c.pairs, c.pairs == 1 ? "pair" : "pairs",
+              c.seen.count != 0 ? ": " + describe_seen(c.seen) : "");
+        }
+        if (!seen.empty()) out += " will break (newly denied, seen in traffic):\n" + seen;
+        if (!unseen.empty()) out += " newly denied, never seen in traffic:\n" + unseen;
+      } else if (denied != 0) {
+        out += " newly denied (unverified: no flow evidence given; --flows tells which are "
+               "used):\n" +
+               grouped_pairs(groups, *r.base, &r.planned, false);
       }
       if (allowed != 0) {
         out += " newly allowed:\n" + grouped_pairs(groups, r.planned, &*r.base, false);
@@ -234,8 +338,27 @@ std::string to_text(const Cluster& cluster, const std::vector<PortResult>& resul
 
 void add_junit_cases(report::JUnitReport& junit, const Cluster& cluster,
                      const std::vector<PortResult>& results,
-                     const std::vector<std::string>& warnings) {
-  for (const auto& r : results) {
+                     const std::vector<std::string>& warnings, const ObservedIndex* observed) {
+  // Observed connections that become denied first: each is a failing case of its own.
+  std::vector<std::vector<DeniedConnection>> denied(results.size());
+  for (size_t i = 0; observed != nullptr && i < results.size(); ++i) {
+    if (!results[i].base) continue;
+    denied[i] = denied_connections(results[i], *observed);
+    for (const auto& c : denied[i]) {
+      if (c.seen.count == 0) break; // observed ones come first
+      report::TestCase b;
+      b.classname = "netpol.analyze.breaking";
+      b.name = fmt::format("{} -> {} {}", c.from, c.to, port_label(c.port));
+      b.status = report::CaseStatus::failed;
+      b.message = "will break: " + describe_seen(c.seen);
+      b.detail =
+          fmt::format("{} pod {} newly denied; evidence: {}\n", c.pairs,
+                      c.pairs == 1 ? "pair" : "pairs", describe_window(observed->evidence()));
+      junit.add(std::move(b));
+    }
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
     const size_t n = r.planned.size();
     report::TestCase c;
     c.classname = "netpol.analyze.connectivity";
@@ -245,11 +368,28 @@ void add_junit_cases(report::JUnitReport& junit, const Cluster& cluster,
     if (r.base) {
       report::TestCase d;
       d.classname = "netpol.analyze.diff";
-      d.name = port_label(r.port) + ": no connection becomes denied";
-      const size_t denied = diff_count(*r.base, r.planned);
-      if (denied != 0) {
+      // With evidence the observed connections are failing cases of their own (above); this
+      // case lists the rest as never seen.
+      d.name = port_label(r.port) + (observed != nullptr
+                                         ? ": no connection seen in traffic becomes denied"
+                                         : ": no connection becomes denied");
+      const size_t denied_pairs = diff_count(*r.base, r.planned);
+      if (denied_pairs != 0 && observed != nullptr) {
+        constexpr size_t k_listed = 200;
+        size_t listed = 0;
+        for (const auto& conn : denied[i]) {
+          if (conn.seen.count != 0) continue;
+          if (listed++ < k_listed) {
+            d.detail += fmt::format("never seen: {} -> {} ({} pod {})\n", conn.from, conn.to,
+                                    conn.pairs, conn.pairs == 1 ? "pair" : "pairs");
+          }
+        }
+        if (listed > k_listed) d.detail += fmt::format("... and {} more\n", listed - k_listed);
+      } else if (denied_pairs != 0) {
         d.status = report::CaseStatus::failed;
-        d.message = fmt::format("{} pod pairs would be newly denied", denied);
+        d.message = fmt::format("{} pod pairs would be newly denied (unverified: no flow "
+                                "evidence given)",
+                                denied_pairs);
         constexpr size_t k_listed = 200;
         size_t listed = 0;
         const auto& pods = cluster.pods();

@@ -5,10 +5,10 @@
 #include <string_view>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "util/file.hpp"
+#include "util/hash.hpp"
 
 namespace netpol::cilium {
 namespace {
@@ -208,15 +208,8 @@ Result<std::string> read_chart_file(const std::string& path, std::string_view fi
 Result<std::string> sha256_file(const std::string& path) {
   auto bytes = read_archive(path, ErrorCode::io);
   if (!bytes) return fail(bytes.error());
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(bytes->data(), bytes->size(), digest.data(), &length, EVP_sha256(), nullptr) !=
-      1) {
-    return fail(ErrorCode::io, "sha256: OpenSSL could not compute a digest");
-  }
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i)
-    hex += fmt::format("{:02x}", digest[i]);
+  std::string hex = sha256_hex(*bytes);
+  if (hex.empty()) return fail(ErrorCode::io, "sha256: OpenSSL could not compute a digest");
   return hex;
 }
 

@@ -41,9 +41,9 @@ struct ObservedConnection {
 // connections, not the log's.
 struct FlowEvidence {
   std::vector<ObservedConnection> connections;
-  std::string since; // the earliest first_seen, "" when unknown
-  std::string until; // the latest last_seen, "" when unknown
-  std::uint64_t flows_read = 0; // flows counted into `connections`
+  std::string since;              // the earliest first_seen, "" when unknown
+  std::string until;              // the latest last_seen, "" when unknown
+  std::uint64_t flows_read = 0;   // flows counted into `connections`
   std::vector<std::string> files; // as given
   // Not in `connections`: flows without a TCP/UDP/SCTP port (ICMP), and lines that claimed a
   // flow but were not one (counted, never fatal).

@@ -55,6 +55,22 @@ CheckReport check_policies(LoadResult loaded, const LintOptions& options) {
   return report;
 }
 
+std::vector<report::CodeQualityIssue> code_quality_issues(const CheckReport& report) {
+  std::vector<report::CodeQualityIssue> out;
+  for (const auto& f : report.findings) {
+    report::CodeQualityIssue issue;
+    issue.description = f.object.empty() ? f.message : f.object + ": " + f.message;
+    issue.check_name = "netpol/" + f.check;
+    issue.severity = f.severity == Severity::error     ? report::CodeQualitySeverity::critical
+                     : f.severity == Severity::warning ? report::CodeQualitySeverity::minor
+                                                       : report::CodeQualitySeverity::info;
+    report::set_location(issue, f.where);
+    issue.identity = f.object + "\n" + f.message;
+    out.push_back(std::move(issue));
+  }
+  return out;
+}
+
 report::JUnitReport junit_for(const CheckReport& report, const std::string& subcommand) {
   report::JUnitReport junit(subcommand);
   const std::string classname = "netpol." + subcommand;

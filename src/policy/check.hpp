@@ -10,6 +10,7 @@
 #include "policy/lint.hpp"
 #include "policy/loader.hpp"
 #include "policy/validate.hpp"
+#include "report/code_quality.hpp"
 #include "report/junit.hpp"
 #include "util/env.hpp"
 #include "util/error.hpp"
@@ -45,6 +46,13 @@ Result<void> check_files(const std::vector<std::string>& paths,
 // junit-<subcommand>.xml content: one case per object ("valid") and one per finding.
 // Errors and warnings fail their case; info passes with its message.
 report::JUnitReport junit_for(const CheckReport& report, const std::string& subcommand);
+
+// GitLab's Code Quality report of `lint`, `plan`, `apply` and `run` (SPEC §5).
+inline constexpr const char* k_code_quality_report = "gl-code-quality-report.json";
+
+// One Code Quality issue per finding, at its file:line (check_name "netpol/<check>"; errors
+// critical, warnings minor, info info), in the report's order.
+std::vector<report::CodeQualityIssue> code_quality_issues(const CheckReport& report);
 
 // {"objects":[{"object","where","valid"}],"findings":[...],"summary":{...}}
 nlohmann::ordered_json to_json(const CheckReport& report);

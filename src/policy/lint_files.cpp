@@ -26,6 +26,7 @@ Result<void> lint_files(const LintFilesOptions& options, const Environment& env,
     lint_options.inventory = make_inventory(pods.others, lint_options.default_namespace);
   }
 
+  session.reports.owe(k_code_quality_report);
   auto phase = session.reporter.phase("Linting policies");
   LoadOptions load;
   load.vars = &vars;
@@ -35,6 +36,13 @@ Result<void> lint_files(const LintFilesOptions& options, const Environment& env,
   const auto cases = junit_for(report, "lint");
   for (const auto& c : cases.cases())
     junit.add(c);
+  if (auto w = session.output.write(
+          k_code_quality_report,
+          report::code_quality_json(code_quality_issues(report),
+                                    env.get("CI_PROJECT_DIR").value_or("")));
+      !w) {
+    return fail(w.error());
+  }
 
   if (session.format == report::Format::json) {
     session.out << to_json(report).dump(2) << "\n";

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "util/file.hpp"
+#include "util/hash.hpp"
 #include "util/log.hpp"
 #include "util/parallel.hpp"
 
@@ -417,16 +417,6 @@ LoadResult load_policy_text(std::string_view text, const std::string& source,
   loader.result.files.push_back(source);
   loader.add_text(text, source, source);
   return std::move(loader.result);
-}
-
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i)
-    out += fmt::format("{:02x}", digest[i]);
-  return out;
 }
 
 } // namespace netpol::policy

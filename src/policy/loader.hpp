@@ -82,7 +82,4 @@ LoadResult load_policy_text(std::string_view text, const std::string& source,
 // fragment, a malformed escape, an encoded '/' or '\' (%2F, %5C) or NUL (%00).
 Result<std::string> file_url_path(std::string_view url);
 
-// Lowercase hex SHA-256 of `data`.
-std::string sha256_hex(std::string_view data);
-
 } // namespace netpol::policy

@@ -7,6 +7,50 @@
 #include "util/yaml.hpp"
 
 namespace netpol::policy {
+namespace {
+
+nlohmann::ordered_json connectivity_json(const analyze::ConnectivityChange& c) {
+  nlohmann::ordered_json out = {{"newly_denied", c.newly_denied},
+                                {"newly_allowed", c.newly_allowed},
+                                {"ports", c.ports},
+                                {"pods", c.pods},
+                                {"verified", c.verified}};
+  if (c.verified) {
+    out["evidence"] = c.evidence;
+    auto& breaking = out["will_break"] = nlohmann::ordered_json::array();
+    for (const auto& b : c.will_break) {
+      breaking.push_back({{"from", b.from},
+                          {"to", b.to},
+                          {"port", b.port.port.port},
+                          {"protocol", analyze::to_string(b.port.port.protocol)},
+                          {"other_port", b.port.other},
+                          {"pod_pairs", b.pairs},
+                          {"observed", b.seen.count},
+                          {"first_seen", b.seen.first_seen},
+                          {"last_seen", b.seen.last_seen}});
+    }
+  }
+  return out;
+}
+
+// The plan's connectivity lines for the job log: the connections it would break first.
+std::string connectivity_text(const analyze::ConnectivityChange& c) {
+  std::string out;
+  for (const auto& b : c.will_break) {
+    out += fmt::format("will break: {} -> {} {} ({})\n", b.from, b.to, analyze::port_label(b.port),
+                       analyze::describe_seen(b.seen));
+  }
+  out += fmt::format("connectivity: {} pod pair(s) newly denied, {} newly allowed{} "
+                     "(connectivity.txt)\n",
+                     c.newly_denied, c.newly_allowed,
+                     !c.verified ? "; unverified: no flow evidence given (--flows)"
+                     : c.will_break.empty()
+                         ? "; none of them seen in traffic"
+                         : fmt::format("; {} seen in traffic will break", c.will_break.size()));
+  return out;
+}
+
+} // namespace
 
 Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, kube::KubeApi& api,
                            const report::Session& session, report::JUnitReport& junit) {
@@ -26,6 +70,13 @@ Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, k
   const auto check_cases = junit_for(state->check, junit.subcommand());
   for (const auto& c : check_cases.cases())
     junit.add(c);
+  if (auto w = session.output.write(
+          k_code_quality_report,
+          report::code_quality_json(code_quality_issues(state->check),
+                                    env.get("CI_PROJECT_DIR").value_or("")));
+      !w) {
+    return fail(w.error());
+  }
   const bool json = session.format == report::Format::json;
   const bool print = options.print;
   if (print && !json) {
@@ -105,7 +156,8 @@ Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, k
     for (const auto& item : plan->items) {
       if (item.action == Action::prune) removed.push_back(item.object);
     }
-    auto change = analyze::analyze_change(api, state->desired, removed, session, junit);
+    auto change = analyze::analyze_change(api, state->desired, removed, options.evidence.get(),
+                                          session, junit);
     if (change) {
       connectivity = *change;
     } else {
@@ -120,22 +172,28 @@ Result<PlanStep> plan_step(const PlanOptions& options, const Environment& env, k
                : ""));
     }
   }
+  if (connectivity) {
+    // plan.json carries what the change does to connectivity, the connections it would break
+    // first.
+    auto with_connectivity = plan->to_json();
+    with_connectivity["connectivity"] = connectivity_json(*connectivity);
+    if (auto w = session.output.write("plan.json", with_connectivity.dump(2) + "\n"); !w)
+      return fail(w.error());
+  }
   if (print && json) {
     auto out = plan->to_json();
     out["lint"] = to_json(state->check);
-    if (connectivity) {
-      out["connectivity"] = {{"newly_denied", connectivity->newly_denied},
-                             {"newly_allowed", connectivity->newly_allowed},
-                             {"ports", connectivity->ports},
-                             {"pods", connectivity->pods}};
-    }
+    if (connectivity) out["connectivity"] = connectivity_json(*connectivity);
     session.out << out.dump(2) << "\n";
   } else if (print) {
     session.out << plan->to_text();
-    if (connectivity) {
-      session.out << fmt::format("connectivity: {} pod pair(s) newly denied, {} newly allowed "
-                                 "(connectivity.txt)\n",
-                                 connectivity->newly_denied, connectivity->newly_allowed);
+    if (connectivity) session.out << connectivity_text(*connectivity);
+  }
+  if (connectivity && options.fail_on_breaking) {
+    // Before anything is applied: the change would cut traffic the cluster really carries.
+    if (auto ok = analyze::refuse_breaking(connectivity->will_break); !ok) {
+      return fail(ErrorCode::check_failed,
+                  ok.error().message + "; nothing was applied (NETWORK_POLICY_FAIL_ON_BREAKING)");
     }
   }
   return PlanStep{std::move(*state), std::move(*plan), connectivity};

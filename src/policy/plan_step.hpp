@@ -4,10 +4,12 @@
 #pragma once
 
 #include <initializer_list>
+#include <memory>
 #include <optional>
 
 #include "analyze/change.hpp"
 #include "kube/api.hpp"
+#include "model/evidence.hpp"
 #include "policy/defaults.hpp"
 #include "policy/desired.hpp"
 #include "policy/plan.hpp"
@@ -18,8 +20,8 @@
 namespace netpol::policy {
 
 // The files plan and apply write (SPEC §5), on every way out.
-inline constexpr std::initializer_list<const char*> k_plan_reports = {"policies.yaml", "plan.txt",
-                                                                      "plan.json"};
+inline constexpr std::initializer_list<const char*> k_plan_reports = {
+    "policies.yaml", "plan.txt", "plan.json", "gl-code-quality-report.json"};
 
 struct PlanOptions {
   DesiredOptions desired;
@@ -30,6 +32,12 @@ struct PlanOptions {
   // Results (findings, the plan, the connectivity line) to session.out in session.format;
   // false for run's JSON output, which prints its own summary. Files are written either way.
   bool print = true;
+  // --flows: traffic seen, so the connectivity analysis says which newly denied connections
+  // are really used (null: the preview is unverified).
+  std::shared_ptr<const model::FlowEvidence> evidence;
+  // --fail-on-breaking: a newly denied connection seen in `evidence` fails the plan
+  // (ErrorCode::check_failed) after its reports are written, before anything is applied.
+  bool fail_on_breaking = false;
 };
 
 struct PlanStep {

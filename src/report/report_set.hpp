@@ -69,7 +69,8 @@ private:
 
 // What a stand-in for `name` holds, `line` saying why it is one ("not written: …"): a comment
 // line, a JSON object {"error": line}, a page with the line, or, where any text would be read
-// as a claim, an empty flow log or dotenv and an OpenMetrics "# EOF", by the file's type.
+// as a claim, an empty flow log or dotenv, an empty Code Quality array and an OpenMetrics
+// "# EOF", by the file's type.
 std::string stand_in(std::string_view name, const std::string& line);
 
 } // namespace netpol::report

@@ -339,6 +339,7 @@ class ComponentJobTest(unittest.TestCase):
             "junit": "netpol-report/junit-*.xml",
             "dotenv": "netpol-report/netpol.env",
             "metrics": "netpol-report/metrics.txt",
+            "codequality": "netpol-report/gl-code-quality-report.json",
         })
         self.assertEqual(artifacts["expose_as"], "Network policy drop log")
         self.assertEqual(gitlab_ci.expose_as_problems(artifacts), [])

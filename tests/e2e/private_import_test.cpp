@@ -15,6 +15,7 @@
 #include "support/child_process.hpp"
 #include "support/https_server.hpp"
 #include "support/temp_dir.hpp"
+#include "util/hash.hpp"
 
 namespace netpol {
 namespace {
@@ -98,7 +99,7 @@ protected:
                                      const std::string& token = k_token) {
     const std::string name = "case" + std::to_string(++cases);
     work.write(name + "/policies/imports.yaml",
-               "imports:\n- url: " + url + "\n  sha256: " + policy::sha256_hex(body) + "\n");
+               "imports:\n- url: " + url + "\n  sha256: " + sha256_hex(body) + "\n");
     fs::create_directories(work.path() / name / "out");
     auto child = std::make_unique<ChildProcess>(
         std::vector<std::string>{NETPOL_BINARY, "--log-level", "trace", "lint",

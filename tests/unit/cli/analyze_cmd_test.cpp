@@ -176,7 +176,8 @@ spec:
   EXPECT_TRUE(json["newly_allowed"].empty());
   EXPECT_THAT(read(out("junit-analyze.xml")), HasSubstr("would be newly denied"));
   EXPECT_THAT(read(out("connectivity.txt")),
-              HasSubstr("TCP/80: 6 pod pairs newly denied, 0 newly allowed\n newly denied:\n"
+              HasSubstr("TCP/80: 6 pod pairs newly denied, 0 newly allowed\n newly denied "
+                        "(unverified: no flow evidence given; --flows tells which are used):\n"
                         "  x/a (1 pod) -> x/b, y/a\n"));
   const auto file = nlohmann::json::parse(read(out("connectivity.json")));
   ASSERT_TRUE(file.is_array());

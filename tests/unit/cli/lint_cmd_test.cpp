@@ -66,6 +66,64 @@ TEST(LintCmd, OneInvalidObjectExitsThreeWithFileLineAndPath) {
   EXPECT_THAT(d.read("junit-lint.xml"), HasSubstr("<failure"));
 }
 
+// gl-code-quality-report.json: every finding at its file and line, with a fingerprint that
+// does not move with the line (GitLab compares fingerprints for new and fixed findings).
+TEST(LintCmd, CodeQualityReportPutsFindingsOnTheirLines) {
+  LintDir d;
+  fs::create_directories(d.out);
+  const auto write_policy = [&](const std::string& leading) {
+    std::ofstream(d.out / "p.yaml", std::ios::trunc)
+        << leading
+        << "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+           "metadata: {name: web, namespace: shop}\n"
+           "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n"
+           "  - ports: [{port: 443}]\n";
+  };
+  write_policy("");
+  auto r = run_cli({"lint", (d.out / "p.yaml").string(), "--output-dir", (d.out / "o").string()},
+                   {{"CI_PROJECT_DIR", d.out.string()}});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  ASSERT_THAT(r.out, HasSubstr("[egress-blocks-dns]"));
+  const auto report = nlohmann::json::parse(d.read("o/gl-code-quality-report.json"));
+  ASSERT_TRUE(report.is_array());
+  const nlohmann::json* dns = nullptr;
+  for (const auto& issue : report)
+    if (issue["check_name"] == "netpol/egress-blocks-dns") dns = &issue;
+  ASSERT_NE(dns, nullptr) << report.dump(2);
+  EXPECT_EQ((*dns)["severity"], "minor");
+  EXPECT_EQ((*dns)["location"]["path"], "p.yaml") << "relative to CI_PROJECT_DIR";
+  EXPECT_EQ((*dns)["location"]["lines"]["begin"], 7) << "the egress: line";
+  EXPECT_THAT((*dns)["description"].get<std::string>(), HasSubstr("NetworkPolicy/shop/web: "));
+  EXPECT_EQ((*dns)["fingerprint"].get<std::string>().size(), 64u);
+
+  // Two lines further down: same finding, same fingerprint, new line.
+  write_policy("# a comment\n# another\n");
+  auto again = run_cli({"lint", (d.out / "p.yaml").string(), "--output-dir", (d.out / "o").string()},
+                       {{"CI_PROJECT_DIR", d.out.string()}});
+  const auto moved = nlohmann::json::parse(d.read("o/gl-code-quality-report.json"));
+  bool found = false;
+  for (const auto& issue : moved) {
+    if (issue["check_name"] != "netpol/egress-blocks-dns") continue;
+    found = true;
+    EXPECT_EQ(issue["location"]["lines"]["begin"], 9);
+    EXPECT_EQ(issue["fingerprint"], (*dns)["fingerprint"]);
+  }
+  EXPECT_TRUE(found) << moved.dump(2);
+}
+
+TEST(LintCmd, InvalidPolicyIsACriticalCodeQualityIssue) {
+  LintDir d;
+  auto r = run_cli({"lint", validation("invalid/invalid-ingress-ports-protocol.yaml"),
+                    "--output-dir", d.out.string()});
+  EXPECT_EQ(r.exit_code, 3);
+  const auto report = nlohmann::json::parse(d.read("gl-code-quality-report.json"));
+  ASSERT_FALSE(report.empty());
+  EXPECT_EQ(report[0]["severity"], "critical");
+  EXPECT_THAT(report[0]["location"]["path"].get<std::string>(),
+              HasSubstr("invalid-ingress-ports-protocol.yaml"));
+  EXPECT_GT(report[0]["location"]["lines"]["begin"].get<int>(), 1);
+}
+
 TEST(LintCmd, JsonOutput) {
   LintDir d;
   auto r = run_cli({"lint", validation("invalid-derived/ipblock-host-bits-set.yaml"), "--format",

@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "policy/loader.hpp"
+#include "util/hash.hpp"
 #include "support/https_server.hpp"
 #include "support/temp_dir.hpp"
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/loader.hpp"
+#include "util/hash.hpp"
 #include "support/paths.hpp"
 #include "support/temp_dir.hpp"
 
