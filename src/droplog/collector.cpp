@@ -24,8 +24,14 @@ DropCounts& DropCounts::operator+=(const DropCounts& o) {
   return *this;
 }
 
-DropCollector::DropCollector(DropFilter filter, std::function<void(std::string_view)> on_match)
-    : m_filter(std::move(filter)), m_on_match(std::move(on_match)) {}
+DropCollector::DropCollector(DropFilter filter, std::function<void(std::string_view)> on_match,
+                             bool connections)
+    : m_filter(std::move(filter)), m_on_match(std::move(on_match)),
+      m_parser(connections ? Verdicts::connections : Verdicts::drops),
+      m_with_connections(connections) {
+  // A connection of none of the selected namespaces is not kept: not parsed either.
+  if (connections) m_parser.connections_only_with(m_filter.namespaces);
+}
 
 bool DropCollector::selected(const DropFlow& f) const {
   if (f.has_time) {
@@ -40,10 +46,26 @@ bool DropCollector::selected(const DropFlow& f) const {
   return in(f.source.namespace_name) || in(f.destination.namespace_name);
 }
 
+// The flow just parsed, whatever its verdict, as connection attempts (an aggregated event's
+// flows, all directions together).
+void DropCollector::add_connection() {
+  if (!selected(m_flow)) return;
+  const uint64_t n = m_flow.aggregated() ? m_flow.aggregate_ingress + m_flow.aggregate_egress +
+                                               m_flow.aggregate_unknown
+                                         : 1;
+  m_connections.add(m_flow, n);
+}
+
 void DropCollector::add_line(std::string_view line) {
   if (line.empty() || (line.size() == 1 && line[0] == '\r')) return;
   ++m_counts.lines_read;
-  switch (m_parser.parse(line, m_flow)) {
+  LineOutcome outcome = m_parser.parse(line, m_flow);
+  if (m_with_connections) {
+    if (outcome == LineOutcome::flow) add_connection();
+    // The drop log counts the line as a drops-only parser would have.
+    outcome = m_parser.drop_outcome();
+  }
+  switch (outcome) {
   case LineOutcome::skipped: ++m_counts.lines_skipped; return;
   case LineOutcome::malformed:
     ++m_counts.lines_malformed;
@@ -94,6 +116,7 @@ void DropCollector::add_line(std::string_view line) {
 void DropCollector::merge(const DropCollector& other) {
   m_counts += other.m_counts;
   m_rows.merge(other.m_rows);
+  m_connections.merge(other.m_connections);
   if (other.m_earliest_ns != 0 && (m_earliest_ns == 0 || other.m_earliest_ns < m_earliest_ns)) {
     m_earliest_ns = other.m_earliest_ns;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "droplog/aggregate.hpp"
+#include "droplog/connections.hpp"
 #include "droplog/line_parser.hpp"
 
 namespace netpol::droplog {
@@ -38,7 +39,11 @@ struct DropCounts {
 class DropCollector {
 public:
   // `on_match` receives each kept event's JSON object (for drop-log.jsonl); may be empty.
-  explicit DropCollector(DropFilter filter, std::function<void(std::string_view)> on_match = {});
+  // With `connections`, every connection attempt the filter keeps (any verdict) is also
+  // counted into connections() (by verdict), for flows-summary.json; the drop log's counts,
+  // rows and matches stay what they are without it.
+  explicit DropCollector(DropFilter filter, std::function<void(std::string_view)> on_match = {},
+                         bool connections = false);
 
   // Takes one line (without '\n'). Blank lines are not counted. Not thread-safe.
   void add_line(std::string_view line);
@@ -51,6 +56,8 @@ public:
   // rows() without a copy; the collector has no rows afterwards.
   DropRows take_rows() { return m_rows.take_rows(); }
   const DropFilter& filter() const { return m_filter; }
+  // Every kept connection attempt by verdict; empty without `connections`.
+  const ConnectionAggregator& connections() const { return m_connections; }
   // Earliest and latest time among kept flows (0 when none had a time).
   int64_t earliest_ns() const { return m_earliest_ns; }
   int64_t latest_ns() const { return m_latest_ns; }
@@ -60,6 +67,7 @@ public:
 
 private:
   bool selected(const DropFlow& flow) const;
+  void add_connection();
 
   DropFilter m_filter;
   std::function<void(std::string_view)> m_on_match;
@@ -67,6 +75,8 @@ private:
   DropFlow m_flow; // reused: its strings keep their capacity between lines
   DropCounts m_counts;
   DropAggregator m_rows;
+  bool m_with_connections = false;
+  ConnectionAggregator m_connections{true};
   int64_t m_earliest_ns = 0;
   int64_t m_latest_ns = 0;
   int64_t m_oldest_read_ns = 0;

@@ -31,7 +31,7 @@ struct FlowEndpoint {
 };
 
 struct DropFlow {
-  std::string verdict;   // "DROPPED" or "AUDIT"
+  std::string verdict;   // "DROPPED", "AUDIT"; Verdicts::connections: "FORWARDED", "REDIRECTED"
   std::string direction; // "INGRESS", "EGRESS" or "UNKNOWN" (the field is omitted when 0)
   FlowEndpoint source;
   FlowEndpoint destination;

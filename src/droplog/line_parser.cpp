@@ -40,11 +40,12 @@ std::string_view strip_timestamp_prefix(std::string_view s) {
   return n == 0 ? s : trim(s.substr(n));
 }
 
-enum class VerdictScan { kept, other, none };
+enum class VerdictScan { drop, connection, other, none };
 
 // Finds the first "verdict" that is shaped like a JSON key and tells whether its value is
-// DROPPED or AUDIT, without parsing. `escaped`: the JSON is inside a logfmt quoted string,
-// so its quotes read \". Go's protojson may put one space after ':' and ','.
+// DROPPED or AUDIT (drop), FORWARDED or REDIRECTED (connection), without parsing. `escaped`: the
+// JSON is inside a logfmt quoted string, so its quotes read \". Go's protojson may put one space
+// after ':' and ','.
 VerdictScan scan_verdict(std::string_view s, bool escaped) {
   const char* p = s.data();
   const char* const end = s.data() + s.size();
@@ -77,7 +78,10 @@ VerdictScan scan_verdict(std::string_view s, bool escaped) {
     spaces(q);
     if (!eat(q, quote)) continue;
     if (eat(q, "DROPPED") || eat(q, "AUDIT")) {
-      return (q < end && *q == quote.front()) ? VerdictScan::kept : VerdictScan::other;
+      return (q < end && *q == quote.front()) ? VerdictScan::drop : VerdictScan::other;
+    }
+    if (eat(q, "FORWARDED") || eat(q, "REDIRECTED")) {
+      return (q < end && *q == quote.front()) ? VerdictScan::connection : VerdictScan::other;
     }
     return VerdictScan::other;
   }
@@ -309,8 +313,13 @@ void read_aggregate(element e, DropFlow& flow) {
   }
 }
 
-// Fills `flow` from a Flow object; false when its verdict is not one we keep.
-bool read_flow(object f, DropFlow& flow) {
+bool is_drop_verdict(std::string_view verdict) {
+  return verdict == "DROPPED" || verdict == "AUDIT";
+}
+
+// Fills `flow` from a Flow object; false when its verdict is not one we keep (DROPPED or
+// AUDIT; with `connections`, FORWARDED and REDIRECTED too).
+bool read_flow(object f, DropFlow& flow, bool connections) {
   uint64_t reason_code = 0;
   for (auto field : f) {
     const std::string_view key = field.key;
@@ -343,7 +352,10 @@ bool read_flow(object f, DropFlow& flow) {
       read_aggregate(field.value, flow);
     }
   }
-  if (flow.verdict != "DROPPED" && flow.verdict != "AUDIT") return false;
+  if (!is_drop_verdict(flow.verdict) &&
+      !(connections && (flow.verdict == "FORWARDED" || flow.verdict == "REDIRECTED"))) {
+    return false;
+  }
   if (flow.reason.empty() && reason_code != 0) flow.reason = drop_reason_name(reason_code);
   if (flow.direction.empty() || flow.direction == "TRAFFIC_DIRECTION_UNKNOWN") {
     flow.direction = "UNKNOWN";
@@ -366,23 +378,51 @@ struct LineParser::Impl {
   std::string buffer; // the event JSON, followed by simdjson's padding
 };
 
-LineParser::LineParser() : m_impl(std::make_unique<Impl>()) {}
+LineParser::LineParser(Verdicts verdicts)
+    : m_impl(std::make_unique<Impl>()), m_connections(verdicts == Verdicts::connections) {}
 LineParser::~LineParser() = default;
 
 LineOutcome LineParser::parse(std::string_view line, DropFlow& flow) {
+  const LineOutcome outcome = parse_line(line, flow);
+  // What a Verdicts::drops parser says of the line: only a line whose scan found DROPPED or
+  // AUDIT and whose flow has one of them is parsed there; every other line is skipped
+  // unparsed (so a broken FORWARDED line is skipped, not malformed).
+  if (!m_connections || outcome == LineOutcome::skipped) {
+    m_drop_outcome = outcome;
+  } else if (!m_cut_short && (!m_drop_scan || (m_verdict_read && !is_drop_verdict(flow.verdict)))) {
+    m_drop_outcome = LineOutcome::skipped;
+  } else {
+    m_drop_outcome = outcome;
+  }
+  return outcome;
+}
+
+LineOutcome LineParser::parse_line(std::string_view line, DropFlow& flow) {
   m_event_json = {};
+  m_drop_scan = false;
+  m_cut_short = false;
+  m_verdict_read = false;
   line = strip_timestamp_prefix(trim(line));
   if (line.empty()) return LineOutcome::skipped;
 
+  // The scan's verdict decides whether the line is parsed at all.
+  const auto wanted = [&](VerdictScan scan) {
+    m_drop_scan = scan == VerdictScan::drop;
+    if (m_drop_scan) return true;
+    if (!m_connections || scan != VerdictScan::connection) return false;
+    return m_needles.empty() ||
+           std::any_of(m_needles.begin(), m_needles.end(), [&](const std::string& needle) {
+             return line.find(needle) != std::string_view::npos;
+           });
+  };
   std::string& buffer = m_impl->buffer;
   buffer.clear();
   if (line.front() == '{') {
-    if (line.back() != '}') return LineOutcome::malformed; // cut short (rotation, limitBytes)
-    switch (scan_verdict(line, false)) {
-    case VerdictScan::none:
-    case VerdictScan::other: return LineOutcome::skipped;
-    case VerdictScan::kept: break;
+    if (line.back() != '}') { // cut short (rotation, limitBytes)
+      m_cut_short = true;
+      return LineOutcome::malformed;
     }
+    if (!wanted(scan_verdict(line, false))) return LineOutcome::skipped;
     buffer.append(line);
   } else {
     const size_t msg = find_msg(line);
@@ -391,7 +431,7 @@ LineOutcome LineParser::parse(std::string_view line, DropFlow& flow) {
       return LineOutcome::skipped; // an ordinary agent log line
     }
     const std::string_view value = line.substr(msg);
-    if (scan_verdict(value, true) != VerdictScan::kept) return LineOutcome::skipped;
+    if (!wanted(scan_verdict(value, true))) return LineOutcome::skipped;
     if (!unquote_go(value, buffer)) return LineOutcome::malformed;
     // A message may end in whitespace ("{…}\n" from a logger that adds one): JSON allows
     // it, but the event goes to drop-log.jsonl as one line holding one object.
@@ -418,7 +458,9 @@ LineOutcome LineParser::parse(std::string_view line, DropFlow& flow) {
     } else {
       return LineOutcome::skipped; // another event kind that mentions a verdict
     }
-    if (!read_flow(f, flow)) return LineOutcome::skipped;
+    const bool kept = read_flow(f, flow, m_connections);
+    m_verdict_read = true;
+    if (!kept) return LineOutcome::skipped;
     if (flow.time.empty()) {
       element t;
       if (top["time"].get(t) == simdjson::SUCCESS) flow.time = str(t);

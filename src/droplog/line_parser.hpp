@@ -1,5 +1,6 @@
 // Reads one line of a Cilium agent log, a Hubble exporter file or `hubble observe -o jsonpb`
-// output and, when it is a dropped or audited flow, reduces it to a DropFlow.
+// output and, when it is a dropped or audited flow (or, with Verdicts::connections, any
+// connection attempt), reduces it to a DropFlow.
 //
 // Accepted line shapes (research: Hubble exporter and observer output):
 //   {"flow":{...},"node_name":"...","time":"..."}      exporter / GetFlowsResponse (jsonpb)
@@ -23,12 +24,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "droplog/flow.hpp"
 
 namespace netpol::droplog {
 
 enum class LineOutcome { flow, skipped, malformed };
+
+// Which flows a parser reads: the drop log's (DROPPED, AUDIT), or every connection attempt
+// (FORWARDED and REDIRECTED too: flows-summary.json, flow evidence). Other verdicts (TRACED,
+// TRANSLATED, ERROR) are observation points or failures, not attempts, and are skipped.
+enum class Verdicts { drops, connections };
 
 // The time of the "2026-11-26T10:00:00.123456789Z " prefix `pods/log?timestamps=true` puts
 // before a line (the time the container runtime received it), in nanoseconds since the epoch;
@@ -37,7 +45,7 @@ std::optional<int64_t> log_line_time(std::string_view line);
 
 class LineParser {
 public:
-  LineParser();
+  explicit LineParser(Verdicts verdicts = Verdicts::drops);
   ~LineParser();
   LineParser(const LineParser&) = delete;
   LineParser& operator=(const LineParser&) = delete;
@@ -51,10 +59,27 @@ public:
   // logfmt msg=), valid until the next parse(); set after a `flow` outcome.
   std::string_view event_json() const { return m_event_json; }
 
+  // With Verdicts::connections: a FORWARDED or REDIRECTED line that contains none of
+  // `needles` is skipped unparsed (a collector of some namespaces' flows passes their names:
+  // a flow of those namespaces names one). Empty: every such line is parsed.
+  void connections_only_with(std::vector<std::string> needles) { m_needles = std::move(needles); }
+
+  // The last line's outcome as a Verdicts::drops parser classifies it (the same as parse()'s
+  // for such a parser): a Verdicts::connections parser counts the drop log exactly as before.
+  LineOutcome drop_outcome() const { return m_drop_outcome; }
+
 private:
+  LineOutcome parse_line(std::string_view line, DropFlow& flow);
+
   struct Impl;
   std::unique_ptr<Impl> m_impl;
   std::string_view m_event_json;
+  bool m_connections = false;
+  std::vector<std::string> m_needles;
+  LineOutcome m_drop_outcome = LineOutcome::skipped;
+  bool m_drop_scan = false;    // the scan found DROPPED or AUDIT
+  bool m_cut_short = false;    // a JSON line without its closing brace
+  bool m_verdict_read = false; // the flow's fields were read (its verdict is known)
 };
 
 } // namespace netpol::droplog

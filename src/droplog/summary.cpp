@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "droplog/cluster_source.hpp"
+#include "droplog/flows_summary.hpp"
 #include "droplog/source.hpp"
 #include "droplog/suggest.hpp"
 #include "droplog/views.hpp"
@@ -35,8 +36,10 @@ constexpr size_t k_stdout_max_rows = 200;
 // Writes every view of the drop log, each streamed to its file row by row (the rows are
 // the only copy of the data in memory); the first failure (in file order) is returned after
 // trying all. The views only read the rows, so they are written on two threads: the largest
-// (drop-summary.json) and the policies on a second one, the table views on this one.
-Result<void> write_views(const DropSummary& summary, const report::Session& session) {
+// (drop-summary.json) and the policies on a second one, the table views and
+// flows-summary.json (every connection attempt, any verdict) on this one.
+Result<void> write_views(const DropSummary& summary, const ConnectionAggregator& connections,
+                         const report::Session& session) {
   const auto& dir = session.output.path();
   auto stream = [&](const char* name, auto&& produce) -> Result<void> {
     auto file = report::AtomicFile::open(dir / name);
@@ -60,12 +63,14 @@ Result<void> write_views(const DropSummary& summary, const report::Session& sess
   auto second = std::async(std::launch::async | std::launch::deferred, write_second);
   auto text = stream("drop-log.txt", [&](const TextSink& out) { write_text(summary, out); });
   auto html = stream("drop-log.html", [&](const TextSink& out) { write_html(summary, out); });
+  auto flows = stream("flows-summary.json",
+                      [&](const TextSink& out) { write_flows_summary(summary, connections, out); });
   auto& junit = session.reports.junit("drops"); // written by the dispatcher
   const auto cases = render_junit(summary);
   for (const auto& c : cases.cases())
     junit.add(c);
   second.get();
-  for (auto* r : {&json, &text, &html, &policies})
+  for (auto* r : {&json, &text, &html, &policies, &flows})
     if (!*r) return *r;
   return {};
 }
@@ -136,10 +141,13 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
   auto jsonl = report::AtomicFile::open(session.output.path() / "drop-log.jsonl");
   if (!jsonl) return fail(jsonl.error());
   DropFilter filter{opts.namespaces, opts.since_ns, std::nullopt};
-  DropCollector collector(std::move(filter), [&](std::string_view json) {
-    jsonl->write(json);
-    jsonl->write("\n");
-  });
+  DropCollector collector(
+      std::move(filter),
+      [&](std::string_view json) {
+        jsonl->write(json);
+        jsonl->write("\n");
+      },
+      /*connections=*/true);
 
   auto phase = session.reporter.phase("Collecting dropped and audited flows");
   auto read = source->read([&](std::string_view line) { collector.add_line(line); });
@@ -167,7 +175,7 @@ Result<DropsOutcome> collect_drops(const DropsOptions& opts, const report::Sessi
   }
   summary.rows = collector.take_rows();
   if (previous) mark_new_rows(summary, *previous);
-  auto written = write_views(summary, session);
+  auto written = write_views(summary, collector.connections(), session);
 
   if (!read) {
     phase.failed(read.error().message);

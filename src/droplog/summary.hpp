@@ -51,8 +51,8 @@ struct DropsOutcome {
 
 // The files the drop log writes (SPEC §5), on every way out; junit-drops.xml besides.
 inline constexpr std::initializer_list<const char*> k_drop_reports = {
-    "drop-log.jsonl", "drop-log.txt", "drop-log.html", "drop-summary.json",
-    "suggested-policy.yaml"};
+    "drop-log.jsonl",    "drop-log.txt",          "drop-log.html",
+    "drop-summary.json", "suggested-policy.yaml", "flows-summary.json"};
 
 // --since / NETPOL_SINCE: an RFC 3339 time (not in the future, not before 2000), or a duration
 // back from now of at most 366 days; nanoseconds since the epoch. ErrorCode::usage naming
@@ -61,10 +61,10 @@ Result<int64_t> parse_since(const std::string& text, const std::string& what);
 
 // Reads the flows (the Cilium agents' logs through `api`, or options.from_file, when `api`
 // may be null), writes every view of the drop log into session.output (drop-log.jsonl/.txt/
-// .html, drop-summary.json, suggested-policy.yaml; junit-drops.xml's cases into
-// session.reports) and, with options.print, the table (or JSON) to session.out. Fails when the
-// source cannot be read at all or an output cannot be written; the views are written first
-// either way.
+// .html, drop-summary.json, suggested-policy.yaml, flows-summary.json; junit-drops.xml's
+// cases into session.reports) and, with options.print, the table (or JSON) to session.out.
+// Fails when the source cannot be read at all or an output cannot be written; the views are
+// written first either way.
 Result<DropsOutcome> collect_drops(const DropsOptions& options, const report::Session& session,
                                    kube::KubeApi* api);
 

@@ -45,6 +45,10 @@ struct FlowEvidence {
   std::string until;              // the latest last_seen, "" when unknown
   std::uint64_t flows_read = 0;   // flows counted into `connections`
   std::vector<std::string> files; // as given
+  // Not in `connections`: flows without a TCP/UDP/SCTP port (ICMP), and lines that claimed a
+  // flow but were not one (counted, never fatal).
+  std::uint64_t flows_without_port = 0;
+  std::uint64_t lines_malformed = 0;
 };
 
 } // namespace netpol::model

@@ -45,10 +45,10 @@ const char* const k_not_dry_run = "(?!.*dryRun).*";
 // Every report `run` writes when all its steps are in (--mode enforce with policies, the drop
 // log on): the same set whatever way the run ends.
 const std::vector<std::string> k_run_reports = {
-    "junit-run.xml", "metrics.txt",       "junit-detect.xml",     "provider.json",
-    "netpol.env",    "junit-apply.xml",   "policies.yaml",        "plan.txt",
-    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",       "drop-log.txt",
-    "drop-log.html", "drop-summary.json", "suggested-policy.yaml"};
+    "junit-run.xml", "metrics.txt",       "junit-detect.xml",      "provider.json",
+    "netpol.env",    "junit-apply.xml",   "policies.yaml",         "plan.txt",
+    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",        "drop-log.txt",
+    "drop-log.html", "drop-summary.json", "suggested-policy.yaml", "flows-summary.json"};
 
 std::string policy(const std::string& name, int port) {
   return fmt::format(

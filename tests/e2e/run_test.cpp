@@ -31,10 +31,10 @@ std::string slurp(const std::filesystem::path& p) {
 // stay empty, since any line there would be read as a flow or a variable.
 void expect_every_report_saying(const std::filesystem::path& out, const std::string& why) {
   const std::set<std::string> every = {
-      "junit-run.xml", "metrics.txt",       "junit-detect.xml",     "provider.json",
-      "netpol.env",    "junit-apply.xml",   "policies.yaml",        "plan.txt",
-      "plan.json",     "junit-drops.xml",   "drop-log.jsonl",       "drop-log.txt",
-      "drop-log.html", "drop-summary.json", "suggested-policy.yaml"};
+      "junit-run.xml", "metrics.txt",       "junit-detect.xml",      "provider.json",
+      "netpol.env",    "junit-apply.xml",   "policies.yaml",         "plan.txt",
+      "plan.json",     "junit-drops.xml",   "drop-log.jsonl",        "drop-log.txt",
+      "drop-log.html", "drop-summary.json", "suggested-policy.yaml", "flows-summary.json"};
   std::set<std::string> written;
   for (const auto& e : std::filesystem::directory_iterator(out))
     written.insert(e.path().filename().string());

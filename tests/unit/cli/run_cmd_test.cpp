@@ -20,11 +20,23 @@ std::set<std::string> files_in(const std::filesystem::path& dir) {
 }
 
 // What `run` writes when every step its options include is in: the full set.
-const std::set<std::string> k_every_report = {
-    "junit-run.xml", "metrics.txt",       "junit-detect.xml",     "provider.json",
-    "netpol.env",    "junit-apply.xml",   "policies.yaml",        "plan.txt",
-    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",       "drop-log.txt",
-    "drop-log.html", "drop-summary.json", "suggested-policy.yaml", "gl-code-quality-report.json"};
+const std::set<std::string> k_every_report = {"junit-run.xml",
+                                              "metrics.txt",
+                                              "junit-detect.xml",
+                                              "provider.json",
+                                              "netpol.env",
+                                              "junit-apply.xml",
+                                              "policies.yaml",
+                                              "plan.txt",
+                                              "plan.json",
+                                              "junit-drops.xml",
+                                              "drop-log.jsonl",
+                                              "drop-log.txt",
+                                              "drop-log.html",
+                                              "drop-summary.json",
+                                              "suggested-policy.yaml",
+                                              "gl-code-quality-report.json",
+                                              "flows-summary.json"};
 
 TEST(RunCommand, InvalidModeIsUsageErrorBeforeAnyClusterWork) {
   MapEnvironment env{{"NETWORK_POLICY_MODE", "maybe"}, {"KUBECONFIG", "/nonexistent/kubeconfig"}};
@@ -95,11 +107,11 @@ TEST(RunCommand, StepsTheOptionsLeaveOutWriteNoReports) {
                    {});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   // --policies names a folder: declared, so planned (and owed) even in mode off.
-  EXPECT_EQ(files_in(dir.path() / "out"),
-            (std::set<std::string>{"junit-run.xml", "metrics.txt", "junit-detect.xml",
-                                   "provider.json", "netpol.env", "junit-apply.xml",
-                                   "gl-code-quality-report.json",
-                                   "policies.yaml", "plan.txt", "plan.json"}));
+  EXPECT_EQ(
+      files_in(dir.path() / "out"),
+      (std::set<std::string>{"junit-run.xml", "metrics.txt", "junit-detect.xml", "provider.json",
+                             "netpol.env", "junit-apply.xml", "gl-code-quality-report.json",
+                             "policies.yaml", "plan.txt", "plan.json"}));
   TempDir off;
   auto nothing = run_cli({"--kubeconfig", off.file("missing"), "--output-dir", off.file("out"),
                           "run", "--mode", "off"},

@@ -28,7 +28,8 @@ const std::string k_token = "glcbt-64_previous-summary-secret-token";
 const char* const k_artifact_path =
     "/api/v4/projects/1234/jobs/artifacts/main/raw/netpol-report/drop-summary.json";
 const char* const k_reports[] = {"drop-log.jsonl",    "drop-log.txt",    "drop-log.html",
-                                 "drop-summary.json", "junit-drops.xml", "suggested-policy.yaml"};
+                                 "drop-summary.json", "junit-drops.xml", "suggested-policy.yaml",
+                                 "flows-summary.json"};
 
 class PreviousArtifact : public ::testing::Test {
 protected:
