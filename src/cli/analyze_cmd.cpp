@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "analyze/analyze_step.hpp"
+#include "cli/evidence_options.hpp"
 #include "cli/policy_options.hpp"
 #include "policy/check.hpp"
 #include "policy/defaults.hpp"
@@ -33,9 +34,10 @@ void describe(po::options_description& options, po::positional_options_descripti
     ("ipblock-matches-pods", po::value<std::string>()->value_name("true|false")->default_value("true"),
      "ipBlock peers also match pods whose IP is in the block (Kubernetes semantics)");
   // clang-format on
+  describe_evidence_options(options);
 }
 
-Result<analyze::AnalyzeOptions> read_options(const po::variables_map& args, const Context& ctx) {
+Result<analyze::AnalyzeOptions> read_options(const po::variables_map& args, Context& ctx) {
   analyze::AnalyzeOptions o;
   o.live = args["live"].as<bool>();
   if (!args.count("pods-from") && !o.live) {
@@ -88,6 +90,16 @@ Result<analyze::AnalyzeOptions> read_options(const po::variables_map& args, cons
     o.default_namespace = ctx.global().namespace_name;
     o.namespace_given = true;
   }
+  if ((args.count("flows") || args.count("fail-on-breaking")) && !o.diff) {
+    // NETPOL_FLOWS may be set for the whole pipeline: not an error for a plain matrix.
+    ctx.reporter().warn("--flows and --fail-on-breaking check a change: without --diff they "
+                        "are not used");
+    return o;
+  }
+  auto evidence = read_evidence_options(args, ctx);
+  if (!evidence) return fail(evidence.error());
+  o.evidence = std::move(evidence->evidence);
+  o.fail_on_breaking = evidence->fail_on_breaking;
   return o;
 }
 
@@ -116,7 +128,7 @@ Command analyze_command() {
       .summary = "connectivity matrix (which pod may reach which pod:port) under planned policies, "
                  "and its diff",
       .usage = "analyze (--pods-from FILE | --live) [--policies PATH...] [--port N [--protocol P]] "
-               "[--diff [--base-policies PATH...]]",
+               "[--diff [--base-policies PATH...] [--flows FILE... [--fail-on-breaking]]]",
       .help = "Computes which pod may open a connection to which pod on a port, under the planned\n"
               "NetworkPolicy and CiliumNetworkPolicy objects, for the pods and namespaces in\n"
               "--pods-from. Without --port, every port a policy names and one other port are\n"
@@ -124,6 +136,10 @@ Command analyze_command() {
               "compared with --base-policies. Needs no cluster, except with --live: then pods,\n"
               "namespaces and the policies in force come from the cluster, --policies (if given)\n"
               "are applied over them, and --diff compares with the policies in force.\n\n"
+              "With --flows (the traffic seen: Hubble flows, or netpol's drop-summary.json or\n"
+              "flows-summary.json), every newly denied or allowed pair says how often its\n"
+              "workloads were seen talking on the port, and the newly denied connections that\n"
+              "were seen come first (\"will break\"); --fail-on-breaking exits 4 on them.\n\n"
               "Writes connectivity.txt, connectivity.json and junit-analyze.xml to the output\n"
               "directory. --format json prints one object with --port, an array of objects "
               "otherwise.\n\n"
@@ -131,10 +147,13 @@ Command analyze_command() {
               "  netpol analyze --pods-from pods.yaml --policies .gitlab/network-policies\n"
               "  netpol --format json analyze --pods-from pods.yaml --policies p/ --port 80\n"
               "  netpol analyze --pods-from pods.yaml --policies new/ --diff --base-policies old/\n"
-              "  netpol -n shop analyze --live --policies .gitlab/network-policies --diff",
+              "  netpol -n shop analyze --live --policies .gitlab/network-policies --diff\n"
+              "  netpol -n shop analyze --live --policies p/ --diff --flows drop-summary.json",
       .needs_cluster = false,
       .describe = describe,
-      .env = {{"policies", "NETWORK_POLICY_PATH"}},
+      .env = {{"policies", "NETWORK_POLICY_PATH"},
+              {"flows", "NETPOL_FLOWS"},
+              {"fail-on-breaking", "NETWORK_POLICY_FAIL_ON_BREAKING"}},
       .run = run_analyze,
   };
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/evidence_options.hpp"
 #include "cli/policy_options.hpp"
 #include "detect/detect.hpp"
 #include "detect/provider_file.hpp"
@@ -80,6 +81,7 @@ Result<int> run_apply(const po::variables_map& args, Context& ctx) {
 
 void describe_apply_options(po::options_description& options) {
   describe_policy_options(options);
+  describe_evidence_options(options);
   // clang-format off
   options.add_options()
     ("force-conflicts", po::bool_switch(), "take over fields another field manager owns")
@@ -122,6 +124,8 @@ Command apply_command() {
       .env =
           [] {
             auto env = policy_env();
+            for (const auto& binding : evidence_env())
+              env.push_back(binding);
             env.push_back({"mode", "NETWORK_POLICY_MODE"});
             env.push_back({"require-enforcement", "NETWORK_POLICY_REQUIRE_ENFORCEMENT"});
             return env;

@@ -1,7 +1,7 @@
 #include "cli/context.hpp"
 
-#include <spdlog/spdlog.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "kube/client.hpp"
 

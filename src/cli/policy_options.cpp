@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "cli/evidence_options.hpp"
+
 namespace netpol::cli {
 namespace {
 
@@ -117,6 +119,10 @@ Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Con
   auto render = render_options(ctx, when);
   if (!render) return fail(render.error());
   o.render = std::move(*render);
+  auto evidence = read_evidence_options(args, ctx);
+  if (!evidence) return fail(evidence.error());
+  o.evidence = std::move(evidence->evidence);
+  o.fail_on_breaking = evidence->fail_on_breaking;
   return o;
 }
 

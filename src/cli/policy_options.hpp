@@ -33,8 +33,9 @@ std::vector<EnvBinding> policy_env();
 // requires them), the namespace from ctx (fails as the kubeconfig does; "" with `later`).
 Result<policy::RenderOptions> render_options(Context& ctx, NamespaceWhen when = NamespaceWhen::now);
 
-// describe_policy_options' options and the identity, for plan_step. Usage errors name the flag
-// (a bad --prune/NETWORK_POLICY_PRUNE, --var or --template-vars); results are printed.
+// describe_policy_options' options, the identity and the evidence (--flows, read now), for
+// plan_step. Usage errors name the flag (a bad --prune/NETWORK_POLICY_PRUNE, --var,
+// --template-vars or --flows file); results are printed.
 Result<policy::PlanOptions> read_plan_options(const po::variables_map& args, Context& ctx,
                                               NamespaceWhen when = NamespaceWhen::now);
 

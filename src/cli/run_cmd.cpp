@@ -7,6 +7,7 @@
 #include "cli/apply_cmd.hpp"
 #include "cli/cilium_options.hpp"
 #include "cli/drops_cmd.hpp"
+#include "cli/evidence_options.hpp"
 #include "cli/policy_options.hpp"
 #include "pipeline/run.hpp"
 
@@ -131,6 +132,8 @@ Command run_command() {
                                      {"previous-summary", "NETPOL_PREVIOUS_SUMMARY"},
                                      {"fail-on-new-drops", "NETWORK_POLICY_FAIL_ON_NEW_DROPS"}};
   for (const auto& binding : policy_env())
+    env.push_back(binding);
+  for (const auto& binding : evidence_env())
     env.push_back(binding);
   for (const auto& binding : cilium_env())
     env.push_back(binding);

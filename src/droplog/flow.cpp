@@ -31,6 +31,7 @@ void DropFlow::clear() {
   aggregate_egress = 0;
   aggregate_unknown = 0;
   count = 1;
+  reply = false;
 }
 
 namespace {

@@ -52,6 +52,8 @@ struct DropFlow {
   // The flows this one stands for, as DropAggregator::add counts it (the collector sets it
   // per direction of an aggregated event).
   uint64_t count = 1;
+  // is_reply (or the older `reply`): the flow answers a connection the other end opened.
+  bool reply = false;
 
   bool aggregated() const { return aggregate_ingress + aggregate_egress + aggregate_unknown != 0; }
   void clear();

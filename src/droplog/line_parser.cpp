@@ -350,12 +350,20 @@ bool read_flow(object f, DropFlow& flow, bool connections) {
       read_policies(field.value, flow.policies);
     } else if (key == "aggregate") {
       read_aggregate(field.value, flow);
+    } else if (key == "is_reply" || key == "reply") {
+      // Read leniently: the drop log never used it, so an odd value must not make a drop
+      // line malformed.
+      bool reply = false;
+      if (field.value.get_bool().get(reply) == simdjson::SUCCESS) flow.reply = flow.reply || reply;
     }
   }
   if (!is_drop_verdict(flow.verdict) &&
       !(connections && (flow.verdict == "FORWARDED" || flow.verdict == "REDIRECTED"))) {
     return false;
   }
+  // A forwarded reply (server to client, to the client's ephemeral port) is the answer to a
+  // connection, not an attempt: as one it would read as traffic the other way.
+  if (flow.reply && !is_drop_verdict(flow.verdict)) return false;
   if (flow.reason.empty() && reason_code != 0) flow.reason = drop_reason_name(reason_code);
   if (flow.direction.empty() || flow.direction == "TRAFFIC_DIRECTION_UNKNOWN") {
     flow.direction = "UNKNOWN";

@@ -44,11 +44,23 @@ const char* const k_not_dry_run = "(?!.*dryRun).*";
 
 // Every report `run` writes when all its steps are in (--mode enforce with policies, the drop
 // log on): the same set whatever way the run ends.
-const std::vector<std::string> k_run_reports = {
-    "junit-run.xml", "metrics.txt",       "junit-detect.xml",      "provider.json",
-    "netpol.env",    "junit-apply.xml",   "policies.yaml",         "plan.txt",
-    "plan.json",     "junit-drops.xml",   "drop-log.jsonl",        "drop-log.txt",
-    "drop-log.html", "drop-summary.json", "suggested-policy.yaml", "flows-summary.json"};
+const std::vector<std::string> k_run_reports = {"junit-run.xml",
+                                                "metrics.txt",
+                                                "junit-detect.xml",
+                                                "provider.json",
+                                                "netpol.env",
+                                                "junit-apply.xml",
+                                                "policies.yaml",
+                                                "plan.txt",
+                                                "plan.json",
+                                                "junit-drops.xml",
+                                                "drop-log.jsonl",
+                                                "drop-log.txt",
+                                                "drop-log.html",
+                                                "drop-summary.json",
+                                                "suggested-policy.yaml",
+                                                "flows-summary.json",
+                                                "gl-code-quality-report.json"};
 
 std::string policy(const std::string& name, int port) {
   return fmt::format(
@@ -608,6 +620,8 @@ TEST_F(Faults, SigtermDuringRunWritesEveryReportOfEveryStep) {
     const auto text = m_dir.read("run-out/" + name);
     if (name == "drop-log.jsonl" || name == "netpol.env") {
       EXPECT_EQ(text, "") << name;
+    } else if (name == "gl-code-quality-report.json") {
+      EXPECT_EQ(text, "[]\n") << name << ": no finding (GitLab reads an array)";
     } else if (name == "metrics.txt") {
       EXPECT_THAT(text, HasSubstr("netpol_policies_applied 0"));
     } else if (name.rfind("junit-", 0) == 0) {

@@ -28,13 +28,26 @@ std::string slurp(const std::filesystem::path& p) {
 // SPEC §5: a run that fails before its steps (here: --mode enforce with the gitlab profile,
 // the drop log on) still writes every report of every step, each saying `why` — the JUnit
 // reports as a failed case, the others as a "not written" line; the flow log and the dotenv
-// stay empty, since any line there would be read as a flow or a variable.
+// stay empty and the Code Quality report an empty array, since anything there would be read
+// as a flow, a variable or a finding.
 void expect_every_report_saying(const std::filesystem::path& out, const std::string& why) {
-  const std::set<std::string> every = {
-      "junit-run.xml", "metrics.txt",       "junit-detect.xml",      "provider.json",
-      "netpol.env",    "junit-apply.xml",   "policies.yaml",         "plan.txt",
-      "plan.json",     "junit-drops.xml",   "drop-log.jsonl",        "drop-log.txt",
-      "drop-log.html", "drop-summary.json", "suggested-policy.yaml", "flows-summary.json"};
+  const std::set<std::string> every = {"junit-run.xml",
+                                       "metrics.txt",
+                                       "junit-detect.xml",
+                                       "provider.json",
+                                       "netpol.env",
+                                       "junit-apply.xml",
+                                       "policies.yaml",
+                                       "plan.txt",
+                                       "plan.json",
+                                       "junit-drops.xml",
+                                       "drop-log.jsonl",
+                                       "drop-log.txt",
+                                       "drop-log.html",
+                                       "drop-summary.json",
+                                       "suggested-policy.yaml",
+                                       "flows-summary.json",
+                                       "gl-code-quality-report.json"};
   std::set<std::string> written;
   for (const auto& e : std::filesystem::directory_iterator(out))
     written.insert(e.path().filename().string());
@@ -43,6 +56,8 @@ void expect_every_report_saying(const std::filesystem::path& out, const std::str
     const auto text = slurp(out / name);
     if (name == "drop-log.jsonl" || name == "netpol.env") {
       EXPECT_EQ(text, "") << name;
+    } else if (name == "gl-code-quality-report.json") {
+      EXPECT_EQ(text, "[]\n") << name << ": no finding (GitLab reads an array)";
     } else if (name == "metrics.txt") {
       EXPECT_THAT(text, HasSubstr("netpol_policies_applied 0\n"));
     } else if (name.rfind("junit-", 0) == 0) {

@@ -78,17 +78,18 @@ FlowSpec api_to_db(const std::string& verdict, const std::string& pod, const std
 
 TEST_F(Evidence, TheRealCapturesCountEveryVerdictAndSkipIcmp) {
   const auto e = read_ok({testdata("hubble/hubble-flows-sample.jsonl").string()});
-  // 52 flows: 48 FORWARDED, 2 REDIRECTED, 2 DROPPED; 6 of them ICMP (no port).
-  EXPECT_EQ(e.flows_read, 46u);
-  EXPECT_EQ(e.flows_without_port, 6u);
+  // 52 flows: 48 FORWARDED, 2 REDIRECTED, 2 DROPPED; 19 are forwarded replies (is_reply, or
+  // the older reply), not connection attempts; 5 of the rest are ICMP (no port).
+  EXPECT_EQ(e.flows_read, 28u);
+  EXPECT_EQ(e.flows_without_port, 5u);
   EXPECT_EQ(e.lines_malformed, 0u);
-  EXPECT_EQ(e.since, "2021-06-16T16:52:13.136834446Z");
+  EXPECT_EQ(e.since, "2021-06-16T16:52:13.136893596Z"); // the first line is a reply
   EXPECT_EQ(e.until, "2023-08-21T12:12:18.510175415Z");
   EXPECT_EQ(e.files, std::vector<std::string>{testdata("hubble/hubble-flows-sample.jsonl")});
   uint64_t sum = 0;
   for (const auto& c : e.connections)
     sum += c.count;
-  EXPECT_EQ(sum, 46u);
+  EXPECT_EQ(sum, 28u);
   // The exporter's DROPPED line (field-masked, no labels): the workload from the pod name.
   const auto* drop = find(e, "default/xwing", "default/deathstar", 80);
   ASSERT_NE(drop, nullptr);
@@ -127,6 +128,29 @@ TEST_F(Evidence, EveryLineShapeAndAggregatedEvents) {
   EXPECT_EQ(c.last_seen, "2026-11-26T10:00:04Z");
   EXPECT_EQ(e.since, "2026-11-26T10:00:01Z");
   EXPECT_EQ(e.until, "2026-11-26T10:00:04Z");
+}
+
+// A reply goes from the server back to the client's ephemeral port: counted as a connection it
+// would read as db opening connections to api.
+TEST_F(Evidence, RepliesAreNotConnectionAttempts) {
+  auto request = api_to_db("FORWARDED", "api-7d9f8b6c5d-x2x4z", "2026-11-26T10:00:00Z");
+  FlowSpec reply;
+  reply.verdict = "FORWARDED";
+  reply.time = "2026-11-26T10:00:00.001Z";
+  reply.source = request.destination;
+  reply.destination = request.source;
+  reply.port = 40112;
+  reply.reason.clear();
+  auto line = flow_line(reply);
+  const auto at = line.find("\"verdict\"");
+  ASSERT_NE(at, std::string::npos);
+  line.insert(at, "\"is_reply\":true,");
+  auto old_style = line;
+  old_style.replace(old_style.find("\"is_reply\""), 10, "\"reply\"");
+  const auto e = read_ok({write("replies.log", {flow_line(request), line, old_style})});
+  ASSERT_EQ(e.connections.size(), 1u);
+  EXPECT_EQ(e.connections[0].source.workload, "api");
+  EXPECT_EQ(e.flows_read, 1u);
 }
 
 TEST_F(Evidence, OneConnectionPerWorkloadPairPortAndProtocol) {
