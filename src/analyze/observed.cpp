@@ -4,13 +4,26 @@
 
 #include <fmt/format.h>
 
+#include "util/time.hpp"
+
 namespace netpol::analyze {
+
+namespace {
+
+// a < b for RFC 3339 times: as instants when both parse ("10:00:00.5Z" is after "10:00:00Z",
+// whatever the text says), else as text.
+bool earlier(const std::string& a, const std::string& b) {
+  const auto ta = parse_rfc3339(a), tb = parse_rfc3339(b);
+  return ta && tb ? *ta < *tb : a < b;
+}
+
+} // namespace
 
 void Seen::add(std::uint64_t flows, const std::string& first, const std::string& last) {
   count += flows;
-  // RFC 3339 times of one zone compare as text; an empty one is unknown.
-  if (!first.empty() && (first_seen.empty() || first < first_seen)) first_seen = first;
-  if (!last.empty() && (last_seen.empty() || last > last_seen)) last_seen = last;
+  // An empty time is unknown.
+  if (!first.empty() && (first_seen.empty() || earlier(first, first_seen))) first_seen = first;
+  if (!last.empty() && (last_seen.empty() || earlier(last_seen, last))) last_seen = last;
 }
 
 ObservedIndex::ObservedIndex(const Cluster& cluster, const model::FlowEvidence& evidence,

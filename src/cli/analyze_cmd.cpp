@@ -90,10 +90,10 @@ Result<analyze::AnalyzeOptions> read_options(const po::variables_map& args, Cont
     o.default_namespace = ctx.global().namespace_name;
     o.namespace_given = true;
   }
-  if ((args.count("flows") || args.count("fail-on-breaking")) && !o.diff) {
+  if (!o.diff) {
     // NETPOL_FLOWS may be set for the whole pipeline: not an error for a plain matrix.
-    ctx.reporter().warn("--flows and --fail-on-breaking check a change: without --diff they "
-                        "are not used");
+    if (args.count("flows"))
+      ctx.reporter().warn("--flows checks a change: without --diff it is not used");
     return o;
   }
   auto evidence = read_evidence_options(args, ctx);

@@ -188,6 +188,16 @@ TEST_F(ObservedJoin, FailOnBreakingNamesTheBusiestConnection) {
   EXPECT_TRUE(refuse_breaking({}));
 }
 
+TEST(Seen, TimesCompareAsInstantsNotAsText) {
+  Seen s;
+  s.add(1, "2026-12-01T10:00:00.5Z", "2026-12-01T10:00:00.5Z");
+  s.add(1, "2026-12-01T10:00:00Z", "2026-12-01T10:00:00Z");
+  s.add(1, "2026-12-01T11:30:00+02:00", "2026-12-01T11:30:00+02:00"); // 09:30Z
+  EXPECT_EQ(s.count, 3u);
+  EXPECT_EQ(s.first_seen, "2026-12-01T11:30:00+02:00");
+  EXPECT_EQ(s.last_seen, "2026-12-01T10:00:00.5Z");
+}
+
 TEST_F(ObservedJoin, WithoutEvidenceTheDiffSaysItIsUnverified) {
   const std::string text = to_text(cluster, results, planned.size(), nullptr);
   EXPECT_THAT(text, HasSubstr("newly denied (unverified: no flow evidence given; --flows tells "
