@@ -1,10 +1,12 @@
-// Cost of `netpol analyze` on generated clusters: 250 to 4,000 pods under 500 policies.
+// Cost of `netpol analyze` on generated clusters: 250 to 4,000 pods under 500 policies, and
+// of joining a plan's preview with 1 M observed flows (Preview).
 // Each run reports the time of one port's full matrix (engine construction included, as the
 // command pays it) and the process's peak RSS so far. Sizes run in ascending order, so the
 // peak belongs to the largest size run; run one size alone for its own peak:
 //   netpol_bench_analyze --benchmark_filter='Matrix/4000'
 #include <sys/resource.h>
 
+#include <optional>
 #include <streambuf>
 #include <string>
 #include <vector>
@@ -15,7 +17,9 @@
 
 #include "analyze/engine.hpp"
 #include "analyze/input.hpp"
+#include "analyze/observed.hpp"
 #include "analyze/output.hpp"
+#include "model/evidence.hpp"
 
 namespace netpol::analyze {
 namespace {
@@ -227,6 +231,71 @@ void Json(benchmark::State& state) {
   state.counters["peak_rss_MB"] = peak_rss_mb();
 }
 BENCHMARK(Json)->Arg(250)->Arg(500)->Arg(1000)->Arg(2000)->Arg(4000)->Unit(benchmark::kMillisecond);
+
+// 1 M observed flows over 20,000 distinct connections between the generated workloads (the
+// evidence as droplog reads it: aggregated, so its size follows the connections).
+model::FlowEvidence make_evidence(int pods) {
+  const int namespaces = std::max(1, pods / k_pods_per_namespace);
+  model::FlowEvidence evidence;
+  constexpr int k_connections = 20'000;
+  constexpr std::uint64_t k_flows = 1'000'000;
+  const int ports[] = {8080, 9090, 5432, 5433, 443, 53};
+  for (int i = 0; i < k_connections; ++i) {
+    model::ObservedConnection c;
+    const int from_ns = i % namespaces, to_ns = (i / 7) % namespaces;
+    c.source = {fmt::format("ns{}", from_ns), fmt::format("app{}", i % k_apps_per_namespace), ""};
+    c.destination = {fmt::format("ns{}", to_ns),
+                     fmt::format("app{}", (i / 3) % k_apps_per_namespace), ""};
+    c.port = ports[i % 6];
+    c.count = k_flows / k_connections;
+    c.first_seen = "2026-12-01T00:00:00Z";
+    c.last_seen = "2026-12-02T00:00:00Z";
+    evidence.connections.push_back(std::move(c));
+  }
+  evidence.flows_read = k_flows;
+  evidence.since = "2026-12-01T00:00:00Z";
+  evidence.until = "2026-12-02T00:00:00Z";
+  evidence.files = {"flows-summary.json"};
+  return evidence;
+}
+
+// The preview a plan computes and writes (every port; the diff against the policies in force,
+// here a quarter of the planned ones; connectivity.txt, JUnit and connectivity.json's diff),
+// without evidence (arg 0) and joined with 1 M observed flows (arg 1): the join's cost is the
+// difference.
+void Preview(benchmark::State& state) {
+  const int pods = 2000;
+  const bool with_evidence = state.range(0) != 0;
+  const Cluster cluster = make_cluster(pods);
+  const std::vector<Policy> planned = make_policies(pods);
+  std::vector<Policy> base;
+  for (size_t i = 0; i < planned.size(); i += 4)
+    base.push_back(planned[i]);
+  const model::FlowEvidence evidence = make_evidence(pods);
+  CountingBuffer counter;
+  std::ostream sink(&counter);
+  size_t will_break_count = 0;
+  for (auto _ : state) {
+    const auto results = analyze_ports(cluster, planned, &base, std::nullopt, {});
+    std::optional<ObservedIndex> observed;
+    if (with_evidence) {
+      std::vector<AnalysedPort> ports;
+      for (const auto& r : results)
+        ports.push_back(r.port);
+      observed.emplace(cluster, evidence, ports);
+      will_break_count = will_break(results, *observed).size();
+    }
+    const ObservedIndex* seen = observed ? &*observed : nullptr;
+    const std::string text = to_text(cluster, results, planned.size(), seen);
+    report::JUnitReport junit("plan");
+    add_junit_cases(junit, cluster, results, {}, seen);
+    write_json_results(sink, cluster, results, {.connectivity = false, .diff = true, .observed = seen});
+    benchmark::DoNotOptimize(text.size());
+  }
+  state.counters["will_break"] = static_cast<double>(will_break_count);
+  state.counters["peak_rss_MB"] = peak_rss_mb();
+}
+BENCHMARK(Preview)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 } // namespace
 } // namespace netpol::analyze
